@@ -1,0 +1,102 @@
+"""The data the read path produces. Plain dataclasses: no discord, no llama-index, easy to render and to test."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+AnswerMode = Literal["extractive", "llm", "fallback"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk, as the answerers see it."""
+
+    chunk_id: str
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    url: str | None = None
+    date: str | None = None
+    heading: str | None = None  # heading path of the section, "Part > Section"
+    score: float = 0.0  # fused score (higher is better)
+    scores: dict[str, float] = field(default_factory=dict)  # per retriever: {"vector": .., "bm25": ..}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Footnote [n]: `quote` is an exact span of the passage `context` that supports the cited sentence."""
+
+    n: int
+    title: str
+    source: str
+    quote: str
+    chunk_id: str
+    context: str
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """What citation verification found for one answer sentence."""
+
+    sentence: str
+    cited: list[int]  # passage numbers as the generator wrote them
+    supported_by: list[int]  # passage numbers that verification accepts (after re-pointing)
+    action: Literal["kept", "repointed", "dropped", "uncited"]
+    reason: str = ""
+    lexical: float = 0.0
+    semantic: float = 0.0
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str  # with inline [n] markers that refer to `citations`
+    citations: list[Citation]
+    mode: AnswerMode
+    refused: bool = False
+    fallback_reason: str | None = None  # why the LLM answer was replaced by the extractive one
+    nearest_sources: list[Citation] = field(default_factory=list)  # shown with refusals
+    checks: list[SentenceCheck] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # sentences dropped by verification
+    rewritten_question: str | None = None
+    conversation_id: str | None = None
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `footnote ask --json` shape."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "mode": self.mode,
+            "fallback_reason": self.fallback_reason,
+            "citations": [
+                {"n": c.n, "title": c.title, "source": c.source, "url": c.url, "date": c.date, "quote": c.quote}
+                for c in self.citations
+            ],
+            "nearest_sources": [{"title": c.title, "source": c.source} for c in self.nearest_sources],
+            "removed": self.removed,
+            "checks": [asdict(c) for c in self.checks],
+            "rewritten_question": self.rewritten_question,
+            "trace": self.trace,
+        }
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A streamed piece of LLM text (not yet verified)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    """The last event of a stream: the verified answer that replaces the streamed text."""
+
+    answer: Answer
+
+
+AnswerEvent = TextDelta | FinalAnswer

@@ -1,0 +1,90 @@
+"""The one settings object. Built once by the CLI (the composition root) and passed down; never read at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Every knob Footnote has. Env vars (or `.env`) by the names in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- storage ---
+    data_dir: Path = Field(Path("./data"), validation_alias=_env("FOOTNOTE_DATA_DIR"))
+    collection: str = Field("footnote", min_length=3, validation_alias=_env("FOOTNOTE_COLLECTION"))
+    chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(8000, validation_alias=_env("CHROMA_PORT"))
+
+    # --- embeddings and chunking ---
+    embed_backend: Literal["local", "openai"] = Field("local", validation_alias=_env("FOOTNOTE_EMBED_BACKEND"))
+    embed_model: str = Field("all-MiniLM-L6-v2", validation_alias=_env("FOOTNOTE_EMBED_MODEL"))
+    chunk_tokens: int = Field(200, ge=32, le=2048, validation_alias=_env("FOOTNOTE_CHUNK_TOKENS"))
+    chunk_overlap: int = Field(30, ge=0, le=512, validation_alias=_env("FOOTNOTE_CHUNK_OVERLAP"))
+    max_file_mb: float = Field(20.0, gt=0, validation_alias=_env("FOOTNOTE_MAX_FILE_MB"))
+
+    # --- answering ---
+    answer_mode: Literal["auto", "extractive", "llm"] = Field("auto", validation_alias=_env("FOOTNOTE_ANSWER_MODE"))
+    top_k: int = Field(6, ge=1, le=50, validation_alias=_env("FOOTNOTE_TOP_K"))
+    context_tokens: int = Field(3000, ge=256, validation_alias=_env("FOOTNOTE_CONTEXT_TOKENS"))
+    history_tokens: int = Field(1200, ge=0, validation_alias=_env("FOOTNOTE_HISTORY_TOKENS"))
+    max_question_chars: int = Field(2000, ge=10, validation_alias=_env("FOOTNOTE_MAX_QUESTION_CHARS"))
+
+    # --- LLM (any OpenAI-compatible server) ---
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    llm_model: str = Field("gpt-4o-mini", validation_alias=_env("FOOTNOTE_LLM_MODEL"))
+    llm_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("FOOTNOTE_LLM_TIMEOUT_S"))
+    llm_max_retries: int = Field(2, ge=0, le=10, validation_alias=_env("FOOTNOTE_LLM_MAX_RETRIES"))
+
+    # --- Discord ---
+    discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
+    discord_admin_role: str | None = Field(None, validation_alias=_env("FOOTNOTE_DISCORD_ADMIN_ROLE"))
+    discord_channel_allowlist: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("FOOTNOTE_DISCORD_CHANNELS")
+    )
+    discord_channel_collections: Annotated[dict[int, str], NoDecode] = Field(
+        default_factory=dict, validation_alias=_env("FOOTNOTE_DISCORD_CHANNEL_COLLECTIONS")
+    )
+    discord_threads: bool = Field(True, validation_alias=_env("FOOTNOTE_DISCORD_THREADS"))
+    discord_rate_per_minute: int = Field(6, ge=1, validation_alias=_env("FOOTNOTE_DISCORD_RATE_PER_MINUTE"))
+
+    @field_validator("discord_channel_allowlist", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # "123,456" in the environment; a list when built in code.
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("discord_channel_collections", mode="before")
+    @classmethod
+    def _split_mapping(cls, value: object) -> object:
+        # "123=news,456=legal" in the environment; a dict when built in code.
+        if isinstance(value, str):
+            pairs = [p.split("=", 1) for p in value.replace(" ", "").split(",") if p]
+            return {int(k): v for k, v in pairs}
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
