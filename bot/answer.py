@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import AsyncIterator
+from typing import Any, Literal, Protocol
 
 AnswerMode = Literal["extractive", "llm", "fallback"]
 
@@ -100,3 +101,52 @@ class FinalAnswer:
 
 
 AnswerEvent = TextDelta | FinalAnswer
+
+
+@dataclass(frozen=True)
+class RetrievalFilters:
+    """Optional metadata filters, enforced at retrieval. Dates are ISO strings (YYYY-MM-DD)."""
+
+    sources: tuple[str, ...] = ()  # keep only chunks whose `source` is one of these
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+@dataclass
+class Retrieval:
+    """What a retriever returns: passages best first (fused), and a JSON-able trace of how it got them."""
+
+    passages: list[Passage]
+    trace: dict[str, Any] = field(default_factory=dict)
+
+
+class Retriever(Protocol):
+    """The read path's view of the index (implemented by `bot.retrieval.HybridRetriever`)."""
+
+    def retrieve(
+        self,
+        query: str,
+        *,
+        top_k: int,
+        collection: str | None = None,
+        filters: RetrievalFilters | None = None,
+    ) -> Retrieval: ...
+
+
+class AnswerService(Protocol):
+    """What a frontend (CLI, Discord) needs from the engine (implemented by `bot.engine.Engine`)."""
+
+    @property
+    def streams(self) -> bool:
+        """True when answers come from an LLM and `astream` yields text progressively."""
+        ...
+
+    async def aask(
+        self, question: str, *, conversation_id: str | None = None, collection: str | None = None
+    ) -> Answer: ...
+
+    def astream(
+        self, question: str, *, conversation_id: str | None = None, collection: str | None = None
+    ) -> AsyncIterator[AnswerEvent]:
+        """Yields TextDelta events (LLM mode) and always ends with exactly one FinalAnswer."""
+        ...
