@@ -1,0 +1,1 @@
+"""Evaluation harness: datasets, metrics and baselines for retrieval and answer quality."""

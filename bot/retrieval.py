@@ -1,0 +1,202 @@
+"""Hybrid retrieval: Chroma vector search + the persisted BM25 index, fused with reciprocal rank fusion.
+
+Our own RRF rather than llama-index's QueryFusionRetriever: it needs no LLM object, lets each retriever have its
+own candidate depth and weight, and records per-retriever ranks and scores for the answer trace.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import BaseNode
+from llama_index.core.vector_stores import (
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+
+from bot.answer import Passage, Retrieval, RetrievalFilters
+from index.chunking import date_as_int
+from index.embeddings import embedder_id
+from index.errors import IndexEmptyError
+from index.manifest import Manifest
+from index.settings import Settings
+from index.store import Bm25Store, VectorIndex, chroma_errors
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    rrf_k: int = 60
+    vector_weight: float = 1.0
+    bm25_weight: float = 1.0
+    candidates: int = 30  # per retriever, before fusion
+
+
+def passage_from_node(node: BaseNode, score: float, scores: dict[str, float]) -> Passage:
+    meta = node.metadata
+    return Passage(
+        chunk_id=node.node_id,
+        text=node.get_content(),
+        doc_id=str(node.ref_doc_id or ""),
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        url=str(meta["url"]) if meta.get("url") else None,
+        date=str(meta.get("date")) if meta.get("date") else None,
+        heading=str(meta.get("heading")) if meta.get("heading") else None,
+        score=score,
+        scores=scores,
+    )
+
+
+def _matches(node: BaseNode, filters: RetrievalFilters | None) -> bool:
+    if filters is None:
+        return True
+    meta = node.metadata
+    if filters.sources and meta.get("source") not in filters.sources:
+        return False
+    day = int(meta.get("date_int") or 0)
+    if filters.date_from and (day == 0 or day < date_as_int(filters.date_from)):
+        return False
+    return not (filters.date_to and (day == 0 or day > date_as_int(filters.date_to)))
+
+
+def _chroma_filters(filters: RetrievalFilters | None) -> MetadataFilters | None:
+    if filters is None:
+        return None
+    items: list[MetadataFilter] = []
+    if filters.sources:
+        items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
+    if filters.date_from:
+        items.append(MetadataFilter(key="date_int", value=date_as_int(filters.date_from), operator=FilterOperator.GTE))
+    if filters.date_to:
+        items.append(MetadataFilter(key="date_int", value=date_as_int(filters.date_to), operator=FilterOperator.LTE))
+        items.append(MetadataFilter(key="date_int", value=0, operator=FilterOperator.GT))
+    return MetadataFilters(filters=items) if items else None  # type: ignore[arg-type]
+
+
+class _Collection:
+    """One collection's vector index and BM25 snapshot; BM25 reloads when an ingest swaps in a new one."""
+
+    def __init__(self, settings: Settings, name: str, client: Any | None) -> None:
+        index = VectorIndex.open(settings, name, embedder_id=embedder_id(settings), create=False, client=client)
+        if index is None:
+            raise IndexEmptyError(f"collection {name!r} ({settings.data_dir})")
+        self.index = index
+        self.vector_store = index.vector_store()
+        self.bm25_store = Bm25Store(settings.data_dir, name)
+        self._bm25: Any = None
+        self._bm25_dir: Any = None
+
+    def bm25(self) -> Any:
+        current = self.bm25_store.current_dir()
+        if current != self._bm25_dir:
+            self._bm25 = self.bm25_store.load()
+            self._bm25_dir = current
+        return self._bm25
+
+
+class HybridRetriever:
+    """Implements `bot.answer.Retriever`."""
+
+    def __init__(
+        self, settings: Settings, embedder: BaseEmbedding, *, fusion: FusionConfig | None = None,
+        client: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.fusion = fusion or FusionConfig()
+        self._client = client
+        self._collections: dict[str, _Collection] = {}
+        self._manifest: Manifest | None = None
+
+    def _collection(self, name: str) -> _Collection:
+        if name not in self._collections:
+            self._collections[name] = _Collection(self.settings, name, self._client)
+        return self._collections[name]
+
+    def _writing(self, collection: str) -> set[str]:
+        """Documents an ingest is rewriting right now (or was killed while rewriting): not to be served."""
+        path = self.settings.data_dir / "manifest.sqlite"
+        if self._manifest is None:
+            if not path.exists():
+                return set()
+            self._manifest = Manifest(path)
+        return self._manifest.writing_doc_ids(collection)
+
+    def retrieve(
+        self, query: str, *, top_k: int, collection: str | None = None, filters: RetrievalFilters | None = None,
+    ) -> Retrieval:
+        name = collection or self.settings.collection
+        col = self._collection(name)
+        timings: dict[str, float] = {}
+        depth = max(self.fusion.candidates, top_k)
+
+        t0 = time.perf_counter()
+        query_vec = self.embedder.get_query_embedding(query)
+        timings["embed_ms"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        with chroma_errors(self.settings):
+            result = self.vector_store_query(col, query_vec, depth, filters)
+        writing = self._writing(name)
+        vector_hits: list[tuple[BaseNode, float]] = []
+        for node, sim in zip(result.nodes or [], result.similarities or [], strict=False):
+            if node.ref_doc_id in writing:
+                continue
+            vector_hits.append((node, 1.0 + math.log(max(sim, 1e-12))))  # exp(-distance) -> cosine
+        timings["vector_ms"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        bm25_hits: list[tuple[BaseNode, float]] = []
+        bm25 = col.bm25()
+        if bm25 is not None:
+            n_docs = int(bm25.bm25.scores.get("num_docs", 0))
+            bm25.similarity_top_k = min(n_docs, depth * (4 if filters else 1))
+            for hit in bm25.retrieve(query):
+                if hit.node.ref_doc_id in writing or not _matches(hit.node, filters):
+                    continue
+                if (hit.score or 0.0) > 0:
+                    bm25_hits.append((hit.node, float(hit.score or 0.0)))
+            bm25_hits = bm25_hits[:depth]
+        timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
+
+        passages = self._fuse(vector_hits, bm25_hits)[:top_k]
+        trace = {
+            "collection": name,
+            "vector": [[n.node_id, round(s, 4)] for n, s in vector_hits],
+            "bm25": [[n.node_id, round(s, 4)] for n, s in bm25_hits],
+            "fused": [[p.chunk_id, round(p.score, 5)] for p in passages],
+            "timings_ms": {k: round(v, 2) for k, v in timings.items()},
+        }
+        return Retrieval(passages=passages, trace=trace)
+
+    def vector_store_query(self, col: _Collection, query_vec: list[float], depth: int,
+                           filters: RetrievalFilters | None) -> Any:
+        count = col.index.count()
+        if count == 0:
+            from llama_index.core.vector_stores.types import VectorStoreQueryResult
+
+            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        query = VectorStoreQuery(
+            query_embedding=query_vec, similarity_top_k=min(depth, count), filters=_chroma_filters(filters)
+        )
+        return col.vector_store.query(query)
+
+    def _fuse(self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]]) -> list[Passage]:
+        k = self.fusion.rrf_k
+        fused: dict[str, float] = {}
+        nodes: dict[str, BaseNode] = {}
+        scores: dict[str, dict[str, float]] = {}
+        for label, hits, weight in (("vector", vector_hits, self.fusion.vector_weight),
+                                    ("bm25", bm25_hits, self.fusion.bm25_weight)):
+            for rank, (node, score) in enumerate(hits):
+                fused[node.node_id] = fused.get(node.node_id, 0.0) + weight / (k + rank + 1)
+                nodes.setdefault(node.node_id, node)
+                scores.setdefault(node.node_id, {})[label] = round(score, 4)
+        order = sorted(fused, key=lambda cid: fused[cid], reverse=True)
+        return [passage_from_node(nodes[cid], fused[cid], scores[cid]) for cid in order]

@@ -1,0 +1,85 @@
+"""Documents -> llama-index `TextNode` chunks.
+
+Token-aware (tiktoken, the same counts the LLM path uses), split on paragraph then sentence boundaries by
+llama-index's `SentenceSplitter`, one section at a time so a chunk never straddles two headings. Each node keeps
+its heading path, page and character offsets in the section, and embeds with its title and heading (which helps
+retrieval) while its stored text stays the verbatim passage (which citations quote).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.utils import get_tokenizer
+
+from index.loaders import LoadedDocument
+
+# Metadata shown to the embedder next to the text; everything else is bookkeeping.
+EMBED_KEYS = ("title", "heading")
+
+
+def doc_id_for(source_key: str) -> str:
+    """Stable document id from its normalised path (or URL)."""
+    return hashlib.sha1(source_key.encode("utf-8")).hexdigest()[:20]
+
+
+def date_as_int(iso: str | None) -> int:
+    """YYYYMMDD as an int (0 = unknown): Chroma's range filters work on numbers only."""
+    return int(iso.replace("-", "")) if iso else 0
+
+
+class Chunker:
+    def __init__(self, chunk_tokens: int, chunk_overlap: int) -> None:
+        self.tokenizer: Callable[[str], list[int]] = get_tokenizer()
+        self.splitter = SentenceSplitter(
+            chunk_size=chunk_tokens,
+            chunk_overlap=min(chunk_overlap, chunk_tokens // 2),
+            tokenizer=self.tokenizer,
+            paragraph_separator="\n\n",
+            include_metadata=False,
+            include_prev_next_rel=False,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text))
+
+    def chunk(self, doc: LoadedDocument, *, doc_id: str, source: str) -> list[TextNode]:
+        nodes: list[TextNode] = []
+        ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
+        for section in doc.sections:
+            cursor = 0
+            for piece in self.splitter.split_text(section.text):
+                piece = piece.strip()
+                if not piece:
+                    continue
+                start = section.text.find(piece, cursor)
+                if start >= 0:
+                    cursor = start + 1
+                index = len(nodes)
+                digest = hashlib.sha1(piece.encode("utf-8")).hexdigest()[:10]
+                node = TextNode(
+                    id_=f"{doc_id}-{index:05d}-{digest}",
+                    text=piece,
+                    metadata={
+                        "title": doc.title,
+                        "heading": section.heading or "",
+                        "source": source,
+                        "url": doc.url or "",
+                        "date": doc.date or "",
+                        "date_int": date_as_int(doc.date),
+                        "page": section.page or 0,
+                        "chunk_index": index,
+                        "start_char": start,
+                        "content_hash": doc.content_hash,
+                        "ingested_at": ingested_at,
+                    },
+                )
+                node.excluded_embed_metadata_keys = [k for k in node.metadata if k not in EMBED_KEYS]
+                node.excluded_llm_metadata_keys = list(node.excluded_embed_metadata_keys)
+                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
+                nodes.append(node)
+        return nodes

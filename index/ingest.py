@@ -1,0 +1,242 @@
+"""`footnote ingest`: files -> chunks -> Chroma + BM25, incremental, idempotent and crash-safe.
+
+Per document: the manifest records intent (`writing`, with old and new chunk ids) -> old and new ids are
+deleted from Chroma -> new chunks are added -> the manifest marks it `complete`. Chunk ids are deterministic.
+A run killed anywhere leaves `writing` rows; the next run deletes their chunks and redoes them, and sweeps any
+Chroma id the manifest does not know. BM25 is rebuilt from Chroma's committed chunks at the end of a run that
+changed anything (or after a crash), and swapped in atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import MetadataMode, TextNode
+
+from index.chunking import Chunker, doc_id_for
+from index.embeddings import embed_texts, embedder_id
+from index.errors import FootnoteError, LoaderError
+from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, load_file
+from index.manifest import Manifest
+from index.settings import Settings
+from index.store import Bm25Store, VectorIndex, check_writable
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH_CHUNKS = 128  # chunks gathered across files per embedding call: keeps batches full
+Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
+
+
+@dataclass
+class IngestSummary:
+    indexed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    deleted: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (path, remark) for files indexed anyway
+    recovered: int = 0  # half-written documents from an interrupted run, cleaned and redone
+    chunks_written: int = 0
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "indexed": len(self.indexed),
+            "unchanged": len(self.unchanged),
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "deleted": len(self.deleted),
+            "notes": [{"path": p, "note": n} for p, n in self.notes],
+            "recovered": self.recovered,
+            "chunks_written": self.chunks_written,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def display_source(path: Path) -> str:
+    """Relative to the working directory when inside it (short, readable), else absolute."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(paths: Iterable[Path], summary: IngestSummary) -> list[Path]:
+    files: list[Path] = []
+    for root in paths:
+        if not root.exists():
+            raise FootnoteError(f"No such file or directory: {root}")
+        if root.is_file():
+            files.append(root.resolve())
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath, name).resolve()
+                if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(path)
+                else:
+                    summary.skipped.append((display_source(path), f"unsupported file type {path.suffix or '(none)'}"))
+    return sorted(dict.fromkeys(files))
+
+
+class Ingestor:
+    def __init__(
+        self, settings: Settings, embedder: BaseEmbedding, *, collection: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.collection = collection or settings.collection
+        self.progress = progress
+        self.chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+
+    def run(self, paths: list[Path], *, prune: bool = True, rebuild: bool = False) -> IngestSummary:
+        started = time.perf_counter()
+        summary = IngestSummary()
+        check_writable(self.settings.data_dir)
+        files = discover(paths, summary)
+        manifest = Manifest(self.settings.data_dir / "manifest.sqlite")
+        try:
+            bm25 = Bm25Store(self.settings.data_dir, self.collection)
+            if rebuild:
+                self._drop_everything(manifest, bm25)
+            index = VectorIndex.open(
+                self.settings, self.collection, embedder_id=embedder_id(self.settings), create=True
+            )
+            assert index is not None
+            summary.recovered = self._recover(manifest, index)
+            self._ingest_files(files, manifest, index, summary)
+            if prune:
+                self._prune(paths, set(map(str, files)), manifest, index, summary)
+            meta = manifest.meta(self.collection)
+            if meta.get("dirty") == "1" or bm25.current_dir() is None:
+                self._rebuild_bm25(manifest, index, bm25)
+            manifest.mark_ingested(self.collection)
+            summary.documents = len(manifest.documents(self.collection))
+            summary.chunks = index.count()
+        finally:
+            manifest.close()
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _drop_everything(self, manifest: Manifest, bm25: Bm25Store) -> None:
+        from index.store import open_client
+
+        client = open_client(self.settings, create=True)
+        try:
+            client.delete_collection(self.collection)
+        except Exception as err:  # absent collection: nothing to drop
+            log.debug("drop collection: %s", err)
+        manifest.drop_collection(self.collection)
+        bm25.drop()
+
+    def _recover(self, manifest: Manifest, index: VectorIndex) -> int:
+        """Undo what an interrupted run half-did: `writing` documents and chunks the manifest doesn't know."""
+        docs = manifest.documents(self.collection)
+        writing = [d for d in docs.values() if d.state == "writing"]
+        for doc in writing:
+            index.delete_ids(doc.chunk_ids)
+            manifest.remove(self.collection, doc.doc_id)
+        known = {cid for d in docs.values() if d.state == "complete" for cid in d.chunk_ids}
+        orphans = sorted(index.all_ids() - known)
+        if orphans:
+            log.info("removing %d orphan chunks left by an interrupted run", len(orphans))
+            index.delete_ids(orphans)
+            manifest.set_meta(self.collection, dirty="1")
+        return len(writing)
+
+    def _ingest_files(
+        self, files: list[Path], manifest: Manifest, index: VectorIndex, summary: IngestSummary
+    ) -> None:
+        from tqdm import tqdm
+
+        known = manifest.documents(self.collection)
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        pending: list[tuple[LoadedDocument, str, list[TextNode]]] = []
+        bar = tqdm(total=len(files), unit="file", desc="ingest", disable=None, leave=False)
+        for done, path in enumerate(files, 1):
+            source = display_source(path)
+            doc_id = doc_id_for(str(path))
+            bar.update(1)
+            if self.progress:
+                self.progress(done, len(files), source)
+            previous = known.get(doc_id)
+            try:
+                if previous and previous.state == "complete" and path.stat().st_size <= max_bytes:
+                    if content_hash(path.read_bytes()) == previous.content_hash:
+                        summary.unchanged.append(source)
+                        continue
+                doc = load_file(path, max_bytes=max_bytes)
+            except LoaderError as err:
+                summary.skipped.append((source, err.reason))
+                log.warning("skipped %s: %s", source, err.reason)
+                continue
+            except OSError as err:
+                summary.skipped.append((source, f"cannot read file ({err.strerror or err})"))
+                continue
+            summary.notes.extend((source, note) for note in doc.notes)
+            nodes = self.chunker.chunk(doc, doc_id=doc_id, source=doc.url or source)
+            pending.append((doc, doc_id, nodes))
+            if sum(len(n) for _, _, n in pending) >= EMBED_BATCH_CHUNKS:
+                self._write(pending, manifest, index, known, summary)
+                pending = []
+        self._write(pending, manifest, index, known, summary)
+        bar.close()
+
+    def _write(
+        self, pending: list[tuple[LoadedDocument, str, list[TextNode]]], manifest: Manifest,
+        index: VectorIndex, known: dict, summary: IngestSummary,
+    ) -> None:
+        if not pending:
+            return
+        all_nodes = [node for _, _, nodes in pending for node in nodes]
+        vectors = embed_texts(self.embedder, [n.get_content(MetadataMode.EMBED) for n in all_nodes])
+        for node, vector in zip(all_nodes, vectors, strict=True):
+            node.embedding = vector.tolist()
+        for doc, doc_id, nodes in pending:
+            new_ids = [n.node_id for n in nodes]
+            previous = known[doc_id].chunk_ids if doc_id in known else []
+            source = display_source(doc.path)
+            manifest.begin(
+                self.collection, doc_id=doc_id, path=str(doc.path), source=source, title=doc.title,
+                chunk_ids=new_ids, previous=previous,
+            )
+            index.delete_ids(sorted(set(previous) | set(new_ids)))
+            index.add(nodes)
+            manifest.commit(self.collection, doc_id=doc_id, content_hash=doc.content_hash, chunk_ids=new_ids)
+            summary.indexed.append(source)
+            summary.chunks_written += len(nodes)
+
+    def _prune(
+        self, roots: list[Path], seen: set[str], manifest: Manifest, index: VectorIndex, summary: IngestSummary
+    ) -> None:
+        """Delete documents that were ingested from under these roots and no longer exist there."""
+        resolved = [r.resolve() for r in roots]
+        for doc in manifest.documents(self.collection).values():
+            path = Path(doc.path)
+            under = any(path == r or r in path.parents for r in resolved)
+            if under and doc.path not in seen and not path.exists():
+                manifest.begin(self.collection, doc_id=doc.doc_id, path=doc.path, source=doc.source,
+                               title=doc.title, chunk_ids=[], previous=doc.chunk_ids)
+                index.delete_ids(doc.chunk_ids)
+                manifest.remove(self.collection, doc.doc_id)
+                summary.deleted.append(doc.source)
+
+    def _rebuild_bm25(self, manifest: Manifest, index: VectorIndex, bm25: Bm25Store) -> None:
+        committed = {
+            cid for d in manifest.documents(self.collection).values() if d.state == "complete" for cid in d.chunk_ids
+        }
+        nodes = [n for n in index.nodes() if n.node_id in committed]
+        bm25.write(nodes)
+        manifest.set_meta(self.collection, dirty="0")

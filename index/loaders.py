@@ -1,0 +1,276 @@
+"""Files -> `LoadedDocument`s: text split into sections (heading path, page), plus title / url / date.
+
+Each reader raises `LoaderError(path, reason)` with a reason a person can act on; the caller skips that file
+and goes on with the rest of the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from index.errors import LoaderError
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+_BINARY_SNIFF = 8192
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text under one heading path (and on one PDF page)."""
+
+    text: str
+    heading: str | None = None  # "Part > Section"
+    page: int | None = None
+
+
+@dataclass
+class LoadedDocument:
+    path: Path
+    title: str
+    sections: list[Section]
+    content_hash: str
+    url: str | None = None
+    date: str | None = None  # ISO YYYY-MM-DD
+    notes: list[str] = field(default_factory=list)  # non-fatal remarks, e.g. "decoded as cp1252"
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
+    """Read one supported file. Raises LoaderError for anything that cannot be indexed."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoaderError(path, f"unsupported file type {suffix or '(none)'}")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoaderError(
+                path,
+                f"file is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB "
+                "(raise FOOTNOTE_MAX_FILE_MB to index it)",
+            )
+        data = path.read_bytes()
+    except OSError as err:
+        raise LoaderError(path, f"cannot read file ({err.strerror or err})") from err
+    if not data.strip():
+        raise LoaderError(path, "empty file")
+    digest = content_hash(data)
+    if suffix == ".pdf":
+        doc = _load_pdf(path, data, digest)
+    elif suffix == ".docx":
+        doc = _load_docx(path, data, digest)
+    else:
+        text, notes = _decode_text(path, data)
+        if suffix in (".html", ".htm"):
+            doc = _load_html(path, text, digest)
+        else:
+            doc = _load_markdown(path, text, digest)
+        doc.notes.extend(notes)
+    doc.sections = [s for s in doc.sections if s.text.strip()]
+    if not doc.sections:
+        raise LoaderError(path, "no text to index (the file has no readable words)")
+    return doc
+
+
+def _decode_text(path: Path, data: bytes) -> tuple[str, list[str]]:
+    head = data[:_BINARY_SNIFF]
+    if b"\x00" in head or _control_ratio(head) > 0.1:
+        raise LoaderError(path, "binary content, not text (wrong extension?)")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    # Legacy 8-bit text is common in older corpora: index it rather than lose it, and say so.
+    try:
+        return data.decode("cp1252"), ["not UTF-8: decoded as Windows-1252"]
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), ["not UTF-8: decoded as Latin-1"]
+
+
+def _control_ratio(data: bytes) -> float:
+    if not data:
+        return 0.0
+    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13))
+    return controls / len(data)
+
+
+def _iso_date(value: object) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        match = re.match(r"(\d{4}-\d{2}-\d{2})", value.strip())
+        if match:
+            return match.group(1)
+    return None
+
+
+def _markdown_sections(text: str) -> tuple[list[Section], str | None]:
+    """Split Markdown on headings; returns sections with heading paths and the first H1 (a title)."""
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+    first_h1: str | None = None
+    buf: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        body = "\n".join(buf).strip()
+        if body:
+            sections.append(Section(body, " > ".join(h for _, h in path) or None))
+        buf.clear()
+
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        match = None if in_fence else _MD_HEADING.match(line)
+        if match:
+            flush()
+            level, heading = len(match.group(1)), match.group(2).strip()
+            if level == 1 and first_h1 is None:
+                first_h1 = heading
+            path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, heading)]
+        else:
+            buf.append(line)
+    flush()
+    return sections, first_h1
+
+
+def _load_markdown(path: Path, text: str, digest: str) -> LoadedDocument:
+    meta: dict[str, object] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            parsed = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as err:
+            raise LoaderError(path, f"invalid YAML front matter ({err.__class__.__name__})") from err
+        if isinstance(parsed, dict):
+            meta = parsed
+            text = text[match.end() :]
+    sections, first_h1 = _markdown_sections(text)
+    title = str(meta.get("title") or first_h1 or path.stem.replace("-", " ").replace("_", " "))
+    url = meta.get("url") or meta.get("source")
+    return LoadedDocument(
+        path=path,
+        title=title,
+        sections=sections,
+        content_hash=digest,
+        url=str(url) if url else None,
+        date=_iso_date(meta.get("date")),
+    )
+
+
+def _load_html(path: Path, text: str, digest: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "template"]):
+        tag.decompose()
+    title_tag = soup.find("title")
+    canonical = soup.find("link", rel="canonical")
+    og_url = soup.find("meta", property="og:url")
+    date_meta = soup.find("meta", property="article:published_time") or soup.find("meta", attrs={"name": "date"})
+    # Rewrite the body as Markdown-ish text so the heading paths survive into the chunks.
+    lines: list[str] = []
+    body = soup.body or soup
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]):
+        if el.find_parent(["p", "li", "pre", "blockquote", "td"]) is not None:
+            continue  # nested: its text is already in the parent
+        content = " ".join(el.get_text(" ", strip=True).split())
+        if not content:
+            continue
+        if el.name[0] == "h":
+            lines.append(f"{'#' * int(el.name[1])} {content}")
+        else:
+            lines.append(content)
+        lines.append("")
+    if not lines:  # no block elements: plain text in <body>
+        lines = [" ".join(body.get_text(" ", strip=True).split())]
+    sections, first_h1 = _markdown_sections("\n".join(lines))
+    title = (title_tag.get_text(strip=True) if title_tag else "") or first_h1 or path.stem
+    url = (canonical.get("href") if canonical else None) or (og_url.get("content") if og_url else None)
+    date_value = date_meta.get("content") if date_meta else None
+    return LoadedDocument(
+        path=path,
+        title=title,
+        sections=sections,
+        content_hash=digest,
+        url=str(url) if url else None,
+        date=_iso_date(date_value),
+    )
+
+
+def _load_pdf(path: Path, data: bytes, digest: str) -> LoadedDocument:
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise LoaderError(path, "encrypted PDF (remove the password to index it)")
+        pages = [(page.extract_text() or "") for page in reader.pages]
+        info = reader.metadata
+    except LoaderError:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise LoaderError(path, f"not a readable PDF ({err.__class__.__name__}: {err})") from err
+    sections = [Section(text.strip(), None, number) for number, text in enumerate(pages, 1) if text.strip()]
+    if not sections:
+        raise LoaderError(path, "PDF has no extractable text (scanned images? OCR is not supported)")
+    title = str(info.title) if info is not None and info.title else path.stem
+    created = info.creation_date if info is not None else None
+    return LoadedDocument(path=path, title=title, sections=sections, content_hash=digest, date=_iso_date(created))
+
+
+def _load_docx(path: Path, data: bytes, digest: str) -> LoadedDocument:
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise LoaderError(path, f"not a readable .docx ({err.__class__.__name__})") from err
+    lines: list[str] = []
+    for para in document.paragraphs:
+        style = (para.style.name if para.style is not None else "") or ""
+        text = para.text.strip()
+        if not text:
+            continue
+        level = re.match(r"Heading (\d)", style)
+        if style == "Title":
+            lines.append(f"# {text}")
+        elif level:
+            lines.append(f"{'#' * min(6, int(level.group(1)) + 1)} {text}")
+        else:
+            lines.append(text)
+        lines.append("")
+    sections, first_h1 = _markdown_sections("\n".join(lines))
+    props = document.core_properties
+    return LoadedDocument(
+        path=path,
+        title=props.title or first_h1 or path.stem,
+        sections=sections,
+        content_hash=digest,
+        date=_iso_date(props.created),
+    )

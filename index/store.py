@@ -1,0 +1,255 @@
+"""Where chunks live: a Chroma collection (embedded `PersistentClient` under the data dir, or a `chroma run`
+server when CHROMA_HOST is set), wrapped in llama-index's `ChromaVectorStore`, plus the persisted BM25 index.
+
+Chroma and connection errors are translated into ours here, where they enter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.schema import TextNode
+
+from index.errors import ConfigError, DataDirError, EmbeddingMismatchError, IndexUnavailableError
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_COLLECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
+EMBEDDER_KEY = "footnote:embedder"
+
+
+def _where(settings: Settings) -> str:
+    if settings.uses_chroma_server:
+        return f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+    return f"the embedded Chroma store at {settings.chroma_path}"
+
+
+@contextmanager
+def chroma_errors(settings: Settings) -> Iterator[None]:
+    """Translate a lost connection (server mode) or a broken store into IndexUnavailableError."""
+    import httpx
+
+    try:
+        yield
+    except (httpx.HTTPError, ConnectionError) as err:
+        raise IndexUnavailableError(
+            f"The index is unavailable: cannot reach {_where(settings)} ({err.__class__.__name__}). "
+            "Check that the server is running; Footnote reconnects by itself when it is back."
+        ) from err
+    except ValueError as err:
+        if "connect" in str(err).lower():
+            raise IndexUnavailableError(
+                f"The index is unavailable: cannot reach {_where(settings)}. Is `chroma run` running?"
+            ) from err
+        raise
+
+
+def check_writable(directory: Path) -> None:
+    """Fail early, with the path, when the data dir cannot take writes (read-only, full, no permission)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"x" * 4096)
+        probe.unlink()
+    except OSError as err:
+        raise DataDirError(
+            f"The data dir {directory} is not writable ({err.strerror or err}). "
+            "Check its permissions and free disk space, or set FOOTNOTE_DATA_DIR."
+        ) from err
+
+
+def open_client(settings: Settings, *, create: bool) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.uses_chroma_server:
+        with chroma_errors(settings):
+            try:
+                return chromadb.HttpClient(
+                    host=settings.chroma_host or "", port=settings.chroma_port, settings=chroma_settings
+                )
+            except Exception as err:  # chromadb raises bare Exception/ValueError variants here
+                raise IndexUnavailableError(
+                    f"Cannot connect to the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                    f"({err}). Start it with `chroma run --path DIR --host HOST --port PORT` or unset "
+                    "CHROMA_HOST to use the embedded store."
+                ) from err
+    path = settings.chroma_path
+    if not create and not path.exists():
+        return None
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as err:
+        raise DataDirError(f"Cannot open the Chroma store at {path}: {err}") from err
+
+
+class VectorIndex:
+    """One Chroma collection that remembers which embedder built it."""
+
+    def __init__(self, settings: Settings, client: Any, name: str, collection: Any) -> None:
+        self.settings = settings
+        self.client = client
+        self.name = name
+        self.collection = collection
+
+    @classmethod
+    def open(
+        cls, settings: Settings, name: str | None = None, *, embedder_id: str, create: bool, client: Any = None
+    ) -> VectorIndex | None:
+        """Open (or create) the collection; refuse when it was built by another embedder."""
+        name = name or settings.collection
+        if not _COLLECTION_NAME.match(name):
+            raise ConfigError(
+                f"Invalid collection name {name!r}: 3-63 characters, letters, digits, '.', '_' or '-'."
+            )
+        client = client or open_client(settings, create=create)
+        if client is None:
+            return None
+        with chroma_errors(settings):
+            if create:
+                collection = client.get_or_create_collection(
+                    name, metadata={"hnsw:space": "cosine", EMBEDDER_KEY: embedder_id}
+                )
+            else:
+                try:
+                    collection = client.get_collection(name)
+                except Exception as err:
+                    if "does not exist" in str(err) or "not found" in str(err).lower():
+                        return None
+                    raise
+        indexed = (collection.metadata or {}).get(EMBEDDER_KEY)
+        if indexed and indexed != embedder_id:
+            raise EmbeddingMismatchError(indexed, embedder_id)
+        return cls(settings, client, name, collection)
+
+    def vector_store(self) -> Any:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.collection)
+
+    def count(self) -> int:
+        with chroma_errors(self.settings):
+            return int(self.collection.count())
+
+    def all_ids(self) -> set[str]:
+        with chroma_errors(self.settings):
+            return set(self.collection.get(include=[])["ids"])
+
+    def add(self, nodes: list[TextNode]) -> None:
+        with chroma_errors(self.settings):
+            self.vector_store().add(nodes)
+
+    def delete_ids(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        with chroma_errors(self.settings):
+            for start in range(0, len(ids), 5000):
+                self.collection.delete(ids=ids[start : start + 5000])
+
+    def nodes(self, ids: list[str] | None = None) -> list[TextNode]:
+        """Chunks as llama-index nodes (text + metadata), read back from Chroma."""
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        out: list[TextNode] = []
+        with chroma_errors(self.settings):
+            offset, page = 0, 5000
+            while True:
+                got = self.collection.get(
+                    ids=ids, include=["documents", "metadatas"], limit=page, offset=offset
+                )
+                for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+                    node = metadata_dict_to_node(meta, text=text)
+                    out.append(node)  # type: ignore[arg-type]
+                if len(got["ids"]) < page:
+                    break
+                offset += page
+        return out
+
+    def drop(self) -> None:
+        with chroma_errors(self.settings):
+            self.client.delete_collection(self.name)
+
+
+class Bm25Store:
+    """The persisted BM25 index of one collection, as generations: `gen-<uuid>/` dirs and a CURRENT file
+    replaced atomically, so a reader (or a crash) never sees a half-written index."""
+
+    def __init__(self, data_dir: Path, collection: str) -> None:
+        self.root = data_dir / "bm25" / collection
+
+    def current_dir(self) -> Path | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        path = self.root / name
+        return path if path.is_dir() else None
+
+    def write(self, nodes: list[TextNode]) -> None:
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        gen = self.root / f"gen-{uuid.uuid4().hex[:12]}"
+        if nodes:
+            retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes)))
+            retriever.persist(str(gen))
+        else:
+            gen.mkdir()
+            (gen / "EMPTY").write_text("no chunks\n")
+        (gen / "chunk_ids.json").write_text(json.dumps(sorted(n.node_id for n in nodes)))
+        _fsync_dir(gen)
+        tmp = self.root / f"CURRENT.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(gen.name)
+        os.replace(tmp, self.root / "CURRENT")
+        _fsync_dir(self.root)
+        self._collect_garbage(keep=gen.name)
+
+    def chunk_ids(self) -> set[str]:
+        current = self.current_dir()
+        if current is None:
+            return set()
+        return set(json.loads((current / "chunk_ids.json").read_text()))
+
+    def load(self) -> Any | None:
+        """The llama-index BM25Retriever of the current generation, or None when there is none / it's empty."""
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        current = self.current_dir()
+        if current is None or (current / "EMPTY").exists():
+            return None
+        return BM25Retriever.from_persist_dir(str(current))
+
+    def drop(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _collect_garbage(self, keep: str) -> None:
+        for child in self.root.iterdir():
+            if child.name in (keep, "CURRENT"):
+                continue
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    for child in [*path.iterdir(), path] if path.is_dir() else [path]:
+        try:
+            fd = os.open(child, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
