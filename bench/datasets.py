@@ -2,8 +2,8 @@
 
 - SciFact (BEIR test split): 5,183 abstracts, 300 test claims, 339 graded qrels; plus the 809 train claims
   (their cited documents as qrels) for tuning without touching the test set.
-- RealTime QA (dev weeks): every article of every question pooled into one corpus keyed by URL; the gold answer
-  is `choices[int(answer[0])]`.
+- RealTime QA (dev weeks): every article of every question pooled into one corpus keyed by URL; the gold
+  answer is `choices[int(answer[0])]`.
 
 The shared directory is `<repo>/../shared` unless `FOOTNOTE_SHARED_DIR` points elsewhere.
 """
@@ -187,7 +187,10 @@ def load_realtimeqa(weeks: list[str] | None = None) -> QADataset:
                 text = (art.get("text") or "").strip()
                 if url in corpus and (corpus[url].text or not text):
                     continue  # keep the first copy that has text
-                meta = {"publish_date": art.get("publish_date") or "", "authors": ", ".join(art.get("authors") or [])}
+                meta = {
+                    "publish_date": art.get("publish_date") or "",
+                    "authors": ", ".join(art.get("authors") or []),
+                }
                 corpus[url] = Doc(url, (art.get("title") or "").strip(), text, meta)
             urls_by_q[rec["question_id"]] = tuple(urls)
         for rec in _jsonl(past / f"{week}_qa.jsonl"):

@@ -199,11 +199,12 @@ class Bm25Store:
     def write(self, nodes: list[TextNode]) -> None:
         from llama_index.retrievers.bm25 import BM25Retriever
 
+        _quiet_bm25s()
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{uuid.uuid4().hex[:12]}"
         if nodes:
             retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes)))
-            retriever.persist(str(gen))
+            retriever.persist(str(gen), show_progress=False)
         else:
             gen.mkdir()
             (gen / "EMPTY").write_text("no chunks\n")
@@ -225,10 +226,11 @@ class Bm25Store:
         """The llama-index BM25Retriever of the current generation, or None when there is none / it's empty."""
         from llama_index.retrievers.bm25 import BM25Retriever
 
+        _quiet_bm25s()
         current = self.current_dir()
         if current is None or (current / "EMPTY").exists():
             return None
-        return BM25Retriever.from_persist_dir(str(current))
+        return BM25Retriever.from_persist_dir(str(current), show_progress=False)
 
     def drop(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -241,6 +243,10 @@ class Bm25Store:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
+
+
+def _quiet_bm25s() -> None:
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG when imported
 
 
 def _fsync_dir(path: Path) -> None:
