@@ -1,0 +1,88 @@
+"""Ingest throughput: Footnote's whole pipeline vs. the raw embedder alone on the same chunk texts.
+
+    python -m bench.ingest_speed [--docs N]
+
+The corpus is the RealTime QA news articles (../shared/eval), written out as Markdown files. The raw baseline
+embeds exactly the texts the pipeline embeds (title + heading + chunk), with the same model, in one process, so
+the ratio isolates our overhead: reading, parsing, chunking, Chroma writes, manifest, BM25. Target >= 0.9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from llama_index.core.schema import MetadataMode
+
+from bench.datasets import load_realtimeqa
+from index.chunking import Chunker, doc_id_for
+from index.embeddings import LocalMiniLMEmbedding
+from index.ingest import Ingestor, display_source
+from index.loaders import load_file
+from index.settings import Settings
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def write_corpus(root: Path, docs: int) -> list[Path]:
+    articles = [d for d in load_realtimeqa().corpus.values() if d.text][:docs]
+    paths = []
+    for i, doc in enumerate(articles):
+        path = root / f"a{i:04d}.md"
+        title = doc.title.replace("\n", " ").replace('"', "'")
+        path.write_text(f'---\ntitle: "{title}"\n---\n{doc.text}\n', encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=60, help="articles to ingest (~8 chunks each)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "corpus"
+        root.mkdir()
+        paths = write_corpus(root, args.docs)
+        settings = Settings(_env_file=None, data_dir=Path(tmp) / "data")  # type: ignore[call-arg]
+        embedder = LocalMiniLMEmbedding()
+        embedder.embed(["warm up the session"] * 4)
+
+        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+        texts = []
+        for path in paths:
+            doc = load_file(path, max_bytes=10**8)
+            nodes = chunker.chunk(doc, doc_id=doc_id_for(str(path)), source=display_source(path))
+            texts.extend(n.get_content(MetadataMode.EMBED) for n in nodes)
+
+        t0 = time.perf_counter()
+        for start in range(0, len(texts), 128):  # same batch size the pipeline uses
+            embedder.embed(texts[start : start + 128])
+        raw_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        summary = Ingestor(settings, embedder).run([root])
+        pipeline_s = time.perf_counter() - t0
+
+    raw_rate = len(texts) / raw_s
+    pipe_rate = summary.chunks / pipeline_s
+    result = {
+        "documents": len(paths),
+        "chunks": summary.chunks,
+        "raw_embedder_chunks_per_s": round(raw_rate, 2),
+        "pipeline_chunks_per_s": round(pipe_rate, 2),
+        "ratio": round(pipe_rate / raw_rate, 3),
+        "target_ratio": 0.9,
+    }
+    print(f"{'path':<28}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}")
+    print(f"{'raw embedder (MiniLM int8)':<28}{len(texts):>8}{raw_s:>10.1f}{raw_rate:>10.1f}")
+    print(f"{'footnote ingest pipeline':<28}{summary.chunks:>8}{pipeline_s:>10.1f}{pipe_rate:>10.1f}")
+    print(f"ratio pipeline / raw = {result['ratio']:.3f} (target >= 0.9)")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ingest_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
