@@ -18,7 +18,8 @@ class Settings(BaseSettings):
     """Every knob Footnote has. Env vars (or `.env`) by the names in `.env.example`."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True,
+        env_ignore_empty=True,  # a copied .env.example with blank values means "unset", not ""
     )
 
     # --- storage ---
