@@ -23,7 +23,7 @@ from index.chunking import Chunker, doc_id_for
 from index.embeddings import embed_texts, embedder_id
 from index.errors import FootnoteError, LoaderError
 from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, load_file
-from index.manifest import Manifest
+from index.manifest import DocumentRecord, Manifest, PendingDocument
 from index.settings import Settings
 from index.store import Bm25Store, VectorIndex, check_writable
 
@@ -196,7 +196,7 @@ class Ingestor:
 
     def _write(
         self, pending: list[tuple[LoadedDocument, str, list[TextNode]]], manifest: Manifest,
-        index: VectorIndex, known: dict, summary: IngestSummary,
+        index: VectorIndex, known: dict[str, DocumentRecord], summary: IngestSummary,
     ) -> None:
         if not pending:
             return
@@ -204,19 +204,22 @@ class Ingestor:
         vectors = embed_texts(self.embedder, [n.get_content(MetadataMode.EMBED) for n in all_nodes])
         for node, vector in zip(all_nodes, vectors, strict=True):
             node.embedding = vector.tolist()
-        for doc, doc_id, nodes in pending:
-            new_ids = [n.node_id for n in nodes]
-            previous = known[doc_id].chunk_ids if doc_id in known else []
-            source = display_source(doc.path)
-            manifest.begin(
-                self.collection, doc_id=doc_id, path=str(doc.path), source=source, title=doc.title,
-                chunk_ids=new_ids, previous=previous,
+        docs = [
+            PendingDocument(
+                doc_id=doc_id, path=str(doc.path), source=display_source(doc.path), title=doc.title,
+                content_hash=doc.content_hash, chunk_ids=[n.node_id for n in nodes],
+                previous=known[doc_id].chunk_ids if doc_id in known else [],
             )
-            index.delete_ids(sorted(set(previous) | set(new_ids)))
-            index.add(nodes)
-            manifest.commit(self.collection, doc_id=doc_id, content_hash=doc.content_hash, chunk_ids=new_ids)
-            summary.indexed.append(source)
-            summary.chunks_written += len(nodes)
+            for doc, doc_id, nodes in pending
+        ]
+        # One manifest transaction, one Chroma delete and one add per batch: per-document calls cost more than
+        # the writes themselves. New documents have nothing to delete (recovery already removed leftovers).
+        manifest.begin(self.collection, docs)
+        index.delete_ids(sorted({cid for d in docs if d.previous for cid in (*d.previous, *d.chunk_ids)}))
+        index.add(all_nodes)
+        manifest.commit(self.collection, docs)
+        summary.indexed.extend(d.source for d in docs)
+        summary.chunks_written += len(all_nodes)
 
     def _prune(
         self, roots: list[Path], seen: set[str], manifest: Manifest, index: VectorIndex, summary: IngestSummary
@@ -227,8 +230,8 @@ class Ingestor:
             path = Path(doc.path)
             under = any(path == r or r in path.parents for r in resolved)
             if under and doc.path not in seen and not path.exists():
-                manifest.begin(self.collection, doc_id=doc.doc_id, path=doc.path, source=doc.source,
-                               title=doc.title, chunk_ids=[], previous=doc.chunk_ids)
+                manifest.begin(self.collection, [PendingDocument(
+                    doc.doc_id, doc.path, doc.source, doc.title, doc.content_hash, [], doc.chunk_ids)])
                 index.delete_ids(doc.chunk_ids)
                 manifest.remove(self.collection, doc.doc_id)
                 summary.deleted.append(doc.source)

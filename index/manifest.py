@@ -53,6 +53,19 @@ class DocumentRecord:
     updated_at: str
 
 
+@dataclass(frozen=True)
+class PendingDocument:
+    """A document about to be (re)written: its new chunk ids and the ids it had before."""
+
+    doc_id: str
+    path: str
+    source: str
+    title: str
+    content_hash: str
+    chunk_ids: list[str]
+    previous: list[str]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -109,26 +122,27 @@ class Manifest:
             ).fetchall()
         return {r[0] for r in rows}
 
-    def begin(self, collection: str, *, doc_id: str, path: str, source: str, title: str,
-              chunk_ids: list[str], previous: list[str]) -> None:
+    def begin(self, collection: str, docs: list[PendingDocument]) -> None:
         """Record intent before touching Chroma: the union of old and new ids, so a crash leaves no orphan."""
-        ids = sorted(set(chunk_ids) | set(previous))
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, '', ?, 'writing', ?) "
-                "ON CONFLICT (collection, doc_id) DO UPDATE SET path=excluded.path, source=excluded.source, "
-                "title=excluded.title, content_hash='', chunk_ids=excluded.chunk_ids, state='writing', "
-                "updated_at=excluded.updated_at",
-                (collection, doc_id, path, source, title, json.dumps(ids), _now()),
-            )
+            for doc in docs:
+                ids = sorted(set(doc.chunk_ids) | set(doc.previous))
+                db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, '', ?, 'writing', ?) "
+                    "ON CONFLICT (collection, doc_id) DO UPDATE SET path=excluded.path, source=excluded.source, "
+                    "title=excluded.title, content_hash='', chunk_ids=excluded.chunk_ids, state='writing', "
+                    "updated_at=excluded.updated_at",
+                    (collection, doc.doc_id, doc.path, doc.source, doc.title, json.dumps(ids), _now()),
+                )
 
-    def commit(self, collection: str, *, doc_id: str, content_hash: str, chunk_ids: list[str]) -> None:
+    def commit(self, collection: str, docs: list[PendingDocument]) -> None:
         with self._tx() as db:
-            db.execute(
-                "UPDATE documents SET content_hash = ?, chunk_ids = ?, state = 'complete', updated_at = ? "
-                "WHERE collection = ? AND doc_id = ?",
-                (content_hash, json.dumps(chunk_ids), _now(), collection, doc_id),
-            )
+            for doc in docs:
+                db.execute(
+                    "UPDATE documents SET content_hash = ?, chunk_ids = ?, state = 'complete', updated_at = ? "
+                    "WHERE collection = ? AND doc_id = ?",
+                    (doc.content_hash, json.dumps(doc.chunk_ids), _now(), collection, doc.doc_id),
+                )
             self._set(db, collection, "dirty", "1")
 
     def remove(self, collection: str, doc_id: str) -> None:

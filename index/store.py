@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 _COLLECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
 EMBEDDER_KEY = "footnote:embedder"
+# Server mode: chromadb's HttpClient waits forever by default, so a frozen or unreachable-but-accepting server
+# would hang a question (or an ingest) for good. Bounded here; a timeout surfaces as IndexUnavailableError.
+SERVER_TIMEOUT_S = 30.0
+SERVER_CONNECT_TIMEOUT_S = 5.0
 
 
 def _where(settings: Settings) -> str:
@@ -74,9 +78,19 @@ def open_client(settings: Settings, *, create: bool) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.uses_chroma_server:
+        import httpx
+        from chromadb.api.base_http_client import BaseHTTPClient
+
+        timeout = httpx.Timeout(SERVER_TIMEOUT_S, connect=min(SERVER_CONNECT_TIMEOUT_S, SERVER_TIMEOUT_S))
         with chroma_errors(settings):
             try:
-                return chromadb.HttpClient(
+                # The client's constructor talks to the server without a timeout: check it answers first.
+                api_url = BaseHTTPClient.resolve_url(
+                    chroma_server_host=settings.chroma_host or "", chroma_server_http_port=settings.chroma_port,
+                    default_api_path="/api/v2",
+                )
+                httpx.get(f"{api_url}/heartbeat", timeout=timeout).raise_for_status()
+                client = chromadb.HttpClient(
                     host=settings.chroma_host or "", port=settings.chroma_port, settings=chroma_settings
                 )
             except Exception as err:  # chromadb raises bare Exception/ValueError variants here
@@ -85,6 +99,10 @@ def open_client(settings: Settings, *, create: bool) -> Any:
                     f"({err}). Start it with `chroma run --path DIR --host HOST --port PORT` or unset "
                     "CHROMA_HOST to use the embedded store."
                 ) from err
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):  # shared by every client of this host:port (chromadb caches it)
+            session.timeout = timeout
+        return client
     path = settings.chroma_path
     if not create and not path.exists():
         return None
