@@ -3,8 +3,8 @@
     python -m bench.ingest_speed [--docs N]
 
 The corpus is the RealTime QA news articles (../shared/eval), written out as Markdown files. The raw baseline
-embeds exactly the texts the pipeline embeds (title + heading + chunk), with the same model, in one process, so
-the ratio isolates our overhead: reading, parsing, chunking, Chroma writes, manifest, BM25. Target >= 0.9.
+embeds exactly the texts the pipeline embeds (title + heading + chunk), with the same model, in one process,
+so the ratio isolates our overhead: reading, parsing, chunking, Chroma writes, manifest, BM25. Target >= 0.9.
 """
 
 from __future__ import annotations

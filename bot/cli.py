@@ -97,13 +97,112 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def build_engine(settings: Settings) -> Any:
+    """Wire the read path: embedder, hybrid retriever, optional LLM, conversation history."""
+    from bot.conversation import ConversationStore
+    from bot.engine import Engine
+    from bot.retrieval import HybridRetriever
+    from index.embeddings import make_embedder
+
+    embedder = make_embedder(settings)
+    llm = None
+    if settings.llm_configured and settings.answer_mode != "extractive":
+        from bot.llm import LLMClient
+
+        llm = LLMClient(settings)
+    return Engine(
+        settings, HybridRetriever(settings, embedder), embedder, llm, ConversationStore.from_settings(settings)
+    )
+
+
+def _filters(args: argparse.Namespace) -> Any:
+    from bot.answer import RetrievalFilters
+
+    if not (args.source or args.since or args.until):
+        return None
+    return RetrievalFilters(sources=tuple(args.source), date_from=args.since, date_to=args.until)
+
+
+def render_answer(answer: Any) -> str:
+    """Plain-text rendering for terminals: the answer, then its footnotes."""
+    lines: list[str] = []
+    if answer.mode == "fallback":
+        lines.append(f"(LLM unavailable: {answer.fallback_reason} — extractive answer)")
+    lines.append(answer.text)
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            where = c.url or c.source
+            date = f", {c.date}" if c.date else ""
+            lines.append(f"[{c.n}] {c.title} — {where}{date}")
+            lines.append(f"    “{c.quote}”")
+    if answer.refused and answer.nearest_sources:
+        lines.append("")
+        lines.append("Nearest sources:")
+        for c in answer.nearest_sources:
+            lines.append(f"  - {c.title} — {c.url or c.source}")
+    return "\n".join(lines)
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    engine = build_engine(settings)
+    answer = engine.ask(
+        args.question, conversation_id=args.conversation, collection=args.collection, filters=_filters(args)
+    )
+    if args.json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    print(render_answer(answer))
+    if args.trace:
+        print(json.dumps(answer.trace, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid
+
+    engine = build_engine(settings)
+    conversation = f"chat-{uuid.uuid4().hex[:8]}"
+    print(f"Footnote chat ({engine.mode} answers). Empty line or Ctrl-D quits; /new starts a new conversation.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        if question == "/new":
+            conversation = f"chat-{uuid.uuid4().hex[:8]}"
+            print("(new conversation)")
+            continue
+        try:
+            answer = engine.ask(question, conversation_id=conversation, collection=args.collection)
+        except FootnoteError as err:  # a bad question should not end the session
+            print(f"footnote: {err}")
+            continue
+        print()
+        print(render_answer(answer))
+
+
+def cmd_discord(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.discord_app import run_bot
+    from index.admin import IndexAdmin
+
+    engine = build_engine(settings)
+    run_bot(settings, engine, IndexAdmin(settings, engine.retriever.embedder))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    handlers = {"ingest": cmd_ingest, "status": cmd_status}
+    handlers = {
+        "ingest": cmd_ingest, "status": cmd_status, "ask": cmd_ask, "chat": cmd_chat, "discord": cmd_discord,
+    }
     try:
         settings = _settings(args)
         return handlers[args.command](settings, args)

@@ -187,7 +187,9 @@ class HybridRetriever:
         )
         return col.vector_store.query(query)
 
-    def _fuse(self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]]) -> list[Passage]:
+    def _fuse(
+        self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]]
+    ) -> list[Passage]:
         k = self.fusion.rrf_k
         fused: dict[str, float] = {}
         nodes: dict[str, BaseNode] = {}

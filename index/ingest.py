@@ -9,6 +9,7 @@ changed anything (or after a crash), and swapped in atomically.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -123,6 +124,9 @@ class Ingestor:
             if meta.get("dirty") == "1" or bm25.current_dir() is None:
                 self._rebuild_bm25(manifest, index, bm25)
             manifest.mark_ingested(self.collection)
+            known_roots = set(json.loads(manifest.meta(self.collection).get("roots", "[]")))
+            known_roots |= {str(p.resolve()) for p in paths}
+            manifest.set_meta(self.collection, roots=json.dumps(sorted(known_roots)))  # for /reindex
             summary.documents = len(manifest.documents(self.collection))
             summary.chunks = index.count()
         finally:

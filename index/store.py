@@ -86,7 +86,8 @@ def open_client(settings: Settings, *, create: bool) -> Any:
             try:
                 # The client's constructor talks to the server without a timeout: check it answers first.
                 api_url = BaseHTTPClient.resolve_url(
-                    chroma_server_host=settings.chroma_host or "", chroma_server_http_port=settings.chroma_port,
+                    chroma_server_host=settings.chroma_host or "",
+                    chroma_server_http_port=settings.chroma_port,
                     default_api_path="/api/v2",
                 )
                 httpx.get(f"{api_url}/heartbeat", timeout=timeout).raise_for_status()
