@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 AnswerMode = Literal["extractive", "llm", "fallback"]

@@ -35,6 +35,7 @@ def date_as_int(iso: str | None) -> int:
 class Chunker:
     def __init__(self, chunk_tokens: int, chunk_overlap: int) -> None:
         self.tokenizer: Callable[[str], list[int]] = get_tokenizer()
+        self.chunk_tokens = chunk_tokens
         self.splitter = SentenceSplitter(
             chunk_size=chunk_tokens,
             chunk_overlap=min(chunk_overlap, chunk_tokens // 2),
@@ -47,18 +48,42 @@ class Chunker:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text))
 
+    def _pieces(self, text: str) -> list[str]:
+        """The splitter's chunks, stripped; any that re-tokenises over budget (the splitter sums the token counts
+        of its parts, and joined text can tokenise differently) is cut again at whitespace."""
+        out: list[str] = []
+        for piece in self.splitter.split_text(text):
+            piece = piece.strip()
+            while piece and self.count_tokens(piece) > self.chunk_tokens:
+                head = self._longest_prefix_within_budget(piece)
+                out.append(head)
+                piece = piece[len(head) :].strip()
+            if piece:
+                out.append(piece)
+        return out
+
+    def _longest_prefix_within_budget(self, text: str) -> str:
+        low, high = 1, len(text)
+        while low < high:  # binary search on characters: the longest prefix whose tokens fit
+            mid = (low + high + 1) // 2
+            if self.count_tokens(text[:mid]) <= self.chunk_tokens:
+                low = mid
+            else:
+                high = mid - 1
+        cut = text.rfind(" ", 0, low + 1)
+        return (text[:cut] if cut > 0 else text[:low]).rstrip() or text[:low]
+
     def chunk(self, doc: LoadedDocument, *, doc_id: str, source: str) -> list[TextNode]:
         nodes: list[TextNode] = []
         ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
         for section in doc.sections:
             cursor = 0
-            for piece in self.splitter.split_text(section.text):
-                piece = piece.strip()
-                if not piece:
-                    continue
+            for piece in self._pieces(section.text):
+                # Overlapping chunks start after the previous start, never before it.
                 start = section.text.find(piece, cursor)
-                if start >= 0:
-                    cursor = start + 1
+                if start < 0:
+                    start = section.text.find(piece)
+                cursor = max(cursor, start)
                 index = len(nodes)
                 digest = hashlib.sha1(piece.encode("utf-8")).hexdigest()[:10]
                 node = TextNode(

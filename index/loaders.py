@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -19,7 +21,7 @@ from index.errors import LoaderError
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 _BINARY_SNIFF = 8192
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$")  # linear; closing #s are stripped in code
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,15 @@ def _iso_date(value: object) -> str | None:
     return None
 
 
+def _heading_text(raw: str) -> str:
+    """Heading text without an optional closing `#` sequence ("## Title ##"), keeping "C#"."""
+    text = raw.rstrip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip()
+    return text or raw.strip()
+
+
 def _markdown_sections(text: str) -> tuple[list[Section], str | None]:
     """Split Markdown on headings; returns sections with heading paths and the first H1 (a title)."""
     sections: list[Section] = []
@@ -140,7 +151,7 @@ def _markdown_sections(text: str) -> tuple[list[Section], str | None]:
         match = None if in_fence else _MD_HEADING.match(line)
         if match:
             flush()
-            level, heading = len(match.group(1)), match.group(2).strip()
+            level, heading = len(match.group(1)), _heading_text(match.group(2))
             if level == 1 and first_h1 is None:
                 first_h1 = heading
             path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, heading)]
@@ -156,7 +167,9 @@ def _load_markdown(path: Path, text: str, digest: str) -> LoadedDocument:
     if match:
         try:
             parsed = yaml.safe_load(match.group(1))
-        except yaml.YAMLError as err:
+        except Exception as err:
+            # PyYAML's constructors raise far more than YAMLError on odd values (impossible dates, empty !!bool,
+            # bad !!int tags, deep nesting): any failure here means "unusable front matter", nothing else.
             raise LoaderError(path, f"invalid YAML front matter ({err.__class__.__name__})") from err
         if isinstance(parsed, dict):
             meta = parsed
@@ -175,29 +188,22 @@ def _load_markdown(path: Path, text: str, digest: str) -> LoadedDocument:
 
 
 def _load_html(path: Path, text: str, digest: str) -> LoadedDocument:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, ParserRejectedMarkup
 
-    soup = BeautifulSoup(text, "html.parser")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # bs4 warns when a page looks like a URL or XML; we parse it anyway
+            soup = BeautifulSoup(text, "html.parser")
+    except ParserRejectedMarkup as err:
+        raise LoaderError(path, f"not parseable HTML ({err})") from err
     for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "template"]):
         tag.decompose()
     title_tag = soup.find("title")
     canonical = soup.find("link", rel="canonical")
     og_url = soup.find("meta", property="og:url")
     date_meta = soup.find("meta", property="article:published_time") or soup.find("meta", attrs={"name": "date"})
-    # Rewrite the body as Markdown-ish text so the heading paths survive into the chunks.
-    lines: list[str] = []
     body = soup.body or soup
-    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]):
-        if el.find_parent(["p", "li", "pre", "blockquote", "td"]) is not None:
-            continue  # nested: its text is already in the parent
-        content = " ".join(el.get_text(" ", strip=True).split())
-        if not content:
-            continue
-        if el.name[0] == "h":
-            lines.append(f"{'#' * int(el.name[1])} {content}")
-        else:
-            lines.append(content)
-        lines.append("")
+    lines = _html_blocks(body)
     if not lines:  # no block elements: plain text in <body>
         lines = [" ".join(body.get_text(" ", strip=True).split())]
     sections, first_h1 = _markdown_sections("\n".join(lines))
@@ -212,6 +218,30 @@ def _load_html(path: Path, text: str, digest: str) -> LoadedDocument:
         url=str(url) if url else None,
         date=_iso_date(date_value),
     )
+
+
+_BLOCKS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"})
+
+
+def _html_blocks(body: Any) -> list[str]:
+    """Block elements as Markdown-ish lines (headings as `#`), outermost block only, in document order.
+    An explicit stack rather than recursion or find_parent(): linear, and safe on absurdly deep nesting."""
+    from bs4 import Tag
+
+    lines: list[str] = []
+    stack = list(reversed(list(body.children)))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el, Tag):
+            continue
+        if el.name in _BLOCKS:
+            content = " ".join(el.get_text(" ", strip=True).split())
+            if content:
+                lines.append(f"{'#' * int(el.name[1])} {content}" if el.name[0] == "h" else content)
+                lines.append("")
+            continue
+        stack.extend(reversed(list(el.children)))
+    return lines
 
 
 def _load_pdf(path: Path, data: bytes, digest: str) -> LoadedDocument:
@@ -243,34 +273,44 @@ def _load_pdf(path: Path, data: bytes, digest: str) -> LoadedDocument:
 def _load_docx(path: Path, data: bytes, digest: str) -> LoadedDocument:
     import io
     import zipfile
+    import zlib
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
 
+    # A .docx is a zip of XML parts: damage anywhere surfaces as one of these, at open or while reading.
+    damaged = (PackageNotFoundError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, AttributeError,
+               etree.LxmlError)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
+        paragraphs = list(document.paragraphs)
+        props = document.core_properties
+        title_prop, created = props.title, props.created
+    except damaged as err:
         raise LoaderError(path, f"not a readable .docx ({err.__class__.__name__})") from err
     lines: list[str] = []
-    for para in document.paragraphs:
-        style = (para.style.name if para.style is not None else "") or ""
-        text = para.text.strip()
-        if not text:
-            continue
-        level = re.match(r"Heading (\d)", style)
-        if style == "Title":
-            lines.append(f"# {text}")
-        elif level:
-            lines.append(f"{'#' * min(6, int(level.group(1)) + 1)} {text}")
-        else:
-            lines.append(text)
-        lines.append("")
+    try:
+        for para in paragraphs:
+            style = (para.style.name if para.style is not None else "") or ""
+            text = para.text.strip()
+            if not text:
+                continue
+            level = re.match(r"Heading (\d)", style)
+            if style == "Title":
+                lines.append(f"# {text}")
+            elif level:
+                lines.append(f"{'#' * min(6, int(level.group(1)) + 1)} {text}")
+            else:
+                lines.append(text)
+            lines.append("")
+    except damaged as err:
+        raise LoaderError(path, f"not a readable .docx ({err.__class__.__name__})") from err
     sections, first_h1 = _markdown_sections("\n".join(lines))
-    props = document.core_properties
     return LoadedDocument(
         path=path,
-        title=props.title or first_h1 or path.stem,
+        title=title_prop or first_h1 or path.stem,
         sections=sections,
         content_hash=digest,
-        date=_iso_date(props.created),
+        date=_iso_date(created),
     )

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, TextNode
 
 from index.errors import ConfigError, DataDirError, EmbeddingMismatchError, IndexUnavailableError
 from index.settings import Settings
@@ -222,7 +222,7 @@ class Bm25Store:
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{uuid.uuid4().hex[:12]}"
         if nodes:
-            retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes)))
+            retriever = BM25Retriever.from_defaults(nodes=list[BaseNode](nodes), similarity_top_k=min(10, len(nodes)))
             retriever.persist(str(gen), show_progress=False)
         else:
             gen.mkdir()

@@ -1,0 +1,190 @@
+"""Answer → Discord message parts and embeds. Builds discord objects but never touches the network."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord.utils import escape_markdown
+
+from bot.answer import Answer, Citation
+from bot.feedback import Stats, StoredAnswer
+from bot.splitting import DISCORD_LIMIT, split_message
+
+# Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+EMBED_TOTAL = 6000
+EMBED_FIELDS = 25
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+
+PLACEHOLDER = "🔎 *Searching the documents…*"
+FALLBACK_LABEL = "-# ⚠️ LLM unavailable — extractive answer"
+_STREAM_NOTE = "\n-# ✍️ writing… citations are checked before the final answer"
+_QUOTE_CHARS = 300
+_CONTEXT_CHARS = 1200
+_COLOUR = discord.Colour.blurple()
+_REFUSAL_COLOUR = discord.Colour.light_grey()
+
+
+@dataclass
+class RenderedAnswer:
+    parts: list[str]  # message contents, each ≤ 2,000 chars; the embed goes on the last one
+    embed: discord.Embed | None
+
+
+def _clip(text: str, limit: int) -> str:
+    """Shorten to `limit` chars at a word boundary when possible, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _safe_url(url: str | None) -> str | None:
+    # Only web links become masked links; parentheses would end the markdown link early.
+    if not url or not re.match(r"https?://\S+$", url) or len(url) > 512:
+        return None
+    return url.replace("(", "%28").replace(")", "%29")
+
+
+def _source_line(c: Citation, *, link_label: str | None = None) -> str:
+    label = escape_markdown(_clip(_one_line(link_label or c.source), 120)).replace("]", "\\]")
+    url = _safe_url(c.url)
+    where = f"[{label}]({url})" if url else label
+    return f"{where} · {c.date}" if c.date else where
+
+
+def answer_content(answer: Answer) -> str:
+    lines: list[str] = []
+    if answer.mode == "fallback":
+        lines.append(FALLBACK_LABEL)
+    lines.append(answer.text.strip() or "*(empty answer)*")
+    if answer.removed:
+        n = len(answer.removed)
+        what = f"{n} sentences" if n > 1 else "1 sentence"
+        lines.append(f"-# {what} removed: no passage supported {'them' if n > 1 else 'it'}.")
+    return "\n".join(lines)
+
+
+def citations_embed(
+    citations: Sequence[Citation], *, title: str = "Sources", refusal: bool = False
+) -> discord.Embed | None:
+    """One field per footnote: title, link/date and a one-line quote, trimmed to Discord's embed limits."""
+    if not citations:
+        return None
+    quote_cap = _QUOTE_CHARS
+    while True:
+        embed = discord.Embed(title=title, colour=_REFUSAL_COLOUR if refusal else _COLOUR)
+        shown = list(citations[:EMBED_FIELDS])
+        for c in shown:
+            quote = escape_markdown(_clip(_one_line(c.quote), quote_cap))
+            value = f"{_source_line(c)}\n> {quote}" if quote else _source_line(c)
+            name = f"[{c.n}] {escape_markdown(_one_line(c.title))}"
+            embed.add_field(name=_clip(name, FIELD_NAME), value=_clip(value, FIELD_VALUE), inline=False)
+        hidden = len(citations) - len(shown)
+        # Fields beyond the total budget go; the Sources button still shows every passage.
+        while len(embed) > EMBED_TOTAL - 100 and len(embed.fields) > 1:
+            embed.remove_field(len(embed.fields) - 1)
+            hidden += 1
+        if hidden == 0 or quote_cap <= 60:
+            break
+        quote_cap //= 2  # first try shorter quotes before hiding footnotes
+    note = "These passages came closest but do not answer the question." if refusal else "Full passages: Sources."
+    if hidden:
+        note = f"{hidden} more not shown. {note}"
+    embed.set_footer(text=note)
+    return embed
+
+
+def render_answer(answer: Answer) -> RenderedAnswer:
+    parts = [p for p in split_message(answer_content(answer)) if p.strip()] or ["*(empty answer)*"]
+    if answer.refused:
+        embed = citations_embed(answer.nearest_sources, title="Nearest sources", refusal=True)
+    else:
+        embed = citations_embed(answer.citations)
+    return RenderedAnswer(parts, embed)
+
+
+def stream_preview(text: str) -> str:
+    """The in-progress text of a streamed answer: its tail, so progress stays visible past 2,000 chars."""
+    room = DISCORD_LIMIT - len(_STREAM_NOTE) - 8
+    body = text.strip() or PLACEHOLDER
+    if len(body) > room:
+        body = "…" + body[-(room - 1) :]
+    if body.count("```") % 2:
+        body += "\n```"
+    return body + _STREAM_NOTE
+
+
+def _passage(c: Citation) -> str:
+    """The passage around the quote, quote in bold, as a Markdown block quote."""
+    context = c.context.strip() or c.quote
+    at = context.find(c.quote) if c.quote else -1
+    if at < 0:
+        excerpt = escape_markdown(_clip(context, _CONTEXT_CHARS))
+    else:
+        room = max(0, _CONTEXT_CHARS - len(c.quote)) // 2
+        before, after = context[max(0, at - room) : at], context[at + len(c.quote) : at + len(c.quote) + room]
+        lead = "…" if at - room > 0 else ""
+        tail = "…" if at + len(c.quote) + room < len(context) else ""
+        excerpt = f"{lead}{escape_markdown(before)}**{escape_markdown(c.quote)}**{escape_markdown(after)}{tail}"
+    return "\n".join("> " + line for line in excerpt.splitlines() if line.strip())
+
+
+def render_sources(stored: StoredAnswer) -> list[str]:
+    """The Sources button's reply: every footnote with its passage in context, split into messages."""
+    cits = stored.nearest_sources if stored.refused else stored.citations
+    if not cits:
+        return ["This answer has no sources."]
+    head = "**Nearest passages** (none answered the question)" if stored.refused else "**Sources**"
+    blocks = [head]
+    for c in cits:
+        url = _safe_url(c.url)
+        link = f" — <{url}>" if url else ""
+        date = f" · {c.date}" if c.date else ""
+        src = escape_markdown(_one_line(c.source))
+        blocks.append(f"**[{c.n}] {escape_markdown(_one_line(c.title))}** ({src}){link}{date}\n{_passage(c)}")
+    return [p for p in split_message("\n\n".join(blocks)) if p.strip()]
+
+
+def _lines(rows: Iterable[str], limit: int = FIELD_VALUE) -> str:
+    return _clip("\n".join(rows), limit) or "—"
+
+
+def status_embed(status: Mapping[str, Any]) -> discord.Embed:
+    embed = discord.Embed(title="Footnote status", colour=_COLOUR)
+    for key, value in list(status.items())[:EMBED_FIELDS]:
+        name = str(key).replace("_", " ").capitalize()
+        embed.add_field(name=_clip(name, FIELD_NAME), value=_clip(str(value), FIELD_VALUE) or "—", inline=True)
+    return embed
+
+
+def stats_embed(stats: Stats) -> discord.Embed:
+    def pct(k: int) -> str:
+        return f"{k} ({k / stats.questions:.0%})" if stats.questions else str(k)
+
+    votes = stats.thumbs_up + stats.thumbs_down
+    ratio = f"{stats.thumbs_up / votes:.0%} positive" if votes else "no votes yet"
+    embed = discord.Embed(title="Footnote usage", colour=_COLOUR)
+    embed.add_field(name="Questions", value=str(stats.questions))
+    embed.add_field(name="Refusals", value=pct(stats.refusals))
+    embed.add_field(name="Fallbacks", value=pct(stats.fallbacks))
+    embed.add_field(name="Feedback", value=f"👍 {stats.thumbs_up} / 👎 {stats.thumbs_down} ({ratio})")
+    top = [f"{i}. {escape_markdown(_clip(_one_line(q), 150))} ×{n}" for i, (q, n) in enumerate(stats.top_unanswered, 1)]
+    embed.add_field(name="Top unanswered questions", value=_lines(top), inline=False)
+    return embed
+
+
+def reindex_summary(summary: Mapping[str, Any]) -> str:
+    rows = [f"- {str(k).replace('_', ' ')}: {v}" for k, v in summary.items()]
+    return _clip("✅ Reindex finished.\n" + "\n".join(rows), DISCORD_LIMIT)

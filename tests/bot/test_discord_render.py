@@ -1,0 +1,156 @@
+"""Rendering without a network: message parts, the footnote embed and its limits, previews, Sources text."""
+
+from __future__ import annotations
+
+# First: imports discord with its import-time `audioop` DeprecationWarning silenced (warnings are errors).
+import tests.fakes.discord_gateway  # noqa: F401
+
+# isort: split
+
+from bot.answer import Answer, Citation
+from bot.discord_render import (
+    EMBED_FIELDS,
+    EMBED_TOTAL,
+    FALLBACK_LABEL,
+    FIELD_NAME,
+    FIELD_VALUE,
+    render_answer,
+    render_sources,
+    stats_embed,
+    status_embed,
+    stream_preview,
+)
+from bot.discord_views import answer_view
+from bot.feedback import Stats, StoredAnswer
+
+
+def _cit(n: int, **over: object) -> Citation:
+    values: dict[str, object] = {
+        "n": n,
+        "title": f"Handbook {n}",
+        "source": f"docs/handbook-{n}.md",
+        "quote": "Deploys go through CI.",
+        "chunk_id": f"c{n}",
+        "context": "Intro text. Deploys go through CI. More text after.",
+        "url": f"https://wiki.example.com/{n}",
+        "date": "2024-05-01",
+    }
+    values.update(over)
+    return Citation(**values)  # type: ignore[arg-type]
+
+
+def _answer(**over: object) -> Answer:
+    values: dict[str, object] = {
+        "question": "q",
+        "text": "Deploys go through CI [1].",
+        "citations": [_cit(1)],
+        "mode": "llm",
+    }
+    values.update(over)
+    return Answer(**values)  # type: ignore[arg-type]
+
+
+def test_answer_with_embed() -> None:
+    r = render_answer(_answer())
+    assert r.parts == ["Deploys go through CI [1]."]
+    assert r.embed is not None
+    d = r.embed.to_dict()
+    assert d["title"] == "Sources"
+    field = d["fields"][0]
+    assert field["name"] == "[1] Handbook 1"
+    assert "[docs/handbook-1.md](https://wiki.example.com/1) · 2024-05-01" in field["value"]
+    assert "> Deploys go through CI." in field["value"]
+
+
+def test_fallback_is_labelled() -> None:
+    r = render_answer(_answer(mode="fallback", fallback_reason="timeout"))
+    assert r.parts[0].startswith(FALLBACK_LABEL)
+    assert "LLM unavailable — extractive answer" in FALLBACK_LABEL
+
+
+def test_refusal_shows_nearest_sources() -> None:
+    r = render_answer(
+        _answer(
+            text="I couldn't find this in the documents.",
+            refused=True,
+            citations=[],
+            nearest_sources=[_cit(1, title="Close but no"), _cit(2)],
+        )
+    )
+    assert r.embed is not None
+    d = r.embed.to_dict()
+    assert d["title"] == "Nearest sources"
+    assert [f["name"] for f in d["fields"]] == ["[1] Close but no", "[2] Handbook 2"]
+    assert "do not answer" in d["footer"]["text"]
+
+
+def test_no_citations_no_embed() -> None:
+    assert render_answer(_answer(citations=[])).embed is None
+
+
+def test_removed_sentences_noted() -> None:
+    r = render_answer(_answer(removed=["An unsupported claim."]))
+    assert "1 sentence removed" in r.parts[-1]
+
+
+def test_embed_limits_hold_for_many_long_citations() -> None:
+    cits = [
+        _cit(i, title="T" * 400, quote="word " * 400, source="s" * 300, url="https://x.example/" + "p" * 400)
+        for i in range(1, 41)
+    ]
+    r = render_answer(_answer(citations=cits))
+    assert r.embed is not None
+    d = r.embed.to_dict()
+    assert len(d["fields"]) <= EMBED_FIELDS
+    assert all(len(f["name"]) <= FIELD_NAME and len(f["value"]) <= FIELD_VALUE for f in d["fields"])
+    assert len(r.embed) <= EMBED_TOTAL
+    assert "more not shown" in d["footer"]["text"]
+
+
+def test_only_web_links_become_links() -> None:
+    r = render_answer(_answer(citations=[_cit(1, url="javascript:alert(1)"), _cit(2, url="https://a.example/x(1)")]))
+    assert r.embed is not None
+    values = [f["value"] for f in r.embed.to_dict()["fields"]]
+    assert "javascript:" not in values[0]
+    assert "(https://a.example/x%281%29)" in values[1]
+
+
+def test_long_answer_split_and_mentions_untouched() -> None:
+    text = "@everyone <@&123> " + ("Deploys go through CI [1]. " * 200)
+    r = render_answer(_answer(text=text))
+    assert len(r.parts) > 1 and all(len(p) <= 2000 for p in r.parts)
+    assert r.parts[0].startswith("@everyone <@&123>")  # shown as written; allowed_mentions keeps it silent
+
+
+def test_stream_preview_fits_and_balances_fences() -> None:
+    p = stream_preview("```python\n" + "x = 1\n" * 1000)
+    assert len(p) <= 2000 and p.count("```") % 2 == 0 and p.startswith("…")
+    assert "writing" in stream_preview("Deploys")
+
+
+def test_sources_text_has_context_and_bold_quote() -> None:
+    stored = StoredAnswer(1, "q", "a", "llm", False, [_cit(1), _cit(2, context="x" * 5000, quote="x" * 10)], [])
+    parts = render_sources(stored)
+    assert all(len(p) <= 2000 for p in parts)
+    assert "**[1] Handbook 1**" in parts[0]
+    assert "> Intro text. **Deploys go through CI.** More text after." in parts[0]
+    assert "<https://wiki.example.com/1>" in parts[0]
+    refusal = StoredAnswer(2, "q", "no", "extractive", True, [], [_cit(3)])
+    assert "Nearest passages" in render_sources(refusal)[0]
+
+
+def test_status_and_stats_embeds() -> None:
+    s = status_embed({"documents": 3, "embedding_model": "m"}).to_dict()
+    assert [f["name"] for f in s["fields"]] == ["Documents", "Embedding model"]
+    st = stats_embed(Stats(10, 2, 1, 3, 1, [("vpn password?", 2)])).to_dict()
+    values = {f["name"]: f["value"] for f in st["fields"]}
+    assert values["Refusals"] == "2 (20%)"
+    assert "👍 3 / 👎 1 (75% positive)" == values["Feedback"]
+    assert "1. vpn password? ×2" in values["Top unanswered questions"]
+
+
+def test_answer_view_custom_ids_are_persistent() -> None:
+    view = answer_view(42)
+    assert view.timeout is None and view.is_persistent()
+    ids = [c["custom_id"] for row in view.to_components() for c in row["components"]]
+    assert ids == ["footnote:src:42", "footnote:vote:up:42", "footnote:vote:down:42"]

@@ -1,0 +1,128 @@
+"""Citation verification of generated answers against the passages they cite."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import Passage
+from bot.sentences import SentenceEmbedder
+from bot.verify import CitationVerifier
+
+
+@pytest.fixture
+def verifier(embed: SentenceEmbedder) -> CitationVerifier:
+    return CitationVerifier(embed)
+
+
+@pytest.fixture
+def ctx(passages: list[Passage]) -> list[Passage]:
+    """Four passages in prompt order: [1] casualties, [2] delivery, [3] Ethiopia/Kenya, [4] OTS."""
+    want = ["death toll at 41", "received the drones in December 2021", "Kenya", "Persian-speaking"]
+    return [next(p for p in passages if w in p.text) for w in want]
+
+
+def test_correct_citations_are_kept_and_quoted_exactly(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Tajikistan says 41 people died [1]. Kyrgyzstan received its drones in December 2021 [2]."
+    result = verifier.verify("q", text, ctx)
+    answer = result.answer
+    assert result.outcome == "ok"
+    assert [c.action for c in answer.checks] == ["kept", "kept"]
+    assert [c.quote for c in answer.citations] == [
+        "Tajikistan puts its death toll at 41.",
+        "Kyrgyzstan received the drones in December 2021.",
+    ]
+    assert all(c.quote in c.context for c in answer.citations)
+    assert answer.text == text
+    assert answer.removed == []
+
+
+def test_wrong_citation_is_repointed_and_renumbered(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    # The death toll is in passage 1, not 3 (the Ethiopia passage).
+    result = verifier.verify("q", "Tajikistan puts its death toll at 41 [3].", ctx)
+    check = result.answer.checks[0]
+    assert check.action == "repointed"
+    assert check.cited == [3] and check.supported_by == [1]
+    assert result.answer.text == "Tajikistan puts its death toll at 41 [1]."
+    assert result.answer.citations[0].chunk_id == ctx[0].chunk_id
+    assert result.answer.citations[0].n == 1
+
+
+def test_a_number_missing_from_the_passage_drops_the_sentence(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Tajikistan puts its death toll at 75 [1]. Turkey moved its embassy in Ethiopia to Kenya [3]."
+    result = verifier.verify("q", text, ctx)
+    dropped, kept = result.answer.checks
+    assert dropped.action == "dropped" and "75" in dropped.reason
+    assert kept.action == "kept"
+    assert result.answer.removed == ["Tajikistan puts its death toll at 75."]
+    assert "75" not in result.answer.text
+    assert result.answer.text == "Turkey moved its embassy in Ethiopia to Kenya [1]."
+
+
+def test_formatted_numbers_match(verifier: CitationVerifier) -> None:
+    passage = Passage(
+        chunk_id="p", text="The plant employs 1,000 workers in Ankara.", doc_id="d", title="t", source="s"
+    )
+    result = verifier.verify("q", "The plant in Ankara employs 1000 workers [1].", [passage])
+    assert result.answer.checks[0].action == "kept"
+
+
+def test_a_name_missing_from_the_passage_drops_the_sentence(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    result = verifier.verify("q", "Tajikistan and Germany put the death toll at 41 [1].", ctx)
+    assert result.outcome == "all_dropped"
+    assert "germany" in result.answer.checks[0].reason
+
+
+def test_uncited_sentence_gets_a_supporting_passage_or_is_dropped(
+    verifier: CitationVerifier, ctx: list[Passage]
+) -> None:
+    text = "Tajikistan is not part of the group because its population is Persian-speaking. Bananas are yellow."
+    result = verifier.verify("q", text, ctx)
+    attached, dropped = result.answer.checks
+    assert attached.cited == [] and attached.supported_by == [4] and attached.action == "repointed"
+    assert dropped.action == "dropped"
+    assert result.answer.text.endswith("Persian-speaking [1].")
+    assert "Bananas" not in result.answer.text
+
+
+def test_out_of_range_marker_is_not_trusted(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    result = verifier.verify("q", "Turkey moved its embassy in Ethiopia to Kenya [9].", ctx)
+    assert result.answer.checks[0].supported_by == [3]
+    assert result.answer.citations[0].chunk_id == ctx[2].chunk_id
+
+
+def test_statement_about_missing_information_is_kept_without_citation(
+    verifier: CitationVerifier, ctx: list[Passage]
+) -> None:
+    text = "Tajikistan puts its death toll at 41 [1]. The documents do not say how many were wounded."
+    result = verifier.verify("q", text, ctx)
+    assert [c.action for c in result.answer.checks] == ["kept", "uncited"]
+    assert "do not say how many were wounded" in result.answer.text
+
+
+def test_model_refusal_becomes_a_refusal(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    result = verifier.verify("q", "The documents don't answer this question.", ctx)
+    assert result.outcome == "refused"
+    assert result.answer.refused
+    assert len(result.answer.nearest_sources) == 3
+
+
+def test_nothing_supported_means_all_dropped(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    result = verifier.verify("q", "Lorem ipsum dolor sit amet [1]. Quantum flux capacitors hum [2].", ctx)
+    assert result.outcome == "all_dropped"
+    assert result.answer.refused
+    assert len(result.answer.removed) == 2
+
+
+def test_same_quote_shares_one_footnote(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Tajikistan puts its death toll at 41 [1]. Tajikistan's death toll is 41 [1]."
+    answer = verifier.verify("q", text, ctx).answer
+    assert len(answer.citations) == 1
+    assert answer.text.count("[1]") == 2
+
+
+def test_joint_citation_of_two_passages(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Tajikistan put its death toll at 41, and Kyrgyzstan received the drones in December 2021 [1][2]."
+    answer = verifier.verify("q", text, ctx).answer
+    assert answer.checks[0].action == "kept"
+    assert answer.checks[0].supported_by == [1, 2]
+    assert len(answer.citations) == 2
