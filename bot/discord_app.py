@@ -282,6 +282,10 @@ class FootnoteBot(discord.Client):
         user = interaction.user
         if interaction.guild is None or not isinstance(user, discord.Member):
             return False
+        # Only in a server the bot is in: the app's commands also work where it was added without the bot (or
+        # user-installed), and being an admin *there* must not make anyone an admin of this bot's index.
+        if self.get_guild(interaction.guild.id) is None:
+            return False
         perms = interaction.permissions  # resolved by Discord for this member in this channel
         if perms.administrator or perms.manage_guild:
             return True

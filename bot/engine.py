@@ -2,7 +2,9 @@
 falling back to extractive) -> conversation history. Implements `bot.answer.AnswerService`.
 
 Dependencies are injected (settings, retriever, embedder, LLM client, history store); nothing here reads
-configuration. Blocking work (retrieval, embedding, SQLite) runs in worker threads from the async API.
+configuration. Blocking work (retrieval, embedding, token counting, SQLite) runs in worker threads from the async
+API, and what loads on first use (tokenizer, the openai client's modules) loads at construction: the Discord bot
+shares its event loop with the engine.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class Engine:
         self.verifier = verifier or CitationVerifier(self.embed)
         # Below this topicality (no answer-type bonus), the LLM is not asked at all: nothing to ground it.
         self.llm_min_relevance = llm_min_relevance
+        _load_on_first_use(with_llm=self.llm is not None)
 
     @property
     def streams(self) -> bool:
@@ -144,11 +147,13 @@ class Engine:
         answer: Answer
         if self.llm is None:
             answer = run.extractive
-        elif not run.passages or self._relevance(run) < self.llm_min_relevance:
+        elif not run.passages or await asyncio.to_thread(self._relevance, run) < self.llm_min_relevance:
             # Nothing on topic: the extractive answer is a refusal already, and no LLM tokens are spent.
             answer = run.extractive if run.extractive.refused else refusal(question, run.passages)
         else:
-            packed = answer_messages(run.rewritten, run.passages, context_tokens=self.settings.context_tokens)
+            packed = await asyncio.to_thread(
+                answer_messages, run.rewritten, run.passages, context_tokens=self.settings.context_tokens
+            )
             run.tokens.update(packed.tokens)
             text: str | None = None
             reason = ""
@@ -192,6 +197,7 @@ class Engine:
                 turns = await asyncio.to_thread(history.history, cid)
         with run.timed("rewrite"):
             run.rewritten = await self._rewrite(run, turns)
+        run.tokens["question"] = await asyncio.to_thread(count_tokens, run.rewritten)
         with run.timed("retrieve"):
             retrieval = await asyncio.to_thread(
                 self.retriever.retrieve, run.rewritten, top_k=self.settings.top_k, collection=run.collection,
@@ -222,7 +228,9 @@ class Engine:
         if not turns:
             return run.question
         if self.llm is not None:
-            messages = condense_messages(run.question, turns, history_tokens=self.settings.history_tokens)
+            messages = await asyncio.to_thread(
+                condense_messages, run.question, turns, history_tokens=self.settings.history_tokens
+            )
             try:
                 completion = await self.llm.complete(messages)
                 rewritten = completion.text.strip().strip('"').splitlines()[0].strip()
@@ -238,7 +246,7 @@ class Engine:
         return max((w_sem * s.semantic + w_lex * s.lexical for s in scored), default=-1.0)
 
     async def _verified(self, run: _Run, packed: Packed, text: str) -> Answer:
-        run.tokens["completion"] = count_tokens(text)
+        run.tokens["completion"] = await asyncio.to_thread(count_tokens, text)
         with run.timed("verify"):
             result = await asyncio.to_thread(self.verifier.verify, run.rewritten, text, packed.passages)
         run.tokens["context_passages"] = len(packed.passages)
@@ -264,7 +272,6 @@ class Engine:
         answer.conversation_id = run.conversation_id
         answer.rewritten_question = run.rewritten if run.rewritten != run.question else None
         run.timings["total"] = round((time.perf_counter() - run.started) * 1000, 1)
-        run.tokens.setdefault("question", count_tokens(run.rewritten))
         answer.trace = {
             "question": run.question,
             "rewritten_question": run.rewritten,
@@ -294,6 +301,16 @@ class Engine:
             passages=tuple(p for p in run.passages if p.chunk_id in cited),
         )
         await asyncio.to_thread(self.history.add, run.conversation_id, turn)
+
+
+def _load_on_first_use(*, with_llm: bool) -> None:
+    """Load now what would otherwise load inside the first answer, on the event loop (measured: the tokenizer
+    ~0.5 s, the openai client's API modules ~0.7 s, which `AsyncOpenAI.chat` imports on first access). Both are
+    process-wide, so only the first engine pays. Loading them in a worker thread instead still stalled the loop
+    for 100-200 ms (they hold the GIL in long stretches)."""
+    count_tokens("")
+    if with_llm:
+        import openai.resources.chat  # noqa: F401
 
 
 def asdict_check(check: Any) -> dict[str, Any]:

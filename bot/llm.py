@@ -105,14 +105,20 @@ class LLMClient:
         async with self._client() as client:
             gen = await _guard(self._llm(client).astream_chat(list(messages)), self.deadline_s)
             async with contextlib.aclosing(gen):
+                first = True
                 while True:
                     left = self.deadline_s - (time.monotonic() - started)
                     if left <= 0:
                         raise LLMTimeoutError(f"The language model did not finish within {self.deadline_s:.3g} s.")
+                    # The first chunk comes after the request and the client's retries (each attempt bounded by
+                    # the request timeout, with backoff / Retry-After in between): only the deadline bounds it.
+                    # A stall timeout there would cut every retry short. Between chunks, the stall timeout.
+                    wait = left if first else min(left, self.stall_timeout_s)
                     try:
-                        chunk = await _guard(gen.__anext__(), min(left, self.stall_timeout_s))
+                        chunk = await _guard(gen.__anext__(), wait)
                     except StopAsyncIteration:
                         break
+                    first = False
                     if chunk.delta:
                         got_text = True
                         yield chunk.delta

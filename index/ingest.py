@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from llama_index.core.schema import MetadataMode, TextNode
 
 from index.chunking import Chunker, doc_id_for
 from index.embeddings import embed_texts, embedder_id
-from index.errors import FootnoteError, LoaderError
+from index.errors import DataDirError, FootnoteError, IndexUnavailableError, LoaderError
 from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, load_file
 from index.manifest import DocumentRecord, Manifest, PendingDocument
 from index.settings import Settings
@@ -129,10 +130,29 @@ class Ingestor:
             manifest.set_meta(self.collection, roots=json.dumps(sorted(known_roots)))  # for /reindex
             summary.documents = len(manifest.documents(self.collection))
             summary.chunks = index.count()
+        except Exception as err:
+            if not _storage_failure(err):
+                raise
+            raise self._write_failed(err) from err
         finally:
             manifest.close()
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _write_failed(self, err: Exception) -> FootnoteError:
+        """A write failed mid-run (disk full, file size limit, read-only or vanished data dir): say where, and that
+        re-running finishes the job (the manifest's `writing` rows let the next run redo what was cut short)."""
+        detail = " ".join(str(err).split())[:300] or type(err).__name__
+        if self.settings.uses_chroma_server and not isinstance(err, OSError | sqlite3.Error):
+            return IndexUnavailableError(
+                f"The Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} failed to store the "
+                f"chunks ({detail}). Check its disk and logs, then run the same ingest again to finish it."
+            )
+        return DataDirError(
+            f"Writing the index under the data dir {self.settings.data_dir} failed ({detail}). The disk may be full "
+            "or the data dir not writable: free some space or fix its permissions, then run the same ingest again "
+            "to finish it."
+        )
 
     def _drop_everything(self, manifest: Manifest, bm25: Bm25Store) -> None:
         from index.store import open_client
@@ -247,3 +267,14 @@ class Ingestor:
         nodes = [n for n in index.nodes() if n.node_id in committed]
         bm25.write(nodes)
         manifest.set_meta(self.collection, dirty="0")
+
+
+def _storage_failure(err: Exception) -> bool:
+    """An error of the storage under the index (OS, SQLite, or Chroma's internal storage errors), not a bug."""
+    if isinstance(err, OSError | sqlite3.Error):
+        return True
+    try:
+        from chromadb.errors import InternalError
+    except ImportError:  # pragma: no cover - chromadb is a dependency
+        return False
+    return isinstance(err, InternalError)

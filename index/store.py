@@ -110,7 +110,21 @@ def open_client(settings: Settings, *, create: bool) -> Any:
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as err:
+        _forget_failed_client(str(path))
         raise DataDirError(f"Cannot open the Chroma store at {path}: {err}") from err
+
+
+def _forget_failed_client(path: str) -> None:
+    """chromadb caches one System per path *before* starting it: one that failed to start (e.g. the path was a
+    file) stayed cached and failed every later open in this process, even once the path was fixed (the bot's
+    /reindex until a restart). Drop it so that the next open starts afresh."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+    except (ImportError, AttributeError):  # another chromadb layout: nothing cached the same way
+        pass
 
 
 class VectorIndex:
@@ -210,7 +224,7 @@ class Bm25Store:
     def current_dir(self) -> Path | None:
         try:
             name = (self.root / "CURRENT").read_text().strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing ingested (or the data dir is not a directory)
             return None
         path = self.root / name
         return path if path.is_dir() else None
