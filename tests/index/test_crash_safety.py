@@ -43,7 +43,7 @@ def probe(data_dir: Path, query: str | None = "drones border") -> dict[str, obje
 
 @pytest.mark.slow
 def test_kill_9_at_random_points_then_rerun_completes(tmp_path: Path) -> None:
-    kills = int(os.environ.get("FOOTNOTE_CRASH_KILLS", "6"))
+    kills = int(os.environ.get("FOOTNOTE_CRASH_KILLS", "20"))
     corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
     make_corpus(corpus, files=40)
     rng = random.Random(int(os.environ.get("FOOTNOTE_CRASH_SEED", "20261127")))
