@@ -139,7 +139,7 @@ def render_answer(answer: Any) -> str:
             where = c.url or c.source
             date = f", {c.date}" if c.date else ""
             lines.append(f"[{c.n}] {c.title} — {where}{date}")
-            lines.append(f"    “{c.quote}”")
+            lines.append(f"    “{' '.join(c.quote.split())}”")  # one line, even for a quoted list
     if answer.refused and answer.nearest_sources:
         lines.append("")
         lines.append("Nearest sources:")
