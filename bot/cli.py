@@ -109,7 +109,8 @@ def build_engine(settings: Settings) -> Any:
     embedder = make_embedder(settings)
     retriever = HybridRetriever(settings, embedder)
     # Model, Chroma and BM25 load in the background while the engine's imports and tokenizer load here.
-    warm = threading.Thread(target=retriever.warm, name="footnote-warm", daemon=True)
+    # Not a daemon: exiting while it is inside ONNX Runtime or Chroma native code would abort the process.
+    warm = threading.Thread(target=retriever.warm, name="footnote-warm")
     warm.start()
     llm = None
     if settings.llm_configured and settings.answer_mode != "extractive":

@@ -141,7 +141,7 @@ class HybridRetriever:
         thread: Chroma's and ONNX Runtime's native loading overlap the caller's Python work). Errors are left for
         the first `retrieve`, which raises them with the usual messages."""
         loader = getattr(self.embedder, "warm", None)
-        model = threading.Thread(target=loader, name="footnote-warm-model", daemon=True) if loader else None
+        model = threading.Thread(target=loader, name="footnote-warm-model") if loader else None
         if model:
             model.start()
         try:
