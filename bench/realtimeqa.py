@@ -75,6 +75,35 @@ def summarise(per_q: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, f
     return {k: round(mean(r[k] for r in per_q), 4) for k in keys} | {"n": len(per_q)}
 
 
+def llm_mode_answers(base: Any, questions: list[QAItem], answerable: set[str]) -> dict[str, Any] | None:
+    """The same questions through the engine in llm mode, when an endpoint is configured in the environment
+    (OPENAI_API_KEY and/or OPENAI_BASE_URL, FOOTNOTE_LLM_MODEL); None otherwise."""
+    from bot.cli import build_engine
+    from index.settings import Settings
+
+    env = Settings()
+    if not env.llm_configured:
+        print("llm mode: skipped (set OPENAI_API_KEY or OPENAI_BASE_URL to score it)")
+        return None
+    settings = base.model_copy(update={
+        "answer_mode": "llm", "openai_api_key": env.openai_api_key, "openai_base_url": env.openai_base_url,
+        "llm_model": env.llm_model, "llm_timeout_s": env.llm_timeout_s, "llm_max_retries": env.llm_max_retries,
+    })
+    engine = build_engine(settings)
+    rows = []
+    for q in questions:
+        answer = engine.ask(q.question)
+        text = "" if answer.refused else strip_markers(answer.text)
+        rows.append({
+            "answerable": q.qid in answerable, "refused": float(answer.refused),
+            "fallback": float(answer.mode == "fallback"), "contained": contains(text, q.gold),
+            "em": exact_match(text, q.gold), "f1": f1_score(text, q.gold),
+        })
+    keys = ("contained", "em", "f1", "refused", "fallback")
+    return {"model": env.llm_model, "all": summarise(rows, keys),
+            "answerable": summarise([r for r in rows if r["answerable"]], keys)}
+
+
 def main() -> None:
     from bot.cli import build_engine
     from index.embeddings import LocalMiniLMEmbedding
@@ -129,6 +158,7 @@ def main() -> None:
     retrieval |= {f"{name}, previous default rrf": summarise(rows, ret_keys) for name, rows in
                   (("all", rrf_rows), ("answerable", [r for r in rrf_rows if r["answerable"]]))}
     answers = {name: summarise(rows, ans_keys) for name, rows in subsets.items()}
+    answers_llm = llm_mode_answers(prepared.settings, ds.questions, answerable)
     llms = llm_baselines(ds.questions)
 
     print_table(["subset", "n", "hit@1", "hit@5", "hit@10", "MRR@10"],
@@ -138,6 +168,9 @@ def main() -> None:
         [f"Footnote extractive ({n})", m["n"], m["contained"], m["em"], m["f1"], m["refused"]]
         for n, m in answers.items()
     ]
+    for n in ("all", "answerable") if answers_llm else ():
+        m = answers_llm[n]  # type: ignore[index]
+        rows.append([f"Footnote llm mode ({n})", m["n"], m["contained"], m["em"], m["f1"], m["refused"]])
     rows.append(["published LLMs + docs (250 q, 14 weeks)", 250, PUBLISHED["contained"], PUBLISHED["em"],
                  PUBLISHED["f1"], ""])
     rows += [[f"  {m} + docs (these q)", v["n"], v["contained"], v["em"], v["f1"], ""] for m, v in llms.items()]
@@ -148,7 +181,8 @@ def main() -> None:
         "dataset": f"RealTime QA dev weeks ({len(ds.questions)} questions), pooled corpus of {len(docs)} articles",
         "index": {"chunks": chunks, "dir": prepared.root.name, "ingest_seconds": prepared.summary["seconds"]},
         "fusion": str(retriever.fusion),
-        "retrieval": retrieval, "answers_extractive": answers, "published_llm_with_docs_250q": PUBLISHED,
+        "retrieval": retrieval, "answers_extractive": answers, "answers_llm": answers_llm,
+        "published_llm_with_docs_250q": PUBLISHED,
         "llm_with_docs_same_questions": llms,
         "latency": {"retrieve": percentiles(ret_ms), "ask_extractive": percentiles(ans_ms)},
         "per_question": per_q,
