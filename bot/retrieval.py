@@ -1,7 +1,8 @@
-"""Hybrid retrieval: Chroma vector search + the persisted BM25 index, fused with reciprocal rank fusion.
+"""Hybrid retrieval: Chroma vector search + the persisted BM25 index, fused by z-score (default) or reciprocal
+rank fusion.
 
-Our own RRF rather than llama-index's QueryFusionRetriever: it needs no LLM object, lets each retriever have its
-own candidate depth and weight, and records per-retriever ranks and scores for the answer trace.
+Our own fusion rather than llama-index's QueryFusionRetriever: it needs no LLM object, lets each retriever have
+its own candidate depth and weight, and records per-retriever ranks and scores for the answer trace.
 """
 
 from __future__ import annotations
