@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from index.settings import Settings
+from tests.fakes.openai_server import FakeOpenAI
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FOOTNOTE_SHARED_DIR", REPO.parent / "shared"))
@@ -49,6 +50,16 @@ def embedder() -> Any:
     from index.embeddings import LocalMiniLMEmbedding
 
     return LocalMiniLMEmbedding()
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A real HTTP server speaking the OpenAI chat-completions protocol on 127.0.0.1 (scriptable faults)."""
+    server = FakeOpenAI().start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +84,6 @@ def write_hostile_docs(root: Path) -> Path:
 def hostile_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
     base = tmp_path_factory.mktemp("abuse")
     return ingest_corpus(base / "data", embedder, write_hostile_docs(base / "hostile"))
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

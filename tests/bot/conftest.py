@@ -4,7 +4,6 @@ in-memory retriever over them, and the fake OpenAI server."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -82,15 +81,6 @@ def passages() -> list[Passage]:
 @pytest.fixture
 def retriever(embed: SentenceEmbedder, passages: list[Passage]) -> MemoryRetriever:
     return MemoryRetriever(embed, passages)
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
