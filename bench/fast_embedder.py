@@ -27,16 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from llama_index.core.schema import MetadataMode
 
 from bench.datasets import load_scifact
-from bench.ingest_speed import write_corpus
+from bench.ingest_speed import embed_texts_of, write_corpus
 from bench.retrievers import bm25_run, dense_run, embed_cached, score_fusion
 from bench.scifact_baselines import BM25_VARIANTS, WEIGHTS, doc_texts, fusion_sweep, scores
-from index.chunking import Chunker, doc_id_for
 from index.embeddings import LocalMiniLMEmbedding
-from index.ingest import display_source
-from index.loaders import load_file
 from index.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "fast_embedder.json"
@@ -85,13 +81,7 @@ def chunk_texts(docs: int = 60) -> list[str]:
         root.mkdir()
         paths = write_corpus(root, docs)
         settings = Settings(_env_file=None, data_dir=Path(tmp) / "data")  # type: ignore[call-arg]
-        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
-        texts = []
-        for path in paths:
-            doc = load_file(path, max_bytes=10**8)
-            nodes = chunker.chunk(doc, doc_id=doc_id_for(str(path)), source=display_source(path))
-            texts.extend(n.get_content(MetadataMode.EMBED) for n in nodes)
-    return texts
+        return embed_texts_of(paths, settings)
 
 
 def throughput(embed: Embed, texts: list[str], repeats: int = 3) -> float:

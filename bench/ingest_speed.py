@@ -47,6 +47,17 @@ def write_corpus(root: Path, docs: int) -> list[Path]:
     return paths
 
 
+def embed_texts_of(paths: list[Path], settings: Settings) -> list[str]:
+    """Exactly the texts the pipeline embeds for these files: title + heading + chunk."""
+    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+    texts: list[str] = []
+    for path in paths:
+        doc = load_file(path, max_bytes=10**8)
+        nodes = chunker.chunk(doc, doc_id=doc_id_for(str(path)), source=display_source(path))
+        texts.extend(n.get_content(MetadataMode.EMBED) for n in nodes)
+    return texts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=60, help="articles to ingest (~8 chunks each)")
@@ -59,12 +70,7 @@ def main() -> None:
         embedder = LocalMiniLMEmbedding()
         embedder.embed(["warm up the session"] * 4)
 
-        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
-        texts = []
-        for path in paths:
-            doc = load_file(path, max_bytes=10**8)
-            nodes = chunker.chunk(doc, doc_id=doc_id_for(str(path)), source=display_source(path))
-            texts.extend(n.get_content(MetadataMode.EMBED) for n in nodes)
+        texts = embed_texts_of(paths, settings)
 
         t0 = time.perf_counter()
         for start in range(0, len(texts), 128):  # same batch size the pipeline uses

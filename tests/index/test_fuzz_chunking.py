@@ -5,24 +5,16 @@ depends on it)."""
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from index.chunking import Chunker
 from index.loaders import LoadedDocument, Section
+from tests.index.fuzzing import FUZZ
 
-EXAMPLES = int(os.environ.get("FOOTNOTE_FUZZ_EXAMPLES", "500"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
 SIZES = [32, 33, 48, 64, 128, 200]
 OVERLAPS = [0, 1, 8, 30, 64]
 

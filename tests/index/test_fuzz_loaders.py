@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import os
 import re
 import subprocess
 import sys
@@ -22,22 +21,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from index.chunking import Chunker, date_as_int
 from index.errors import LoaderError
 from index.loaders import LoadedDocument, load_file
 from tests.index.docs import write_docx, write_pdf
+from tests.index.fuzzing import FUZZ
 
-EXAMPLES = int(os.environ.get("FOOTNOTE_FUZZ_EXAMPLES", "500"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
 MAX_BYTES = 5_000_000
 REPO = Path(__file__).resolve().parents[2]
 
