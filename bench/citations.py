@@ -60,8 +60,8 @@ def build(paths: Iterable[Path], data_dir: Path, embedder: Any) -> tuple[Any, An
 
 def cited_units(text: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, its footnote numbers) for every sentence of an answer."""
-    from bot.sentences import split_sentences
-    from bot.verify import parse_markers
+    from bot.text.markers import parse_markers
+    from bot.text.sentences import split_sentences
 
     out: list[tuple[str, list[int]]] = []
     for span in split_sentences(text):
@@ -80,7 +80,7 @@ def cited_units(text: str) -> list[tuple[str, list[int]]]:
 def check_answer(engine: Any, stored: dict[str, str], item: dict[str, Any], answer: Any) -> dict[str, Any]:
     """Score one answer: correctness, refusal, and citation support (verifier and exact)."""
     from bot.answer import Passage
-    from bot.sentences import numbers
+    from bot.text.terms import numbers
 
     gold = list(item.get("gold") or [])
     need_all = bool(item.get("gold_all"))
@@ -152,8 +152,8 @@ def run_set(name: str, paths: list[Path], qa_file: str, embedder: Any, tmp: Path
 
 
 def operating_point(engine_cls_defaults: bool = True) -> dict[str, Any]:
-    from bot.extractive import ExtractiveAnswerer
-    from bot.verify import CitationVerifier
+    from bot.answering.extractive import ExtractiveAnswerer
+    from bot.answering.verify import CitationVerifier
     from index.settings import Settings
 
     ex = ExtractiveAnswerer.__init__.__kwdefaults__ or {}

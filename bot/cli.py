@@ -102,8 +102,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 def build_engine(settings: Settings) -> Any:
     """Wire the read path: embedder, hybrid retriever, optional LLM, conversation history."""
     from bot.conversation import ConversationStore
-    from bot.engine import Engine
     from bot.retrieval import HybridRetriever
+    from bot.wiring import assemble_engine
     from index.embeddings import make_embedder
 
     embedder = make_embedder(settings)
@@ -117,7 +117,7 @@ def build_engine(settings: Settings) -> Any:
         from bot.llm import LLMClient
 
         llm = LLMClient(settings)
-    return Engine(settings, retriever, embedder, llm, ConversationStore.from_settings(settings))
+    return assemble_engine(settings, retriever, embedder, llm, ConversationStore.from_settings(settings))
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -191,7 +191,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_discord(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.discord_app import run_bot
+    from bot.discord.launch import run_bot
     from index.admin import IndexAdmin
 
     engine = build_engine(settings)

@@ -144,7 +144,8 @@ async def test_llm_fault_ends_in_a_cited_extractive_answer_within_the_deadline(
     requests: int,
 ) -> None:
     engine = llm_engine()
-    assert engine.llm is not None and engine.llm.deadline_s == DEADLINE_S
+    llm = getattr(engine.strategy, "llm", None)
+    assert llm is not None and llm.deadline_s == DEADLINE_S
     fake_llm.script(*script)
     started = time.monotonic()
     answer = await engine.aask(QUESTION)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bot.answer import Passage, Retrieval, RetrievalFilters
-from bot.sentences import SentenceEmbedder, content_terms, term_in
+from bot.text.embedder import SentenceEmbedder
+from bot.text.terms import content_terms, term_in
 from index.embeddings import LocalMiniLMEmbedding
 from index.settings import Settings
 from tests.conftest import SEED_ARTICLE

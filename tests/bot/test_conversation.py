@@ -10,9 +10,10 @@ import pytest
 
 from bot.answer import Answer, Passage
 from bot.conversation import ConversationStore, Turn
-from bot.engine import Engine, looks_like_followup, rewrite_offline
+from bot.followups import looks_like_followup, rewrite_offline
 from bot.llm import LLMClient
-from bot.sentences import SentenceEmbedder
+from bot.text.embedder import SentenceEmbedder
+from bot.wiring import assemble_engine
 from index.settings import Settings
 from tests.bot.conftest import MemoryRetriever, passage_number
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, Reply
@@ -34,7 +35,7 @@ def store(offline_settings: Settings) -> ConversationStore:
 def test_three_turn_conversation_resolves_follow_ups_offline(
     offline_settings: Settings, embed: SentenceEmbedder, retriever: MemoryRetriever, store: ConversationStore
 ) -> None:
-    engine = Engine(offline_settings, retriever, embed, history=store)
+    engine = assemble_engine(offline_settings, retriever, embed, history=store)
     first = engine.ask(Q1, conversation_id="thread-1")
     assert quoted(first, "41") and first.rewritten_question is None
 
@@ -80,7 +81,7 @@ def test_llm_condenses_the_follow_up_from_history(
 
     fake_llm.default = respond
     store = ConversationStore.from_settings(llm_settings)
-    engine = Engine(llm_settings, retriever, embed, LLMClient(llm_settings), store)
+    engine = assemble_engine(llm_settings, retriever, embed, LLMClient(llm_settings), store)
     assert "41" in engine.ask(Q1, conversation_id="t").text
     second = engine.ask(Q2, conversation_id="t")
     condense = fake_llm.requests[-2].text_of("user")

@@ -15,7 +15,8 @@ from bot.answer import Answer, FinalAnswer, Passage, TextDelta
 from bot.engine import Engine
 from bot.llm import LLMClient
 from bot.prompting import answer_messages
-from bot.sentences import SentenceEmbedder
+from bot.text.embedder import SentenceEmbedder
+from bot.wiring import assemble_engine
 from index.errors import ConfigError, QuestionError
 from index.settings import Settings
 from tests.bot.conftest import MemoryRetriever, passage_number
@@ -52,7 +53,7 @@ def cite(*pairs: tuple[str, str]) -> Callable[[dict[str, Any]], Behaviour]:
 def make_engine(embed: SentenceEmbedder, retriever: MemoryRetriever) -> Callable[..., Engine]:
     def make(settings: Settings, **kwargs: Any) -> Engine:
         llm = LLMClient(settings) if settings.llm_configured else None
-        return Engine(settings, kwargs.pop("retriever", retriever), embed, llm, **kwargs)
+        return assemble_engine(settings, kwargs.pop("retriever", retriever), embed, llm, **kwargs)
 
     return make
 

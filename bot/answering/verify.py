@@ -17,23 +17,21 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from bot.answer import Answer, AnswerMode, Citation, Passage, SentenceCheck
-from bot.extractive import attach_markers, make_citation, refusal
-from bot.sentences import (
-    SentenceEmbedder,
-    Span,
+from bot.answering.base import make_citation, refusal
+from bot.text.embedder import SentenceEmbedder
+from bot.text.injection import looks_like_injection
+from bot.text.markers import EMPTY_BULLET_LINE, attach_markers, parse_markers, strip_bullet, strip_markers
+from bot.text.sentences import Span, split_sentences
+from bot.text.terms import (
     content_terms,
-    looks_like_injection,
     lower_vocabulary,
     name_present,
     names,
     numbers,
     proper_vocabulary,
-    split_sentences,
     term_in,
 )
 
-_MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADER = re.compile(r"^\s*(?:[-*•–]|\d+[.)]|#+)\s+")
 # "The documents don't say ...": a statement about the sources, which needs no footnote.
 _LIMIT = re.compile(
     r"\b(passages?|documents?|sources?|context|texts?|provided information)\b[^.]{0,60}?"
@@ -163,7 +161,7 @@ class CitationVerifier:
                     citations.append(make_citation(keys[key], passages[j], sups[j].quote.text))
                 if keys[key] not in ns:
                     ns.append(keys[key])
-            replacements.append((unit, attach_markers(_MARKERS.sub("", unit.raw).rstrip(), ns)))
+            replacements.append((unit, attach_markers(strip_markers(unit.raw).rstrip(), ns)))
             kept_cited += 1
 
         trace = {
@@ -236,20 +234,11 @@ def _share(facts: set[str], sentence: str) -> float:
     return sum(1 for f in facts if f in vocab or name_present(f, vocab)) / len(facts)
 
 
-def parse_markers(raw: str) -> list[int]:
-    out: list[int] = []
-    for group in _MARKERS.findall(raw):
-        for n in re.split(r"\s*[,;]\s*", group):
-            if int(n) not in out:
-                out.append(int(n))
-    return out
-
-
 def _units(text: str) -> list[_Unit]:
     """The answer's sentences with their markers; a stray "[2]" line is folded into the sentence before it."""
     units: list[_Unit] = []
     for span in split_sentences(text):
-        claim = _LEADER.sub("", _MARKERS.sub("", span.text)).strip()
+        claim = strip_bullet(strip_markers(span.text)).strip()
         cited = parse_markers(span.text)
         if not re.search(r"[A-Za-z0-9]", claim):
             if units and cited:
@@ -271,6 +260,6 @@ def _rebuild(text: str, replacements: list[tuple[_Unit, str | None]]) -> str:
         cursor = unit.end
     out.append(text[cursor:])
     joined = "".join(out)
-    joined = re.sub(r"(?m)^[ \t]*(?:[-*•–]|\d+[.)])[ \t]*$\n?", "", joined)  # bullets left empty
+    joined = EMPTY_BULLET_LINE.sub("", joined)  # bullets left empty
     joined = re.sub(r"[ \t]{2,}", " ", joined)
     return re.sub(r"\n{3,}", "\n\n", joined).strip()

@@ -12,34 +12,32 @@ Thresholds were measured on tests/data/seed_qa.jsonl and tests/data/corpus_qa.js
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from bot.answer import Answer, AnswerMode, Citation, Passage
-from bot.sentences import (
+from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage
+from bot.answering.base import AnswerRequest, make_citation, refusal
+from bot.text.embedder import SentenceEmbedder
+from bot.text.injection import looks_like_injection
+from bot.text.markers import attach_markers
+from bot.text.questions import (
     QuestionShape,
-    SentenceEmbedder,
-    Span,
-    content_terms,
     has_date,
     has_reason,
     is_content,
-    looks_like_injection,
-    proper_vocabulary,
     question_shape,
-    same_text,
     split_question,
-    split_sentences,
-    stem,
-    term_in,
     typed_positions,
 )
+from bot.text.sentences import Span, split_sentences
+from bot.text.terms import content_terms, proper_vocabulary, same_text, stem, term_in
 
-REFUSAL_TEXT = "The documents I have don't answer this question."
-_CLOSERS = "\"'”’)]»*"
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
 _CONTINUATION = re.compile(r"[\"“‘']|(?:he|she|it|they|this|that|these|those|his|her|its|their|such)\b", re.I)
@@ -49,47 +47,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 # How much a sentence loses when it lacks the token its question asks for: a sentence without a number
 # cannot say "how many"; a reason is often given without "because".
 TYPE_PENALTIES = {"number": 0.4, "money": 0.4, "date": 0.3, "person": 0.25, "name": 0.2, "reason": 0.1}
-
-
-def attach_markers(sentence: str, ns: list[int]) -> str:
-    """ "at 41." + [1] -> "at 41 [1]."; after a closing quote or bracket the marker goes at the very end."""
-    if not ns:
-        return sentence
-    marks = "".join(f"[{n}]" for n in ns)
-    m = re.search(r"[.!?…]+$", sentence)
-    if m and m.start() > 0 and sentence[m.start() - 1] not in _CLOSERS:
-        return f"{sentence[: m.start()].rstrip()} {marks}{sentence[m.start() :]}"
-    return f"{sentence} {marks}"
-
-
-def make_citation(n: int, passage: Passage, quote: str) -> Citation:
-    return Citation(
-        n=n,
-        title=passage.title,
-        source=passage.source,
-        quote=quote,
-        chunk_id=passage.chunk_id,
-        context=passage.text,
-        url=passage.url,
-        date=passage.date,
-    )
-
-
-def refusal(question: str, passages: list[Passage], *, mode: AnswerMode = "extractive", reason: str = "") -> Answer:
-    """The honest "not in the documents" answer, with the closest sources so the reader can look."""
-    nearest = []
-    for i, p in enumerate(passages[:3]):
-        spans = split_sentences(p.text)
-        nearest.append(make_citation(i + 1, p, spans[0].text if spans else p.text.strip()))
-    return Answer(
-        question=question,
-        text=REFUSAL_TEXT,
-        citations=[],
-        mode=mode,
-        refused=True,
-        nearest_sources=nearest,
-        trace={"refusal_reason": reason} if reason else {},
-    )
 
 
 @dataclass(frozen=True)
@@ -258,11 +215,6 @@ class ExtractiveAnswerer:
         trace["selected"] = [{"chunk_id": passages[c.rank].chunk_id, "score": round(c.score, 4)} for c in chosen]
         return Answer(question=question, text=text, citations=citations, mode="extractive", trace=trace)
 
-    def best_score(self, question: str, passages: list[Passage]) -> float:
-        """How well the best sentence answers the most answerable part of the question."""
-        scores = [s[0].score for p in split_question(question) if (s := self.score(p, passages))]
-        return max(scores, default=-1.0)
-
     def _select(self, scored: list[Scored]) -> list[Scored]:
         """The best sentence, then others close to it, skipping near-duplicates (chunks overlap)."""
         floor = max(self.select_threshold, scored[0].score - self.margin)
@@ -278,3 +230,33 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(i)
         return [pool[i] for i in chosen]
+
+    def relevance(self, question: str, passages: list[Passage]) -> float:
+        """THE relevance of passages to a question: how on-topic their best sentence is (weighted cosine and
+        term overlap, no rank or answer-type bonus), over the question's parts. The LLM path's gate uses it;
+        the extractive refusal additionally needs the answer type (see `answer`)."""
+        best = -1.0
+        for part in split_question(question):
+            for s in self.score(part, passages):
+                best = max(best, self.semantic_weight * s.semantic + self.lexical_weight * s.lexical)
+        return best
+
+
+class ExtractiveStrategy:
+    """Answers with verbatim sentences of the passages (no LLM): nothing to hallucinate, nothing to verify
+    beyond choosing the right sentences."""
+
+    mode = "extractive"
+    streams = False
+
+    def __init__(self, answerer: ExtractiveAnswerer) -> None:
+        self.answerer = answerer
+
+    def answer(self, request: AnswerRequest) -> Answer:
+        return self.answerer.answer(request.question, request.passages)
+
+    async def run(self, request: AnswerRequest) -> AsyncIterator[AnswerEvent]:
+        t = time.perf_counter()
+        answer = await asyncio.to_thread(self.answer, request)
+        request.timings["extractive"] = round((time.perf_counter() - t) * 1000, 1)
+        yield FinalAnswer(answer)

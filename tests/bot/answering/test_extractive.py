@@ -13,8 +13,13 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.utils import get_tokenizer
 
 from bot.answer import Passage
-from bot.extractive import REFUSAL_TEXT, ExtractiveAnswerer, attach_markers
-from bot.sentences import SentenceEmbedder, numbers, question_shape, split_question, split_sentences
+from bot.answering.base import REFUSAL_TEXT
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.text.embedder import SentenceEmbedder
+from bot.text.markers import attach_markers
+from bot.text.questions import question_shape, split_question
+from bot.text.sentences import split_sentences
+from bot.text.terms import numbers
 from tests.bot.conftest import MemoryRetriever, seed_text
 
 QA = Path(__file__).parents[1] / "data" / "seed_qa.jsonl"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import Passage
-from bot.sentences import SentenceEmbedder
-from bot.verify import CitationVerifier
+from bot.answering.verify import CitationVerifier
+from bot.text.embedder import SentenceEmbedder
 
 
 @pytest.fixture

@@ -1,0 +1,176 @@
+"""Question shapes: what kind of token answers a question, and next to which words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text.terms import (
+    _DESIGNATOR,
+    _MONTHS,
+    MONTH_NAMES,
+    NUMBER_WORDS,
+    QUESTION_WORDS,
+    STOPWORDS,
+    lower_vocabulary,
+    name_present,
+    normalise_number,
+    numbers,
+    words,
+)
+
+# --- question shapes ------------------------------------------------------------------------------------
+# What kind of token answers a question, and next to which words: "how many people ... killed" wants a
+# number near "people"/"killed"; "who is the Kyrgyz foreign minister" wants a person's name near "minister".
+
+_AUX = r"(?:is|are|was|were|did|do|does|has|have|had|will|would|could|can|should|might)"
+_NUMBER_NOUNS = r"(?:toll|number|percentage|share|amount|total|count|price|cost|figure|size|rate)"
+_MONEY_VERBS = re.compile(r"\b(pay|paid|cost|price|spend|spent|worth|charge|budget|sell|sold|buy|bought)\b")
+_MONEY = re.compile(r"dollars?|euros?|pounds?|lira|roubles?|rubles?|yuan|million|billion|trillion")
+_QUANTITY_WORDS = frozenset("hundred hundreds thousand thousands million millions billion dozen dozens".split())
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+_DATE_WORDS = re.compile(
+    r"\b(january|february|march|april|june|july|august|september|october|november|december|jan|feb|sept?|"
+    r"oct|nov|dec|yesterday|today|ago|decades?|century|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday)\b|\b(last|this|next|earlier this|later this) (year|month|week|spring|summer|autumn|winter)\b|"
+    r"\bin may\b|\bmay \d",
+    re.I,
+)
+_REASON = re.compile(
+    r"\b(because|due to|owing to|as a result|in order to|so that|for the sake|"
+    r"since (?:it|they|the|its|their)|so (?:it|they|that|the|its|their))\b|"
+    r"(?<!seen )(?<!such )(?<!as well )\bas (?:its|it|they|their|he|she|the)\b",
+    re.I,
+)
+_SPLIT = re.compile(r",?\s+and\s+(?=(?:how|what|when|where|who|whom|whose|which|why|at what|in what)\b)", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    kind: str | None  # "number" | "money" | "date" | "person" | "name" | "reason" | None
+    focus: tuple[str, ...]  # lowercased words the answer token should be near (empty: anywhere)
+
+
+def is_content(w: str) -> bool:
+    lw = w.lower()
+    return lw not in STOPWORDS and lw not in QUESTION_WORDS and not w[0].isdigit()
+
+
+def question_shape(question: str) -> QuestionShape:
+    q = question.lower()
+    toks = words(question)
+    if re.search(r"\bhow (many|much|long|old|far|big|large|often)\b|\bwhat (?:\w+ )?" + _NUMBER_NOUNS + r"\b", q):
+        # Names ("Kyrgyzstan") are not what is counted.
+        kind = "money" if "how much" in q and _MONEY_VERBS.search(q) else "number"
+        return QuestionShape(kind, tuple(w.lower() for w in toks if not w[0].isupper() and is_content(w)))
+    if re.search(
+        r"^\W*(?:and |but |so )?when\b|\b(what|which) (year|date|month|day|decade)\b|"
+        r"\bin what (month|year)\b",
+        q,
+    ):
+        return QuestionShape("date", ())
+    m = re.search(rf"\bwho(?:m|se)? {_AUX} (?:the |an? )?(.+?)(?= (?:who|that|which)\b|\?|$)", question, re.I)
+    m = m or re.search(r"\bname of (?:the |an? )?(.+?)(?=\?|$)", question, re.I)
+    if m:
+        return QuestionShape("person", _focus(words(m.group(1))))
+    if re.search(r"\bwho(m|se)?\b", q):
+        return QuestionShape("person", ())
+    if re.search(r"^\W*(?:and |but |so )?why\b", q):
+        return QuestionShape("reason", ())
+    for i, w in enumerate(toks):
+        if w.lower() in ("which", "what"):
+            rest = toks[i + 1 :]
+            if [r.lower() for r in rest[:2]] in (["kind", "of"], ["type", "of"], ["sort", "of"]):
+                rest = rest[2:]
+            if focus := _focus(rest):
+                return QuestionShape("name", focus)
+    return QuestionShape(None, ())
+
+
+def _focus(rest: list[str], limit: int = 3) -> tuple[str, ...]:
+    """The head of the noun phrase a wh-word asks about: its first run of lowercase content words
+    ("Kyrgyz foreign minister" -> foreign minister; "Organization of Turkic States' secretary-general" ->
+    secretary-general), or its capitalised words when it has no lowercase ones."""
+    phrase: list[str] = []
+    for w in rest:
+        if re.fullmatch(_AUX, w.lower()) or (phrase and not is_content(w) and w.lower() != "of"):
+            break
+        if is_content(w):
+            phrase.append(w)
+    run: list[str] = []
+    for w in phrase:
+        if w[0].islower():
+            run.append(w.lower())
+        elif run:
+            break
+    return tuple((run or [w.lower() for w in phrase])[:limit])
+
+
+def split_question(question: str) -> list[str]:
+    """ "How many X, and how many Y?" -> two questions; an elliptical second part ("and how many according to
+    Tajikistan?") borrows the first part's non-name content words."""
+    parts = [p.strip(" ,?") + "?" for p in _SPLIT.split(question) if p.strip(" ,?")]
+    if len(parts) < 2:
+        return [question]
+    # Borrow lowercase words and model names ("TB2s"), not the names the second part contrasts with.
+    head = [m.group() for m in _DESIGNATOR.finditer(parts[0])] + [
+        w for w in words(parts[0]) if is_content(w) and not w[0].isupper()
+    ]
+    out = [parts[0]]
+    for part in parts[1:]:
+        own = [w for w in words(part) if is_content(w) and not w[0].isupper()]
+        extra = [w for w in head if w not in own]
+        out.append(part if len(own) >= 2 or not extra else f"{part[:-1]} {' '.join(extra)}?")
+    return out
+
+
+def has_date(sentence: str) -> bool:
+    return bool(_YEAR.search(sentence) or _DATE_WORDS.search(sentence))
+
+
+def has_reason(sentence: str) -> bool:
+    return bool(_REASON.search(sentence))
+
+
+def typed_positions(
+    kind: str, toks: list[re.Match[str]], sentence: str, question: str, proper: set[str]
+) -> list[tuple[int, bool]]:
+    """(position, bare) of tokens that could be the answer: quantities, money, names or designators.
+    A bare quantity ("... at 41.") is the value of what came before it; "100 lives" counts lives."""
+    q_vocab = lower_vocabulary(question)
+    q_numbers = numbers(question)
+    out: list[tuple[int, bool]] = []
+    for i, m in enumerate(toks):
+        t, lt = m.group(), m.group().lower()
+        if kind == "number":
+            digits = t[0].isdigit() and t.replace(",", "").replace(".", "").isdigit()
+            if (
+                lt in _QUANTITY_WORDS
+                or (lt in NUMBER_WORDS and lt not in ("one", "zero"))
+                or (digits and not _YEAR.fullmatch(t) and normalise_number(t) not in q_numbers)
+            ):
+                after = sentence[m.end() :].lstrip(" *_")
+                out.append((i, not after or not after[0].isalnum()))
+        elif kind == "money":
+            # "pound" is a verb too: currency words count only next to a quantity ("300 million dollars").
+            before = [b.group().lower() for b in toks[max(0, i - 2) : i]]
+            quantity = any(b[0].isdigit() or b in _QUANTITY_WORDS or b in NUMBER_WORDS for b in before)
+            if (_MONEY.fullmatch(lt) and quantity) or (
+                t[0].isdigit() and re.search(r"[$€£¥₺₽]\s?$", sentence[: m.start()])
+            ):
+                out.append((i, False))
+        elif (i > 0 or lt in proper) and (t[0].isupper() or (re.search(r"\d", t) and re.search(r"[A-Za-z]", t))):
+            bare = lt.removesuffix("'s").removesuffix("’s")
+            if (
+                lt not in STOPWORDS
+                and bare not in MONTH_NAMES
+                and bare not in _MONTHS
+                and not name_present(bare, q_vocab)
+            ):
+                out.append((i, False))
+    if kind == "person":
+        # A person is named by two or more capitalised words in a row ("Sadyr Japarov", "Kerim Has").
+        return [
+            (i, b) for i, b in out if any(0 < j < len(toks) and toks[j].group()[0].isupper() for j in (i - 1, i + 1))
+        ]
+    return out

@@ -1,0 +1,179 @@
+"""Words, stems, numbers, dates and names: the cheap, deterministic features both answerers and the verifier
+lean on. They decide whether a sentence may keep its footnote, so they must be explainable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from bot.text.sentences import split_sentences
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves s t don didn doesn isn wasn weren aren wouldn couldn shouldn per via upon
+    according said says say tell told please much many whose among amid within without since ago yet still
+    ever however thus though although whether either neither else etc like one's may might must shall
+    let lets get got know""".split()
+)
+# Question words and filler that say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = frozenset("what which who whom whose when where why how did does do is are was were".split())
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d[\d,]*(?:\.\d+)?")
+_DESIGNATOR = re.compile(r"\b[A-Za-z][A-Za-z]*-?\d+[A-Za-z0-9]*\b")
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])\d+(?:\.\d+)?")
+_MONTHS = {
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+    "dec": "december",
+}  # fmt: skip
+MONTH_NAMES = frozenset("january february march april may june july august september october november december".split())
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+_UNITS += "seventeen eighteen nineteen"
+NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS.split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+NUMBER_WORDS.update(_TENS)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A tiny suffix stripper: enough to match "killed"/"kills"/"killing" and "drones"/"drone"."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.strip("'-")
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if len(w) > 5 and w.endswith("ing"):
+        w = w[:-3]
+    elif len(w) > 3 and w.endswith("ed"):
+        w = w[:-2]
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words and normalised numbers: what a sentence is about."""
+    out: set[str] = set()
+    for w in words(text):
+        lw = w.lower()
+        if lw in STOPWORDS or lw in QUESTION_WORDS:
+            continue
+        if w[0].isdigit():
+            out.add(normalise_number(w))
+        elif lw in NUMBER_WORDS:
+            out.add(str(NUMBER_WORDS[lw]))
+        else:
+            out.add(stem(_MONTHS.get(lw, lw)))
+    return out
+
+
+def normalise_number(token: str) -> str:
+    """ "1,000" -> "1000", "3.50" -> "3.5", "12.0" -> "12"."""
+    t = token.replace(",", "")
+    if "." in t:
+        t = t.rstrip("0").rstrip(".")
+    return t
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written as digits or as small number words ("five", "forty-one"); the digits of a designator
+    ("S-300", "TB2") are part of its name, not a quantity."""
+    found = {normalise_number(m.group()) for m in _NUMBER.finditer(text) if not _in_designator(text, m.start())}
+    lowered = text.lower()
+    compound = re.compile(
+        r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s](one|two|three|four|five|six|seven|eight|nine)\b"
+    )
+    for m in compound.finditer(lowered):
+        found.add(str(_TENS[m.group(1)] + NUMBER_WORDS[m.group(2)]))
+    for w in re.findall(r"[a-z]+", compound.sub(" ", lowered)):
+        if w in NUMBER_WORDS and w not in ("one", "zero"):  # "one of the ..." is rarely a quantity
+            found.add(str(NUMBER_WORDS[w]))
+    return found
+
+
+def _in_designator(text: str, start: int) -> bool:
+    return start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
+
+
+def designators(text: str) -> set[str]:
+    """Model names that mix letters and digits: "S-300", "T-72", "TB2", "Orlan-10" (lowercased)."""
+    return {m.group().lower() for m in _DESIGNATOR.finditer(text)}
+
+
+def names(text: str, known_proper: Iterable[str] = ()) -> set[str]:
+    """Lowercased capitalised words that are not sentence-initial (names, places, months), plus a
+    sentence-initial word when `known_proper` says the corpus capitalises it mid-sentence."""
+    known = set(known_proper)
+    out: set[str] = designators(text)
+    for span in split_sentences(text):
+        first = True
+        for w in words(span.text):
+            lw = w.lower().replace("’", "'")
+            lw = lw[:-2] if lw.endswith("'s") else lw
+            lw = _MONTHS.get(lw, lw)
+            if w[0].isupper() and lw not in STOPWORDS and lw not in QUESTION_WORDS:
+                if not first or lw in known:
+                    out.add(lw)
+            if w[0].isalpha():
+                first = False
+    return out
+
+
+def proper_vocabulary(texts: Iterable[str]) -> set[str]:
+    """Words the texts capitalise mid-sentence: these count as names even at a sentence start."""
+    out: set[str] = set()
+    for t in texts:
+        out |= names(t)
+    return out
+
+
+def name_present(name: str, vocabulary: set[str]) -> bool:
+    """`name` or a close relative ("Kyrgyz"/"Kyrgyzstan", "Turkey"/"Turkish") is in the vocabulary."""
+    if name in vocabulary:
+        return True
+    for w in vocabulary:
+        shorter = min(len(w), len(name))
+        k = 0
+        while k < shorter and w[k] == name[k]:
+            k += 1
+        if k >= 4 and k >= 0.6 * shorter:
+            return True
+    return False
+
+
+def lower_vocabulary(text: str) -> set[str]:
+    """Every word of `text`, lowercased (months spelled out), plus its designators."""
+    out = designators(text)
+    for w in words(text):
+        lw = w.lower().replace("’", "'")
+        lw = lw[:-2] if lw.endswith("'s") else lw
+        out.add(_MONTHS.get(lw, lw))
+    return out
+
+
+def term_in(term: str, terms: set[str]) -> bool:
+    """Exact term, or one is a long prefix of the other ("kyrgyz" ~ "kyrgyzstan", "tajik" ~ "tajikistan")."""
+    if term in terms:
+        return True
+    if len(term) < 5 or term.isdigit():
+        return False
+    return any(len(t) >= 5 and (t.startswith(term) or term.startswith(t)) for t in terms)
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal or contained, ignoring case and spacing: overlapping chunks repeat sentences."""
+    na, nb = " ".join(a.lower().split()), " ".join(b.lower().split())
+    return na == nb or na in nb or nb in na
