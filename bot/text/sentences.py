@@ -1,5 +1,12 @@
 """Sentence spans: where sentences, headings and list items start and end.
 
+Sentences come from NLTK's Punkt model for English (the copy llama-index bundles, so nothing is downloaded),
+inside blocks cut at the line breaks that end headings, list items and paragraphs. A small pass then fixes what
+Punkt gets wrong in our texts:
+- footnote markers after a full stop ("... at 41. [1] Then ...") belong to the sentence before them;
+- a piece that starts in lower case continues the sentence before it ("e.g. this", '"No," he said');
+- an abbreviation that can end a sentence ("5 p.m.", "Inc.", "U.S.") ends it when a typical sentence starter
+  follows ("... at 5 p.m. Then the ...").
 Spans carry character offsets into the original text so that a quote is always `text[start:end]`, never a
 re-joined or re-normalised string.
 """
@@ -8,9 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
-from bot.text.markers import MARKER_RUN
+from bot.text.markers import MARKER
 
 
 @dataclass(frozen=True)
@@ -20,49 +28,30 @@ class Span:
     text: str  # == source[start:end]
 
 
-# Words after which a period does not end a sentence (titles, months, Latin). "Inc."/"etc." are left out:
-# they end sentences too often.
-_NO_BREAK_AFTER = frozenset(
-    "mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep pres amb rev fr hon "
-    "jan feb mar apr jun jul aug sep sept oct nov dec no nos vs v cf al fig figs approx ca e.g i.e "
-    "dept est op vol pp ed eds".split()
-)
-_CLOSERS = "\"'”’)]»"
-_OPENERS = "\"'“‘([«"
-_BOUNDARY = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*" + MARKER_RUN + r"(?=\s)")
 _LIST_START = re.compile(r"\s*(?:[#>*•\-–]|\d+[.)]\s)")
+_LEADING_MARKERS = re.compile(rf"(?:\s*{MARKER.pattern})+")
+# Abbreviations (and ellipses) that also end sentences: after them, a sentence starter begins a new sentence.
+_TERMINAL_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:[ap]\.m|inc|ltd|co|corp|jr|sr|etc|u\.s|u\.k|u\.n|e\.u|d\.c|st)\.|\.\.\.|…)(?=\s+[A-Z])", re.I
+)
+# Words that start sentences far more often than they follow an abbreviation mid-sentence; Punkt's own
+# list of sentence starters for English is added at load time.
+_STARTERS = frozenset(
+    "the a an he she it they we i you this that these those then there but and so yet however meanwhile "
+    "later earlier after before its his her their our its officials".split()
+)
 
 
-def _word_before(text: str, pos: int) -> str:
-    """The token (letters and inner dots) that ends right before `pos`."""
-    start = pos
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "."):
-        start -= 1
-    return text[start:pos]
+@cache
+def _punkt() -> tuple[object, frozenset[str]]:
+    # llama-index registers its bundled NLTK data (Punkt for English included) on NLTK's search path, as its own
+    # SentenceSplitter does: nothing is downloaded. Setting NLTK_DATA elsewhere would make NLTK try to.
+    from llama_index.core.utils import globals_helper
+    from nltk.tokenize.punkt import PunktTokenizer
 
-
-def _is_boundary(text: str, dot: int, after: int) -> bool:
-    """Does the punctuation run starting at `dot` (and ending at `after`) end a sentence?"""
-    nxt = after
-    while nxt < len(text) and text[nxt] in " \t\r":
-        nxt += 1
-    if nxt >= len(text):
-        return True
-    if text[nxt] == "\n":
-        return True
-    ch = text[nxt]
-    if not (ch.isupper() or ch.isdigit() or ch in _OPENERS or ch in "#*•-–"):
-        return False  # "e.g. this", '"No." he said'
-    if text[dot] == ".":
-        word = _word_before(text, dot)
-        bare = word.lower().strip(".")
-        if bare in _NO_BREAK_AFTER or word.lower() in _NO_BREAK_AFTER:
-            return False
-        if len(bare) == 1 and bare.isalpha():
-            return False  # an initial: "J. Smith"
-        if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):
-            return False  # "U.S." / "U.N." mid-sentence is far more common than at the end
-    return True
+    globals_helper.wait_for_nltk_check()
+    tokenizer = PunktTokenizer("english")
+    return tokenizer, _STARTERS | frozenset(tokenizer._params.sent_starters)
 
 
 def _line_breaks(text: str, start: int, end: int) -> list[int]:
@@ -79,21 +68,45 @@ def _line_breaks(text: str, start: int, end: int) -> list[int]:
     return cuts
 
 
+def _punkt_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    tokenizer, starters = _punkt()
+    block = text[start:end]
+    pieces = [[start + a, start + b] for a, b in tokenizer.span_tokenize(block)]  # type: ignore[attr-defined]
+    out: list[list[int]] = []
+    for piece in pieces:
+        a, b = piece
+        if out:
+            m = _LEADING_MARKERS.match(text, a)
+            if m and m.end() > a:  # "[1] Then ..." -> the marker closes the previous sentence
+                out[-1][1] = m.end()
+                a = m.end()
+                while a < b and text[a].isspace():
+                    a += 1
+                if a >= b:
+                    continue
+            first = next((c for c in text[a:b] if c.isalnum()), "")
+            if first.islower():
+                out[-1][1] = b
+                continue
+        out.append([a, b])
+    split: list[tuple[int, int]] = []
+    for a, b in out:
+        cursor = a
+        for m in _TERMINAL_ABBREVIATIONS.finditer(text, a, b):
+            nxt = re.match(r"\s+([A-Za-z]+)", text[m.end() : b])
+            if nxt and nxt.group(1).lower() in starters:
+                split.append((cursor, m.end()))
+                cursor = m.end()
+        split.append((cursor, b))
+    return split
+
+
 def split_sentences(text: str) -> list[Span]:
     """Sentence spans of `text` (stripped of surrounding whitespace), in order, covering all of its words."""
-    pieces: list[tuple[int, int]] = []
-    cursor = 0
-    for m in _BOUNDARY.finditer(text):
-        if m.start() < cursor:
-            continue
-        if _is_boundary(text, m.start(), m.end()):
-            pieces.append((cursor, m.end()))
-            cursor = m.end()
-    pieces.append((cursor, len(text)))
     spans: list[Span] = []
-    for start, end in pieces:
-        bounds = [start, *_line_breaks(text, start, end), end]
-        for a, b in pairwise(bounds):
+    bounds = [0, *_line_breaks(text, 0, len(text)), len(text)]
+    for start, end in pairwise(bounds):
+        for a, b in _punkt_pieces(text, start, end):
             while a < b and text[a].isspace():
                 a += 1
             while b > a and text[b - 1].isspace():

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+
+import Stemmer
 
 from bot.text.sentences import split_sentences
 
@@ -44,23 +46,40 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+# Endings a word may lose to its Snowball stem and still mean the same thing (inflection, not derivation):
+# "killed"/"kills"/"killing" -> "kill", "studies"/"study" -> "studi". Snowball also maps "organization" to
+# "organ" and "generally" to "general": those keep their own form.
+_INFLECTIONS = frozenset(("", "s", "es", "ed", "d", "ing", "e", "y", "ies", "ied", "er", "ers", "est", "ly"))
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match "killed"/"kills"/"killing" and "drones"/"drone"."""
+    """The Snowball (PyStemmer) stem when it only strips an inflection, else the word itself (lowercased,
+    possessive removed): "drones" ~ "drone", "killing" ~ "killed", but "organization" != "organ"."""
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
     w = w.strip("'-")
+    root = _stemmer().stemWord(w)
+    k = 0
+    while k < min(len(w), len(root)) and w[k] == root[k]:
+        k += 1
+    tail, root_tail = w[k:], root[k:]
+    # A doubled consonant before the ending ("running" -> "run") is part of the inflection.
+    if len(tail) > 1 and k > 0 and tail[0] == w[k - 1] and tail[1:] in _INFLECTIONS:
+        tail = ""
+    if tail in _INFLECTIONS and len(root_tail) <= 1 and len(root) >= 2:
+        return root
+    # Snowball went past an inflection ("organizations" -> "organ"): drop only the plural.
     if len(w) > 4 and w.endswith("ies"):
-        w = w[:-3] + "y"
-    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if len(w) > 5 and w.endswith("ing"):
-        w = w[:-3]
-    elif len(w) > 3 and w.endswith("ed"):
-        w = w[:-2]
-    if len(w) > 3 and w.endswith("e"):
-        w = w[:-1]
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
     return w
 
 
@@ -109,13 +128,31 @@ def _in_designator(text: str, start: int) -> bool:
 
 
 def designators(text: str) -> set[str]:
-    """Model names that mix letters and digits: "S-300", "T-72", "TB2", "Orlan-10" (lowercased)."""
-    return {m.group().lower() for m in _DESIGNATOR.finditer(text)}
+    """Model names that mix letters and digits: "S-300", "T-72", "TB2", "Orlan-10" (lowercased); a plural
+    ("TB2s") names the same model."""
+    out = set()
+    for m in _DESIGNATOR.finditer(text):
+        d = m.group().lower()
+        out.add(d[:-1] if len(d) > 2 and d.endswith("s") and d[-2].isdigit() else d)
+    return out
 
 
-def names(text: str, known_proper: Iterable[str] = ()) -> set[str]:
+# Capitalised only because they open a sentence: never names, whatever the passages contain.
+_OPENERS = frozenset(
+    """however meanwhile moreover furthermore nevertheless nonetheless instead still yet also thus hence
+    therefore both many most some several few others other another each every all any none no yes
+    officials analysts experts critics observers reports media sources documents passages today yesterday
+    earlier later now then despite although though while since after before during following amid""".split()
+)
+
+
+def names(text: str, known_proper: Iterable[str] = (), *, common_words: set[str] | None = None) -> set[str]:
     """Lowercased capitalised words that are not sentence-initial (names, places, months), plus a
-    sentence-initial word when `known_proper` says the corpus capitalises it mid-sentence."""
+    sentence-initial word when `known_proper` says the corpus capitalises it mid-sentence.
+
+    With `common_words` (lowercase words seen written in lower case, e.g. in the passages), a sentence-initial
+    capitalised word also counts as a name unless it is one of them, a stopword or a usual sentence opener:
+    "Azerbaijan and Uzbekistan ..." names Azerbaijan even when no passage mentions it."""
     known = set(known_proper)
     out: set[str] = designators(text)
     for span in split_sentences(text):
@@ -126,6 +163,8 @@ def names(text: str, known_proper: Iterable[str] = ()) -> set[str]:
             lw = _MONTHS.get(lw, lw)
             if w[0].isupper() and lw not in STOPWORDS and lw not in QUESTION_WORDS:
                 if not first or lw in known:
+                    out.add(lw)
+                elif common_words is not None and lw not in common_words and lw not in _OPENERS:
                     out.add(lw)
             if w[0].isalpha():
                 first = False
@@ -140,18 +179,38 @@ def proper_vocabulary(texts: Iterable[str]) -> set[str]:
     return out
 
 
+# Country and demonym endings: "Kyrgyz"/"Kyrgyzstan", "Tajik"/"Tajikistan", "Turkish"/"Turkey",
+# "Russia"/"Russian", "Iran"/"Iranian", "China"/"Chinese". Explicit endings, never a prefix: "Niger" does not
+# match "Nigeria", nor "Austria" "Australia".
+_NAME_ENDINGS = ("istan", "stan", "ish", "ian", "ese", "ey", "i", "n")
+
+
+@lru_cache(maxsize=65536)
+def name_forms(word: str) -> frozenset[str]:
+    """`word` (lowercased) and the forms of the same name with a country/demonym ending added or removed."""
+    w = word.lower()
+    roots = {w}
+    for end in _NAME_ENDINGS:
+        if w.endswith(end) and len(w) - len(end) >= 4:
+            roots.add(w[: -len(end)])
+    forms = set(roots)
+    for r in roots:
+        forms.update(r + end for end in _NAME_ENDINGS if end != "n" or r.endswith(("a", "ia")))
+        if r.endswith("a"):
+            forms.add(r[:-1] + "ese")  # China -> Chinese
+    return frozenset(forms)
+
+
+def same_name(a: str, b: str) -> bool:
+    return a == b or b in name_forms(a) or a in name_forms(b)
+
+
 def name_present(name: str, vocabulary: set[str]) -> bool:
-    """`name` or a close relative ("Kyrgyz"/"Kyrgyzstan", "Turkey"/"Turkish") is in the vocabulary."""
-    if name in vocabulary:
-        return True
-    for w in vocabulary:
-        shorter = min(len(w), len(name))
-        k = 0
-        while k < shorter and w[k] == name[k]:
-            k += 1
-        if k >= 4 and k >= 0.6 * shorter:
-            return True
-    return False
+    """`name` or another form of it ("Kyrgyz"/"Kyrgyzstan", "Turkey"/"Turkish") is in the vocabulary
+    (whole words only)."""
+    return name in vocabulary or not name_forms(name).isdisjoint(vocabulary) or any(
+        name in name_forms(w) for w in vocabulary if w[:3] == name[:3]
+    )
 
 
 def lower_vocabulary(text: str) -> set[str]:
@@ -165,12 +224,12 @@ def lower_vocabulary(text: str) -> set[str]:
 
 
 def term_in(term: str, terms: set[str]) -> bool:
-    """Exact term, or one is a long prefix of the other ("kyrgyz" ~ "kyrgyzstan", "tajik" ~ "tajikistan")."""
+    """Exact term (terms are stems, see `stem`), or another form of the same name ("kyrgyz" ~ "kyrgyzstan")."""
     if term in terms:
         return True
-    if len(term) < 5 or term.isdigit():
+    if len(term) < 4 or term.isdigit():
         return False
-    return any(len(t) >= 5 and (t.startswith(term) or term.startswith(t)) for t in terms)
+    return name_present(term, terms)
 
 
 def same_text(a: str, b: str) -> bool:

@@ -1,0 +1,54 @@
+"""Sentence spans: NLTK Punkt plus the pass for markers, lower-case continuations and terminal abbreviations."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text.sentences import split_sentences
+from tests.conftest import SEED_ARTICLE
+
+
+def texts(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The talks ended at 5 p.m. Then the delegates left.", ["The talks ended at 5 p.m.", "Then the delegates left."]),
+        ("Dr. Smith met Mr. J. Jones on Sept. 5. He said no.", ["Dr. Smith met Mr. J. Jones on Sept. 5.", "He said no."]),
+        ("The U.S. Army arrived. It was late.", ["The U.S. Army arrived.", "It was late."]),
+        ("e.g. this works. Yes.", ["e.g. this works.", "Yes."]),
+        ("It cost $5.5 million. Officials agreed.", ["It cost $5.5 million.", "Officials agreed."]),
+        ('He said "No." Then he left.', ['He said "No."', "Then he left."]),
+    ],
+)
+def test_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert texts(text) == expected
+
+
+def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
+    assert texts("Kyrgyzstan bought TB2s. [1][2] Later it bought more [3].") == [
+        "Kyrgyzstan bought TB2s. [1][2]",
+        "Later it bought more [3].",
+    ]
+    assert texts("Casualties rose to 41 [1]. Kyrgyzstan said 59 [2].") == [
+        "Casualties rose to 41 [1].",
+        "Kyrgyzstan said 59 [2].",
+    ]
+
+
+def test_headings_and_list_items_are_their_own_spans() -> None:
+    text = "# Casualties\nBy the Kyrgyz count:\n- 59 people lost their lives;\n- 139 were wounded."
+    assert texts(text) == ["# Casualties", "By the Kyrgyz count:", "- 59 people lost their lives;", "- 139 were wounded."]
+
+
+def test_spans_are_exact_slices_of_the_real_article() -> None:
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    spans = split_sentences(text)
+    assert len(spans) > 30
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    # Every word of the article is in some sentence.
+    covered = "".join(s.text for s in spans)
+    assert sum(c.isalnum() for c in covered) == sum(c.isalnum() for c in text)
