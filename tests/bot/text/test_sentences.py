@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from bot.text.sentences import split_sentences
@@ -15,8 +17,8 @@ def texts(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("The talks ended at 5 p.m. Then the delegates left.", ["The talks ended at 5 p.m.", "Then the delegates left."]),
-        ("Dr. Smith met Mr. J. Jones on Sept. 5. He said no.", ["Dr. Smith met Mr. J. Jones on Sept. 5.", "He said no."]),
+        ("The talks ended at 5 p.m. Then they left.", ["The talks ended at 5 p.m.", "Then they left."]),
+        ("Dr. Smith met Mr. J. Jones on Sept. 5. He left.", ["Dr. Smith met Mr. J. Jones on Sept. 5.", "He left."]),
         ("The U.S. Army arrived. It was late.", ["The U.S. Army arrived.", "It was late."]),
         ("e.g. this works. Yes.", ["e.g. this works.", "Yes."]),
         ("It cost $5.5 million. Officials agreed.", ["It cost $5.5 million.", "Officials agreed."]),
@@ -40,7 +42,9 @@ def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
 
 def test_headings_and_list_items_are_their_own_spans() -> None:
     text = "# Casualties\nBy the Kyrgyz count:\n- 59 people lost their lives;\n- 139 were wounded."
-    assert texts(text) == ["# Casualties", "By the Kyrgyz count:", "- 59 people lost their lives;", "- 139 were wounded."]
+    assert texts(text) == [
+        "# Casualties", "By the Kyrgyz count:", "- 59 people lost their lives;", "- 139 were wounded."
+    ]
 
 
 def test_spans_are_exact_slices_of_the_real_article() -> None:
@@ -48,7 +52,7 @@ def test_spans_are_exact_slices_of_the_real_article() -> None:
     spans = split_sentences(text)
     assert len(spans) > 30
     assert all(text[s.start : s.end] == s.text for s in spans)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end <= b.start for a, b in pairwise(spans))
     # Every word of the article is in some sentence.
     covered = "".join(s.text for s in spans)
     assert sum(c.isalnum() for c in covered) == sum(c.isalnum() for c in text)
