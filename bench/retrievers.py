@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.metrics import rank_scores
+from bot.fusion import Norm, ScoredList, fuse_lists
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 ScoreRun = dict[str, dict[str, float]]
@@ -138,59 +139,24 @@ def rrf(
     weights: Sequence[float] | None = None,
     depth: int = 1000,
 ) -> ScoreRun:
-    """RRF: score(d) = sum_i w_i / (k + rank_i(d)), ranks 1-based, each run cut at `depth`."""
-    weights = weights or [1.0] * len(runs)
-    out: ScoreRun = {}
-    for qid in runs[0]:
-        fused: dict[str, float] = {}
-        for w, run in zip(weights, runs, strict=True):
-            for rank, d in enumerate(rank_scores(run.get(qid, {}), depth), start=1):
-                fused[d] = fused.get(d, 0.0) + w / (k + rank)
-        out[qid] = fused
-    return out
-
-
-def _normalise(scores: Mapping[str, float], how: str) -> dict[str, float]:
-    if not scores:
-        return {}
-    vals = np.fromiter(scores.values(), dtype=np.float64)
-    if how == "minmax":
-        lo, span = vals.min(), vals.max() - vals.min()
-        normed = (vals - lo) / span if span > 0 else np.ones_like(vals)
-    elif how == "zscore":
-        sd = vals.std()
-        normed = (vals - vals.mean()) / sd if sd > 0 else np.zeros_like(vals)
-    elif how == "max":
-        top = vals.max()
-        normed = vals / top if top > 0 else vals
-    elif how == "none":
-        normed = vals
-    else:
-        raise ValueError(how)
-    return dict(zip(scores, normed.tolist(), strict=True))
+    """RRF: score(d) = sum_i w_i / (k + rank_i(d)), ranks 1-based, each run cut at `depth` (`bot.fusion`)."""
+    weights = list(weights or [1.0] * len(runs))
+    return {qid: dict(fuse_lists([_scored(run.get(qid, {}), depth) for run in runs], weights, method="rrf", rrf_k=k))
+            for qid in runs[0]}
 
 
 def score_fusion(
     runs: Sequence[Mapping[str, Mapping[str, float]]],
     weights: Sequence[float],
-    norm: str = "minmax",
+    norm: Norm = "minmax",
     depth: int = 100,
 ) -> ScoreRun:
     """Convex combination of per-query normalised scores over each run's top `depth`; a doc missing from a
-    run gets that run's minimum normalised score (not 0, which would favour docs found by one run only when
-    z-scores are negative)."""
-    out: ScoreRun = {}
-    for qid in runs[0]:
-        parts = []
-        for run in runs:
-            scores = run.get(qid, {})
-            top = rank_scores(scores, depth)
-            parts.append(_normalise({d: scores[d] for d in top}, norm))
-        pool = set().union(*parts)
-        fused = dict.fromkeys(pool, 0.0)
-        for w, part in zip(weights, parts, strict=True):
-            floor = min(part.values(), default=0.0)
-            for d in pool:
-                fused[d] += w * part.get(d, floor)
-        out[qid] = fused
-    return out
+    run gets that run's floor, its minimum normalised score (not 0, which would favour docs found by one run
+    only when z-scores are negative). The product's fusion (`bot.fusion.fuse_lists`), not a copy of it."""
+    return {qid: dict(fuse_lists([_scored(run.get(qid, {}), depth) for run in runs], list(weights), method=norm))
+            for qid in runs[0]}
+
+
+def _scored(scores: Mapping[str, float], depth: int) -> ScoredList:
+    return ScoredList([(d, scores[d]) for d in rank_scores(scores, depth)])

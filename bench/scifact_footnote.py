@@ -8,7 +8,7 @@ ingested with `index.ingest.Ingestor` (200-token chunks, MiniLM int8, Chroma + B
 bench/.cache/ keyed by the documents and the chunking settings (first run: several minutes).
 
 Each claim goes through `HybridRetriever.retrieve` once with deep candidate lists; the per-retriever lists in
-its trace give the vector-only and BM25-only runs, and the real `HybridRetriever._fuse` is replayed on them for
+its trace give the vector-only and BM25-only runs, and the product's `bot.fusion.fuse` is replayed on them for
 every fusion setting (RRF / z-score, weights, depth). Chunk hits become document hits by max over chunks
 (the first chunk of a document in the ranking). Settings are chosen on the 809 train claims, reported on test.
 """
@@ -20,11 +20,8 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from llama_index.core.schema import TextNode
 
 from bench.datasets import RetrievalDataset, load_scifact
 from bench.metrics import evaluate
@@ -91,13 +88,14 @@ def collect(retriever: Any, queries: dict[str, str], depth: int, *, label: str, 
         return dict(json.loads(cache.read_text()))
 
     saved = retriever.fusion
-    retriever.fusion = replace(saved, candidates=depth)
+    retriever.fusion = saved.with_values("bench.scifact_footnote: deep candidate lists for replay", candidates=depth)
     out: dict[str, dict[str, Any]] = {}
     t0 = time.perf_counter()
     try:
         for i, (qid, text) in enumerate(queries.items(), 1):
             r = retriever.retrieve(text, top_k=depth)
             out[qid] = {"vector": r.trace["vector"], "bm25": r.trace["bm25"],
+                        "bm25_complete": bool(r.trace.get("bm25_complete")),
                         "fused": [p.chunk_id for p in r.passages], "timings": r.trace["timings_ms"]}
             if i % 100 == 0:
                 print(f"  {label}: {i}/{len(queries)} queries, {time.perf_counter() - t0:.0f} s", flush=True)
@@ -109,27 +107,16 @@ def collect(retriever: Any, queries: dict[str, str], depth: int, *, label: str, 
     return out
 
 
-_NODES: dict[str, TextNode] = {}
+def replay(lists: dict[str, dict[str, Any]], fusion: Any, owner: dict[str, str]) -> dict:
+    """The product's `bot.fusion.fuse` on the collected lists, each cut to `fusion.candidates`."""
+    from bot.fusion import ScoredList, fuse
 
-
-def _node(cid: str) -> TextNode:
-    if cid not in _NODES:
-        _NODES[cid] = TextNode(id_=cid, text="")
-    return _NODES[cid]
-
-
-def replay(retriever: Any, lists: dict[str, dict[str, Any]], fusion: Any, owner: dict[str, str]) -> dict:
-    """The real `_fuse` on the collected lists, each cut to `fusion.candidates`."""
-    saved = retriever.fusion
-    retriever.fusion = fusion
     run: dict[str, list[str]] = {}
-    try:
-        for qid, rec in lists.items():
-            vec = [(_node(c), s) for c, s in rec["vector"][: fusion.candidates]]
-            bm = [(_node(c), s) for c, s in rec["bm25"][: fusion.candidates]]
-            run[qid] = to_docs([p.chunk_id for p in retriever._fuse(vec, bm)], owner)
-    finally:
-        retriever.fusion = saved
+    for qid, rec in lists.items():
+        vector = ScoredList([(c, s) for c, s in rec["vector"]]).top(fusion.candidates)
+        absent = 0.0 if rec.get("bm25_complete") else None  # BM25 held every match: the rest score 0
+        bm25 = ScoredList([(c, s) for c, s in rec["bm25"]], absent).top(fusion.candidates)
+        run[qid] = to_docs([cid for cid, _ in fuse(vector, bm25, fusion)], owner)
     return run
 
 
@@ -243,18 +230,19 @@ def main() -> None:
     for key in ("vector", "bm25"):
         rows.append({"name": f"{key}-only (deep {DEEP})", "test": metrics(single(lists_test, key, owner), test),
                      "train": metrics(single(lists_train, key, owner), train_ds), "published": PUBLISHED[key]})
-    base = replace(default, method="rrf", rrf_k=60, vector_weight=1.0, bm25_weight=1.0, candidates=30)
+    base = default.with_values("previous default, for comparison", method="rrf", rrf_k=60, vector_weight=1.0,
+                               bm25_weight=1.0, candidates=30)
     rows.append({"name": "hybrid: previous default (rrf k=60, depth 30, equal weights)",
-                 "test": metrics(replay(retriever, lists_test, base, owner), test),
-                 "train": metrics(replay(retriever, lists_train, base, owner), train_ds),
+                 "test": metrics(replay(lists_test, base, owner), test),
+                 "train": metrics(replay(lists_train, base, owner), train_ds),
                  "published": PUBLISHED["hybrid"]})
 
     tuned: list[dict[str, Any]] = []
     for cfg in grid():
-        fusion = FusionConfig(**cfg)
+        fusion = FusionConfig().with_values(f"bench.scifact_footnote grid: {label(cfg)}", **cfg)
         tuned.append({"name": label(cfg), "config": cfg,
-                      "train": metrics(replay(retriever, lists_train, fusion, owner), train_ds),
-                      "test": metrics(replay(retriever, lists_test, fusion, owner), test)})
+                      "train": metrics(replay(lists_train, fusion, owner), train_ds),
+                      "test": metrics(replay(lists_test, fusion, owner), test)})
     top = max(r["train"]["ndcg@10"] for r in tuned)
     # The cheapest setting (shallowest candidate lists) within TOLERANCE of the best train score: deeper lists
     # cost query time, and differences this small are within the noise of 809 claims.
@@ -269,8 +257,8 @@ def main() -> None:
     rows.append({"name": f"hybrid: best on train ({best_overall['name']})", **best_overall})
     rows.append({"name": f"hybrid: chosen on train, shallowest within {TOLERANCE} ({best['name']})", **best})
     rows.append({"name": f"hybrid: Footnote default now ({label(current)})",
-                 "test": metrics(replay(retriever, lists_test, default, owner), test),
-                 "train": metrics(replay(retriever, lists_train, default, owner), train_ds)})
+                 "test": metrics(replay(lists_test, default, owner), test),
+                 "train": metrics(replay(lists_train, default, owner), train_ds)})
     rows.append({"name": f"(oracle: best on test: {oracle['name']})", **oracle})
 
     standalone = _standalone()
@@ -292,7 +280,8 @@ def main() -> None:
     lat_queries = list(test.queries.values())[:100]
     lat: dict[str, Any] = {}
     configs = [("previous default: rrf depth 30", base), (f"default now: {label(current)}", default)]
-    configs += [(f"zscore depth {d}", replace(default, method="zscore", candidates=d)) for d in LATENCY_DEPTHS]
+    configs += [(f"zscore depth {d}", default.with_values("latency grid", method="zscore", candidates=d))
+                for d in LATENCY_DEPTHS]
     for cfg_name, fusion in configs:
         retriever.fusion = fusion
         lat[cfg_name] = latency(retriever, lat_queries, top_k=6)

@@ -1,8 +1,9 @@
-"""Hybrid retrieval: Chroma vector search + the persisted BM25 index, fused by z-score (default) or reciprocal
-rank fusion.
+"""Hybrid retrieval: Chroma vector search + the persisted BM25 index, fused by `bot.fusion.fuse` (z-score by
+default, or reciprocal rank fusion).
 
 Our own fusion rather than llama-index's QueryFusionRetriever: it needs no LLM object, lets each retriever have
-its own candidate depth and weight, and records per-retriever ranks and scores for the answer trace.
+its own candidate depth and weight, and records per-retriever ranks and scores for the answer trace. What may be
+served while an ingest runs (or after one was killed) is decided next to the store, by `index.committed`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import BaseNode
@@ -24,33 +24,19 @@ from llama_index.core.vector_stores import (
 )
 
 from bot.answer import Passage, Retrieval, RetrievalFilters
+from bot.fusion import FusionConfig, ScoredList, fuse
 from index.chunking import date_as_int
+from index.committed import CommittedView
 from index.embeddings import embedder_id
 from index.errors import IndexEmptyError
-from index.manifest import Manifest
 from index.settings import Settings
 from index.store import Bm25Store, VectorIndex, chroma_errors
 
+__all__ = ["FusionConfig", "HybridRetriever", "passage_from_node"]
+
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """How the vector and BM25 candidate lists become one ranking.
-
-    `zscore`: each retriever's scores are standardised over its own candidate list, (s - mean) / sd, and
-    added with the weights; a chunk missing from one list gets that list's lowest z-score. Unlike RRF it keeps
-    how far ahead of the pack a hit is. `rrf`: sum of weight / (rrf_k + rank). Defaults are chosen on the
-    SciFact train claims (bench/scifact_footnote.py), reported on its test claims: z-score, equal weights, 30
-    candidates (nDCG@10 train 0.730, test 0.723; RRF k=60 gave 0.714 / 0.711; deeper lists gain <= 0.004 on
-    train and cost query time).
-    """
-
-    method: Literal["rrf", "zscore"] = "zscore"
-    rrf_k: int = 60
-    vector_weight: float = 1.0
-    bm25_weight: float = 1.0
-    candidates: int = 30  # per retriever, before fusion
+BM25_ABSENT = 0.0  # BM25 score of a chunk sharing no term with the query: what every unreturned chunk has
 
 
 def passage_from_node(node: BaseNode, score: float, scores: dict[str, float]) -> Passage:
@@ -129,7 +115,7 @@ class HybridRetriever:
         self._client = client
         self._collections: dict[str, _Collection] = {}
         self._open_lock = threading.Lock()
-        self._manifest: Manifest | None = None
+        self.committed = CommittedView(settings)
 
     def _collection(self, name: str) -> _Collection:
         with self._open_lock:  # `warm()` may be opening it in another thread
@@ -152,25 +138,6 @@ class HybridRetriever:
         if model:
             model.join()
 
-    def _writing(self, collection: str) -> set[str]:
-        """Documents an ingest is rewriting right now (or was killed while rewriting): not to be served."""
-        path = self.settings.data_dir / "manifest.sqlite"
-        if self._manifest is None:
-            if not path.exists():
-                return set()
-            self._manifest = Manifest(path)
-        return self._manifest.writing_doc_ids(collection)
-
-    def _bm25_stale(self, collection: str) -> bool:
-        """Chunks changed since BM25 was last rebuilt: an ingest is running, or failed / was killed before its
-        BM25 swap. BM25 may then still hold chunks that are gone from Chroma (old versions, deleted files)."""
-        return self._manifest is not None and self._manifest.meta(collection).get("dirty") == "1"
-
-    def _in_chroma(self, col: _Collection, hits: list[tuple[BaseNode, float]]) -> list[tuple[BaseNode, float]]:
-        with chroma_errors(self.settings):
-            present = set(col.index.collection.get(ids=[n.node_id for n, _ in hits], include=[])["ids"])
-        return [(n, s) for n, s in hits if n.node_id in present]
-
     def retrieve(
         self, query: str, *, top_k: int, collection: str | None = None, filters: RetrievalFilters | None = None,
     ) -> Retrieval:
@@ -186,35 +153,35 @@ class HybridRetriever:
         t0 = time.perf_counter()
         with chroma_errors(self.settings):
             result = self.vector_store_query(col, query_vec, depth, filters)
-        writing = self._writing(name)
-        vector_hits: list[tuple[BaseNode, float]] = []
-        for node, sim in zip(result.nodes or [], result.similarities or [], strict=False):
-            if node.ref_doc_id in writing:
-                continue
-            vector_hits.append((node, 1.0 + math.log(max(sim, 1e-12))))  # exp(-distance) -> cosine
+        writing = self.committed.writing(name)
+        returned = list(zip(result.nodes or [], result.similarities or [], strict=False))
+        vector_hits = self.committed.vector_hits(
+            [(node, 1.0 + math.log(max(sim, 1e-12))) for node, sim in returned], writing  # exp(-distance) -> cos
+        )
         timings["vector_ms"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         bm25_hits: list[tuple[BaseNode, float]] = []
+        bm25_complete = False  # the list holds every chunk that matches a query term
         bm25 = col.bm25()
         if bm25 is not None:
             n_docs = int(bm25.bm25.scores.get("num_docs", 0))
-            bm25.similarity_top_k = min(n_docs, depth * (4 if filters else 1))
-            for hit in bm25.retrieve(query):
-                if hit.node.ref_doc_id in writing or not _matches(hit.node, filters):
-                    continue
-                if (hit.score or 0.0) > 0:
-                    bm25_hits.append((hit.node, float(hit.score or 0.0)))
-            bm25_hits = bm25_hits[:depth]
-            if bm25_hits and self._bm25_stale(name):
-                bm25_hits = self._in_chroma(col, bm25_hits)
+            asked = min(n_docs, depth * (4 if filters else 1))
+            bm25.similarity_top_k = asked
+            matched = [hit for hit in bm25.retrieve(query) if (hit.score or 0.0) > 0]
+            bm25_hits = [(hit.node, float(hit.score or 0.0)) for hit in matched if _matches(hit.node, filters)]
+            bm25_complete = len(matched) < asked or asked >= n_docs
+            if len(bm25_hits) > depth:
+                bm25_hits, bm25_complete = bm25_hits[:depth], False
+            bm25_hits = self.committed.bm25_hits(col.index, name, bm25_hits, writing)
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
-        passages = self._fuse(vector_hits, bm25_hits)[:top_k]
+        passages = self._fuse(vector_hits, bm25_hits, bm25_complete=bm25_complete)[:top_k]
         trace = {
             "collection": name,
             "vector": [[n.node_id, round(s, 4)] for n, s in vector_hits],
             "bm25": [[n.node_id, round(s, 4)] for n, s in bm25_hits],
+            "bm25_complete": bm25_complete,
             "fused": [[p.chunk_id, round(p.score, 5)] for p in passages],
             "timings_ms": {k: round(v, 2) for k, v in timings.items()},
         }
@@ -233,33 +200,16 @@ class HybridRetriever:
         return col.vector_store.query(query)
 
     def _fuse(
-        self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]]
+        self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]], *,
+        bm25_complete: bool = False,
     ) -> list[Passage]:
-        k = self.fusion.rrf_k
-        fused: dict[str, float] = {}
+        """`bot.fusion.fuse` over chunk ids, then back to passages carrying each retriever's raw score."""
         nodes: dict[str, BaseNode] = {}
         scores: dict[str, dict[str, float]] = {}
-        lists = (("vector", vector_hits, self.fusion.vector_weight), ("bm25", bm25_hits, self.fusion.bm25_weight))
-        for label, hits, _ in lists:
+        for label, hits in (("vector", vector_hits), ("bm25", bm25_hits)):
             for node, score in hits:
                 nodes.setdefault(node.node_id, node)
                 scores.setdefault(node.node_id, {}).setdefault(label, round(score, 4))
-        for _, hits, weight in lists:
-            if not hits:
-                continue
-            part: dict[str, float] = {}
-            if self.fusion.method == "zscore":
-                values = [s for _, s in hits]
-                mean = sum(values) / len(values)
-                sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-                for node, s in hits:
-                    part.setdefault(node.node_id, weight * ((s - mean) / sd if sd > 0 else 0.0))
-                floor = min(part.values())  # a chunk this retriever did not return: as its weakest candidate
-            else:
-                for rank, (node, _) in enumerate(hits):
-                    part.setdefault(node.node_id, weight / (k + rank + 1))
-                floor = 0.0
-            for cid in nodes:
-                fused[cid] = fused.get(cid, 0.0) + part.get(cid, floor)
-        order = sorted(fused, key=lambda cid: fused[cid], reverse=True)
-        return [passage_from_node(nodes[cid], fused[cid], scores[cid]) for cid in order]
+        vector = ScoredList([(n.node_id, s) for n, s in vector_hits])
+        bm25 = ScoredList([(n.node_id, s) for n, s in bm25_hits], BM25_ABSENT if bm25_complete else None)
+        return [passage_from_node(nodes[cid], score, scores[cid]) for cid, score in fuse(vector, bm25, self.fusion)]

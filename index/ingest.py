@@ -9,10 +9,12 @@ changed anything (or after a crash), and swapped in atomically.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from llama_index.core.schema import MetadataMode, TextNode
 from index.chunking import Chunker, doc_id_for
 from index.embeddings import embed_texts, embedder_id
 from index.errors import DataDirError, FootnoteError, IndexUnavailableError, LoaderError
-from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, load_file
+from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, file_kind, load_file
 from index.manifest import DocumentRecord, Manifest, PendingDocument
 from index.settings import Settings
 from index.store import Bm25Store, VectorIndex, check_writable
@@ -71,24 +73,61 @@ def display_source(path: Path) -> str:
         return path.as_posix()
 
 
+def _resolve(path: Path, summary: IngestSummary) -> Path | None:
+    """The real path, or None (reported) for a symlink loop or a path that cannot be resolved."""
+    try:
+        return path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11's resolve() on a symlink loop
+        summary.skipped.append((display_source(path), "symlink loop"))
+    except OSError as err:
+        reason = "symlink loop" if err.errno == errno.ELOOP else (
+            "broken symlink" if path.is_symlink() else f"cannot read ({err.strerror or err})")
+        summary.skipped.append((display_source(path), reason))
+    return None
+
+
+def _regular(path: Path, summary: IngestSummary) -> bool:
+    """Only regular files are read: a FIFO would block the ingest forever, a device is not a document."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        summary.skipped.append((display_source(path), f"cannot read file ({err.strerror or err})"))
+        return False
+    if stat.S_ISREG(mode):
+        return True
+    summary.skipped.append((display_source(path), f"not a regular file ({file_kind(mode)})"))
+    return False
+
+
 def discover(paths: Iterable[Path], summary: IngestSummary) -> list[Path]:
     files: list[Path] = []
-    for root in paths:
-        if not root.exists():
-            raise FootnoteError(f"No such file or directory: {root}")
-        if root.is_file():
-            files.append(root.resolve())
+    for given in paths:
+        if not given.exists() and not given.is_symlink():
+            raise FootnoteError(f"No such file or directory: {given}")
+        root = _resolve(given, summary)
+        if root is None:
             continue
-        for dirpath, dirnames, filenames in os.walk(root):
+        if not root.is_dir():
+            if _regular(root, summary):
+                files.append(root)
+            continue
+
+        def unreadable(err: OSError, root: Path = root) -> None:
+            where = Path(err.filename) if err.filename else root
+            summary.skipped.append((display_source(where), f"cannot read folder ({err.strerror or err})"))
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
-                path = Path(dirpath, name).resolve()
-                if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                    files.append(path)
-                else:
+                path = _resolve(Path(dirpath, name), summary)
+                if path is None:
+                    continue
+                if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                     summary.skipped.append((display_source(path), f"unsupported file type {path.suffix or '(none)'}"))
+                elif _regular(path, summary):
+                    files.append(path)
     return sorted(dict.fromkeys(files))
 
 
@@ -126,11 +165,15 @@ class Ingestor:
                 self._rebuild_bm25(manifest, index, bm25)
             manifest.mark_ingested(self.collection)
             known_roots = set(json.loads(manifest.meta(self.collection).get("roots", "[]")))
-            known_roots |= {str(p.resolve()) for p in paths}
+            known_roots |= {str(_absolute(p)) for p in paths}
             manifest.set_meta(self.collection, roots=json.dumps(sorted(known_roots)))  # for /reindex
             summary.documents = len(manifest.documents(self.collection))
             summary.chunks = index.count()
         except Exception as err:
+            if isinstance(err, OSError) and not self._in_data_dir(err):
+                name = err.filename or "a source file"
+                raise FootnoteError(f"Cannot read {name} ({err.strerror or err}); the index was not changed "
+                                    "by it. Fix its permissions or leave it out, then run the ingest again.") from err
             if not _storage_failure(err):
                 raise
             raise self._write_failed(err) from err
@@ -138,6 +181,16 @@ class Ingestor:
             manifest.close()
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _in_data_dir(self, err: OSError) -> bool:
+        """An OSError that names a path outside the data dir is about a source file, not our storage."""
+        if not err.filename:
+            return True
+        try:
+            Path(os.fsdecode(err.filename)).resolve().relative_to(self.settings.data_dir.resolve())
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True
 
     def _write_failed(self, err: Exception) -> FootnoteError:
         """A write failed mid-run (disk full, file size limit, read-only or vanished data dir): say where, and that
@@ -186,6 +239,7 @@ class Ingestor:
         from tqdm import tqdm
 
         known = manifest.documents(self.collection)
+        remembered = manifest.skipped(self.collection)
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         pending: list[tuple[LoadedDocument, str, list[TextNode]]] = []
         bar = tqdm(total=len(files), unit="file", desc="ingest", disable=None, leave=False)
@@ -196,19 +250,30 @@ class Ingestor:
             if self.progress:
                 self.progress(done, len(files), source)
             previous = known.get(doc_id)
+            digest: str | None = None
             try:
-                if previous and previous.state == "complete" and path.stat().st_size <= max_bytes:
-                    if content_hash(path.read_bytes()) == previous.content_hash:
+                if path.stat().st_size <= max_bytes:
+                    digest = content_hash(path.read_bytes())
+                    if previous and previous.state == "complete" and digest == previous.content_hash:
                         summary.unchanged.append(source)
                         continue
+                    if str(path) in remembered and remembered[str(path)][0] == digest:
+                        summary.skipped.append((source, f"{remembered[str(path)][1]} (unchanged since it was "
+                                                        "skipped: not read again)"))
+                        continue
                 doc = load_file(path, max_bytes=max_bytes)
-            except LoaderError as err:
-                summary.skipped.append((source, err.reason))
-                log.warning("skipped %s: %s", source, err.reason)
+            except (LoaderError, OSError) as err:
+                reason = err.reason if isinstance(err, LoaderError) else f"cannot read file ({err.strerror or err})"
+                if previous is not None:  # emptied, damaged or unreadable now: its old passages must not be served
+                    self._remove(manifest, index, previous)
+                    reason += "; its previously indexed passages were removed"
+                summary.skipped.append((source, reason))
+                log.warning("skipped %s: %s", source, reason)
+                if digest is not None and isinstance(err, LoaderError):
+                    manifest.remember_skip(self.collection, str(path), digest, err.reason)
                 continue
-            except OSError as err:
-                summary.skipped.append((source, f"cannot read file ({err.strerror or err})"))
-                continue
+            if str(path) in remembered:
+                manifest.forget_skip(self.collection, str(path))
             summary.notes.extend((source, note) for note in doc.notes)
             nodes = self.chunker.chunk(doc, doc_id=doc_id, source=doc.url or source)
             pending.append((doc, doc_id, nodes))
@@ -249,16 +314,29 @@ class Ingestor:
         self, roots: list[Path], seen: set[str], manifest: Manifest, index: VectorIndex, summary: IngestSummary
     ) -> None:
         """Delete documents that were ingested from under these roots and no longer exist there."""
-        resolved = [r.resolve() for r in roots]
+        resolved = [_absolute(r) for r in roots]
         for doc in manifest.documents(self.collection).values():
             path = Path(doc.path)
             under = any(path == r or r in path.parents for r in resolved)
-            if under and doc.path not in seen and not path.exists():
-                manifest.begin(self.collection, [PendingDocument(
-                    doc.doc_id, doc.path, doc.source, doc.title, doc.content_hash, [], doc.chunk_ids)])
-                index.delete_ids(doc.chunk_ids)
-                manifest.remove(self.collection, doc.doc_id)
+            if not under or doc.path in seen:
+                continue
+            try:
+                gone = not path.exists()
+            except OSError as err:  # e.g. its folder became unreadable: a source problem, not a data-dir one
+                self._remove(manifest, index, doc)
+                summary.skipped.append((doc.source, f"cannot read file ({err.strerror or err}); its previously "
+                                                    "indexed passages were removed"))
+                continue
+            if gone:
+                self._remove(manifest, index, doc)
                 summary.deleted.append(doc.source)
+
+    def _remove(self, manifest: Manifest, index: VectorIndex, doc: DocumentRecord) -> None:
+        """Take one document out of the index, crash-safely (intent first, like a rewrite)."""
+        manifest.begin(self.collection, [PendingDocument(
+            doc.doc_id, doc.path, doc.source, doc.title, doc.content_hash, [], doc.chunk_ids)])
+        index.delete_ids(doc.chunk_ids)
+        manifest.remove(self.collection, doc.doc_id)
 
     def _rebuild_bm25(self, manifest: Manifest, index: VectorIndex, bm25: Bm25Store) -> None:
         committed = {
@@ -267,6 +345,14 @@ class Ingestor:
         nodes = [n for n in index.nodes() if n.node_id in committed]
         bm25.write(nodes)
         manifest.set_meta(self.collection, dirty="0")
+
+
+def _absolute(path: Path) -> Path:
+    """Resolved when it can be (a symlink loop cannot), else just absolute."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
 
 
 def _storage_failure(err: Exception) -> bool:

@@ -7,7 +7,10 @@ and goes on with the rest of the corpus.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +23,11 @@ from index.errors import LoaderError
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 _BINARY_SNIFF = 8192
+# A .docx may unzip to at most this many times the file size limit (FOOTNOTE_MAX_FILE_MB): real documents
+# unzip to a few times their size, a zip bomb to thousands (1.6 MB -> 1.5 GB), which would cost GBs of RAM.
+UNZIP_RATIO = 10
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"))
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$")  # linear; closing #s are stripped in code
 
@@ -52,20 +60,42 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO / named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _read_regular(path: Path) -> bytes:
+    """Read a file that was a regular file when stat'ed, without ever blocking on one swapped for a FIFO."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise LoaderError(path, f"not a regular file ({file_kind(info.st_mode)})")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
 def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
     """Read one supported file. Raises LoaderError for anything that cannot be indexed."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoaderError(path, f"unsupported file type {suffix or '(none)'}")
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise LoaderError(path, f"not a regular file ({file_kind(info.st_mode)})")
+        size = info.st_size
         if size > max_bytes:
             raise LoaderError(
                 path,
                 f"file is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB "
                 "(raise FOOTNOTE_MAX_FILE_MB to index it)",
             )
-        data = path.read_bytes()
+        data = _read_regular(path)
     except OSError as err:
         raise LoaderError(path, f"cannot read file ({err.strerror or err})") from err
     if not data.strip():
@@ -74,7 +104,7 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
     if suffix == ".pdf":
         doc = _load_pdf(path, data, digest)
     elif suffix == ".docx":
-        doc = _load_docx(path, data, digest)
+        doc = _load_docx(path, data, digest, max_unzipped=max_bytes * UNZIP_RATIO)
     else:
         text, notes = _decode_text(path, data)
         if suffix in (".html", ".htm"):
@@ -89,6 +119,13 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
 
 
 def _decode_text(path: Path, data: bytes) -> tuple[str, list[str]]:
+    for bom, codec in _BOMS:  # UTF-16/32 text is full of NUL bytes: decode it before sniffing for binary
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), [f"decoded as {codec.upper()} (byte-order mark)"]
+            except UnicodeDecodeError as err:
+                raise LoaderError(path, f"starts with a {codec.upper()} byte-order mark but is not valid "
+                                        f"{codec.upper()} (at byte {err.start})") from err
     head = data[:_BINARY_SNIFF]
     if b"\x00" in head or _control_ratio(head) > 0.1:
         raise LoaderError(path, "binary content, not text (wrong extension?)")
@@ -163,14 +200,20 @@ def _markdown_sections(text: str) -> tuple[list[Section], str | None]:
 
 def _load_markdown(path: Path, text: str, digest: str) -> LoadedDocument:
     meta: dict[str, object] = {}
+    notes: list[str] = []
     match = _FRONT_MATTER.match(text)
     if match:
         try:
             parsed = yaml.safe_load(match.group(1))
         except Exception as err:
             # PyYAML's constructors raise far more than YAMLError on odd values (impossible dates, empty !!bool,
-            # bad !!int tags, deep nesting): any failure here means "unusable front matter", nothing else.
-            raise LoaderError(path, f"invalid YAML front matter ({err.__class__.__name__})") from err
+            # bad !!int tags, deep nesting): any failure means "unusable front matter". The body is still indexed.
+            mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+            where = f" at line {mark.line + 2}" if mark is not None else ""  # +1: 0-based, +1: the opening ---
+            problem = getattr(err, "problem", None) or err.__class__.__name__
+            notes.append(f"front matter ignored: invalid YAML{where} ({problem}); title, url and date not read")
+            parsed = None
+            text = text[match.end() :]
         if isinstance(parsed, dict):
             meta = parsed
             text = text[match.end() :]
@@ -184,6 +227,7 @@ def _load_markdown(path: Path, text: str, digest: str) -> LoadedDocument:
         content_hash=digest,
         url=str(url) if url else None,
         date=_iso_date(meta.get("date")),
+        notes=notes,
     )
 
 
@@ -248,20 +292,26 @@ def _load_pdf(path: Path, data: bytes, digest: str) -> LoadedDocument:
     import io
     import logging
 
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise LoaderError(path, "encrypted PDF (remove the password to index it)")
+        # Many PDFs are encrypted with an empty user password (copy/print restrictions only): open those.
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise LoaderError(path, "encrypted PDF (password required)")
         pages = [(page.extract_text() or "") for page in reader.pages]
         info = reader.metadata
     except LoaderError:
         raise
+    except DependencyError as err:  # AES without the `cryptography` package
+        raise LoaderError(path, f"encrypted PDF that cannot be decrypted here ({err})") from err
+    except FileNotDecryptedError as err:
+        raise LoaderError(path, "encrypted PDF (password required)") from err
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise LoaderError(path, f"not a readable PDF ({err.__class__.__name__}: {err})") from err
+    pages = [normalise_pdf_text(text) for text in pages]
     sections = [Section(text.strip(), None, number) for number, text in enumerate(pages, 1) if text.strip()]
     if not sections:
         raise LoaderError(path, "PDF has no extractable text (scanned images? OCR is not supported)")
@@ -270,7 +320,42 @@ def _load_pdf(path: Path, data: bytes, digest: str) -> LoadedDocument:
     return LoadedDocument(path=path, title=title, sections=sections, content_hash=digest, date=_iso_date(created))
 
 
-def _load_docx(path: Path, data: bytes, digest: str) -> LoadedDocument:
+_HYPHENATED = re.compile(r"(\w)-\n(?=[a-z])")
+_SOFT_BREAK = re.compile(r"(?<=\S)[ \t]*\n(?=[ \t]*\S)")
+
+
+def normalise_pdf_text(text: str) -> str:
+    """PDF text as a reader would quote it: ligatures and compatibility forms folded (NFKC: "ﬁles" -> "files"),
+    words hyphenated across line ends rejoined, and hard line breaks inside a paragraph made spaces (blank
+    lines, i.e. paragraph breaks, are kept)."""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _HYPHENATED.sub(r"\1", text)
+    return _SOFT_BREAK.sub(" ", text)
+
+
+def _check_zip(path: Path, data: bytes, max_unzipped: int) -> None:
+    """Refuse a .docx whose parts would unzip to more than `max_unzipped` bytes, or that is encrypted, before
+    any parser inflates it. The sizes come from the zip's directory; zipfile never inflates an entry past its
+    declared size, so a lying directory cannot get around the bound."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as err:
+        raise LoaderError(path, f"not a readable .docx ({err.__class__.__name__})") from err
+    if any(entry.flag_bits & 0x1 for entry in entries):
+        raise LoaderError(path, "encrypted .docx / zip (password required)")
+    total = sum(entry.file_size for entry in entries)
+    if total > max_unzipped:
+        raise LoaderError(
+            path, f"unzips to {total / 1e6:,.0f} MB, over the limit of {max_unzipped / 1e6:,.0f} MB "
+                  f"({UNZIP_RATIO}x FOOTNOTE_MAX_FILE_MB; a zip bomb?)",
+        )
+
+
+def _load_docx(path: Path, data: bytes, digest: str, *, max_unzipped: int) -> LoadedDocument:
     import io
     import zipfile
     import zlib
@@ -279,9 +364,11 @@ def _load_docx(path: Path, data: bytes, digest: str) -> LoadedDocument:
     from docx.opc.exceptions import PackageNotFoundError
     from lxml import etree
 
+    _check_zip(path, data, max_unzipped)
+
     # A .docx is a zip of XML parts: damage anywhere surfaces as one of these, at open or while reading.
     damaged = (PackageNotFoundError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, AttributeError,
-               etree.LxmlError)
+               etree.LxmlError, NotImplementedError, RuntimeError, EOFError)  # zipfile: unsupported method / encrypted
     try:
         document = docx.Document(io.BytesIO(data))
         paragraphs = list(document.paragraphs)

@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS documents (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (collection, doc_id)
 );
+CREATE TABLE IF NOT EXISTS skipped (
+    collection TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (collection, path)
+);
 CREATE TABLE IF NOT EXISTS meta (
     collection TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -122,6 +129,26 @@ class Manifest:
             ).fetchall()
         return {r[0] for r in rows}
 
+    def skipped(self, collection: str) -> dict[str, tuple[str, str]]:
+        """Files a previous run could not index: path -> (content hash, reason). Not re-parsed until changed."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, content_hash, reason FROM skipped WHERE collection = ?", (collection,)
+            ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def remember_skip(self, collection: str, path: str, digest: str, reason: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO skipped VALUES (?, ?, ?, ?) ON CONFLICT (collection, path) DO UPDATE SET "
+                "content_hash=excluded.content_hash, reason=excluded.reason",
+                (collection, path, digest, reason),
+            )
+
+    def forget_skip(self, collection: str, path: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM skipped WHERE collection = ? AND path = ?", (collection, path))
+
     def begin(self, collection: str, docs: list[PendingDocument]) -> None:
         """Record intent before touching Chroma: the union of old and new ids, so a crash leaves no orphan."""
         with self._tx() as db:
@@ -154,6 +181,7 @@ class Manifest:
         with self._tx() as db:
             db.execute("DELETE FROM documents WHERE collection = ?", (collection,))
             db.execute("DELETE FROM meta WHERE collection = ?", (collection,))
+            db.execute("DELETE FROM skipped WHERE collection = ?", (collection,))
 
     @staticmethod
     def _set(db: sqlite3.Connection, collection: str, key: str, value: str) -> None:

@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,36 @@ EMBEDDER_KEY = "footnote:embedder"
 # would hang a question (or an ingest) for good. Bounded here; a timeout surfaces as IndexUnavailableError.
 SERVER_TIMEOUT_S = 30.0
 SERVER_CONNECT_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    """The HNSW graph of a collection (chromadb's configuration API; `hnsw:M`, `hnsw:construction_ef`,
+    `hnsw:search_ef` in the legacy metadata). `max_neighbors` and `ef_construction` are fixed when a collection is
+    created; `ef_search` can be raised in place."""
+
+    max_neighbors: int
+    ef_construction: int
+    ef_search: int
+    source: str
+    num_threads: int | None = None  # None: chromadb's default (all cores)
+
+    def configuration(self) -> dict[str, Any]:
+        hnsw: dict[str, Any] = {"space": "cosine", "max_neighbors": self.max_neighbors,
+                                "ef_construction": self.ef_construction, "ef_search": self.ef_search}
+        if self.num_threads is not None:
+            hnsw["num_threads"] = self.num_threads
+        return {"hnsw": hnsw}
+
+
+# chromadb 1.5.9's defaults, what every Footnote index before issue 12 was built with: recall@30 vs exact search
+# well below 1 on real-sized indexes, so the same question could get another top chunk in another process.
+CHROMA_DEFAULT_HNSW = HnswParams(16, 100, 100, source="chromadb 1.5.9 defaults")
+HNSW = HnswParams(
+    max_neighbors=32, ef_construction=200, ef_search=200,
+    source="recall@10/@30 vs exact search at 1k/10k/100k chunks and vector p95, `python -m bench.stability` "
+           "(bench/results/stability.json)",
+)
 
 
 def _where(settings: Settings) -> str:
@@ -127,6 +158,36 @@ def _forget_failed_client(path: str) -> None:
         pass
 
 
+def hnsw_of(collection: Any) -> dict[str, Any]:
+    """The collection's HNSW configuration as Chroma reports it ({} when it cannot say)."""
+    try:
+        config = collection.configuration_json or {}
+    except Exception:  # an older/other chromadb: no configuration API
+        return {}
+    return dict(config.get("hnsw") or {})
+
+
+def outdated_hnsw(current: dict[str, Any], wanted: HnswParams) -> str | None:
+    """A user-facing warning when a collection was built with a weaker HNSW graph than Footnote now uses."""
+    if not current:
+        return None
+    weaker = [
+        f"{key} {current.get(key)} < {want}"
+        for key, want in (("max_neighbors", wanted.max_neighbors), ("ef_construction", wanted.ef_construction))
+        if int(current.get(key) or 0) < want
+    ]
+    if not weaker:
+        return None
+    return (
+        f"this index was built with older vector-search settings ({', '.join(weaker)}): its search can miss the "
+        "best passage, so the same question may get different answers. Rebuild it once with "
+        "`footnote ingest --rebuild PATH` (same folders as before)."
+    )
+
+
+_warned: set[str] = set()
+
+
 class VectorIndex:
     """One Chroma collection that remembers which embedder built it."""
 
@@ -135,12 +196,15 @@ class VectorIndex:
         self.client = client
         self.name = name
         self.collection = collection
+        self.outdated = outdated_hnsw(hnsw_of(collection), HNSW)
 
     @classmethod
     def open(
-        cls, settings: Settings, name: str | None = None, *, embedder_id: str, create: bool, client: Any = None
+        cls, settings: Settings, name: str | None = None, *, embedder_id: str, create: bool, client: Any = None,
+        hnsw: HnswParams = HNSW,
     ) -> VectorIndex | None:
-        """Open (or create) the collection; refuse when it was built by another embedder."""
+        """Open (or create) the collection; refuse when it was built by another embedder. A writer (`create`)
+        raises an old collection's `ef_search` in place; a weaker graph needs a rebuild, which is advised once."""
         name = name or settings.collection
         if not _COLLECTION_NAME.match(name):
             raise ConfigError(
@@ -152,8 +216,10 @@ class VectorIndex:
         with chroma_errors(settings):
             if create:
                 collection = client.get_or_create_collection(
-                    name, metadata={"hnsw:space": "cosine", EMBEDDER_KEY: embedder_id}
+                    name, metadata={EMBEDDER_KEY: embedder_id}, configuration=hnsw.configuration()
                 )
+                if int(hnsw_of(collection).get("ef_search") or hnsw.ef_search) < hnsw.ef_search:
+                    collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})
             else:
                 try:
                     collection = client.get_collection(name)
@@ -164,7 +230,18 @@ class VectorIndex:
         indexed = (collection.metadata or {}).get(EMBEDDER_KEY)
         if indexed and indexed != embedder_id:
             raise EmbeddingMismatchError(indexed, embedder_id)
-        return cls(settings, client, name, collection)
+        opened = cls(settings, client, name, collection)
+        if opened.outdated and name not in _warned:
+            _warned.add(name)
+            log.warning("collection %r: %s", name, opened.outdated)
+        return opened
+
+    def max_batch(self) -> int:
+        """Chroma refuses a write of more records than this in one call (5,461 for the embedded store)."""
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:  # an older client without the call: chromadb's documented floor
+            return 5000
 
     def vector_store(self) -> Any:
         from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -180,15 +257,20 @@ class VectorIndex:
             return set(self.collection.get(include=[])["ids"])
 
     def add(self, nodes: list[TextNode]) -> None:
+        """In batches of the client's max batch size: one big document must not fail the whole write."""
+        batch = self.max_batch()
+        store = self.vector_store()
         with chroma_errors(self.settings):
-            self.vector_store().add(nodes)
+            for start in range(0, len(nodes), batch):
+                store.add(nodes[start : start + batch])
 
     def delete_ids(self, ids: list[str]) -> None:
         if not ids:
             return
+        batch = self.max_batch()
         with chroma_errors(self.settings):
-            for start in range(0, len(ids), 5000):
-                self.collection.delete(ids=ids[start : start + 5000])
+            for start in range(0, len(ids), batch):
+                self.collection.delete(ids=ids[start : start + batch])
 
     def nodes(self, ids: list[str] | None = None) -> list[TextNode]:
         """Chunks as llama-index nodes (text + metadata), read back from Chroma."""

@@ -1,0 +1,67 @@
+"""The read side of crash safety: what a reader may serve while an ingest runs, or after one was killed.
+
+The write side (index/ingest.py, index/manifest.py) marks a document `writing` before it touches its chunks in
+Chroma and `complete` after, and sets the collection `dirty` until BM25 is rebuilt from Chroma's committed chunks.
+A reader therefore:
+
+- drops chunks of `writing` documents (they may be half-deleted or half-added);
+- while the collection is dirty, re-checks BM25 hits against Chroma: the BM25 snapshot may still hold chunks that
+  are gone from Chroma (an old version of a changed file, a deleted file). Chroma is the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from llama_index.core.schema import BaseNode
+
+from index.manifest import Manifest
+from index.settings import Settings
+from index.store import VectorIndex, chroma_errors
+
+Hit = TypeVar("Hit", bound=tuple[BaseNode, float])
+
+
+class CommittedView:
+    """Filters retrieved hits down to committed chunks. The manifest is opened on first use (a reader that starts
+    before any ingest has none) and kept open."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._manifest: Manifest | None = None
+
+    def _open(self) -> Manifest | None:
+        if self._manifest is None:
+            path = self.settings.data_dir / "manifest.sqlite"
+            if not path.exists():
+                return None
+            self._manifest = Manifest(path)
+        return self._manifest
+
+    def writing(self, collection: str) -> set[str]:
+        """Documents an ingest is rewriting right now (or was killed while rewriting): not to be served."""
+        manifest = self._open()
+        return manifest.writing_doc_ids(collection) if manifest is not None else set()
+
+    def bm25_stale(self, collection: str) -> bool:
+        """Chunks changed since BM25 was last rebuilt: an ingest is running, or failed / was killed before its
+        BM25 swap."""
+        manifest = self._open()
+        return manifest is not None and manifest.meta(collection).get("dirty") == "1"
+
+    def vector_hits(self, hits: Sequence[Hit], writing: set[str]) -> list[Hit]:
+        return [hit for hit in hits if hit[0].ref_doc_id not in writing]
+
+    def bm25_hits(self, index: VectorIndex, collection: str, hits: Sequence[Hit], writing: set[str]) -> list[Hit]:
+        kept = [hit for hit in hits if hit[0].ref_doc_id not in writing]
+        if not kept or not self.bm25_stale(collection):
+            return kept
+        with chroma_errors(self.settings):
+            present = set(index.collection.get(ids=[hit[0].node_id for hit in kept], include=[])["ids"])
+        return [hit for hit in kept if hit[0].node_id in present]
+
+    def close(self) -> None:
+        if self._manifest is not None:
+            self._manifest.close()
+            self._manifest = None
