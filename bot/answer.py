@@ -53,6 +53,51 @@ class SentenceCheck:
 
 
 @dataclass
+class TableCell:
+    """One cell of a comparison table: a short span with its own footnotes, or "not stated" and none."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TableRow:
+    label: str  # the entity or source the row is about
+    cells: list[TableCell]  # one per column
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[TableRow]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "columns": list(self.columns),
+            "rows": [
+                {"label": r.label, "cells": [{"text": c.text, "citations": list(c.citations)} for c in r.cells]}
+                for r in self.rows
+            ],
+        }
+
+
+@dataclass
+class ConflictVersion:
+    """One side of a disagreement: what is stated, by whom, as of when, and where."""
+
+    text: str
+    stated_by: str
+    date: str | None  # ISO date of the statement or its document; None: undated
+    citations: list[int]
+
+
+@dataclass
+class Conflict:
+    about: str  # the measured thing or claim the sources disagree on
+    versions: list[ConflictVersion]
+
+
+@dataclass
 class Answer:
     question: str
     text: str  # with inline [n] markers that refer to `citations`
@@ -66,6 +111,8 @@ class Answer:
     rewritten_question: str | None = None
     conversation_id: str | None = None
     trace: dict[str, Any] = field(default_factory=dict)
+    table: Table | None = None  # analyst comparisons (bot.answering.analyst)
+    conflicts: list[Conflict] = field(default_factory=list)  # sources that disagree
 
     def to_json(self) -> dict[str, Any]:
         """The `footnote ask --json` shape."""
@@ -83,6 +130,8 @@ class Answer:
             "checks": [asdict(c) for c in self.checks],
             "rewritten_question": self.rewritten_question,
             "trace": self.trace,
+            "table": self.table.to_json() if self.table else None,
+            "conflicts": [asdict(c) for c in self.conflicts],
         }
 
 

@@ -1,0 +1,231 @@
+"""Comparison tables: one row per entity (named in the question, or found in the passages), one column per
+facet asked, each cell a short verbatim span with its own footnote, or "not stated".
+
+Offline, a cell is the best-scoring sentence of the passages for "<entity> <facet>" that is about that entity
+(it names it, or its document does and the sentence names no other row), trimmed to the clause that holds the
+facet. With an LLM, the model fills the cells and each cell is checked by the `CitationVerifier` like any
+answer sentence; a cell it does not support becomes "not stated".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.answer import Citation, Passage, Table, TableCell, TableRow
+from bot.answering.analyst.evidence import (
+    Evidence,
+    _party_root,
+    mentions,
+    owner,
+    quantities,
+    scored,
+    short_span,
+)
+from bot.answering.analyst.questions import AnalystQuestion
+from bot.answering.base import make_citation
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.verify import CitationVerifier
+from bot.text.markers import MARKER, attach_markers, parse_markers, strip_markers
+from bot.text.terms import content_terms, term_in
+
+NOT_STATED = "not stated"
+DEFAULT_COLUMN = "what the sources say"
+_COUNTED = re.compile(
+    r"\b(?:tolls?|deaths?|dead|killed|wounded|injured|casualt\w*|number|count|figures?|how many|losses|lives)\b",
+    re.I,
+)
+_PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
+
+
+@dataclass
+class Footnotes:
+    """Citations numbered in order of first use; the same quote of the same chunk keeps its number."""
+
+    citations: list[Citation] = field(default_factory=list)
+    _keys: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def cite(self, passage: Passage, quote: str) -> int:
+        key = (passage.chunk_id, quote)
+        if key not in self._keys:
+            self._keys[key] = len(self.citations) + 1
+            self.citations.append(make_citation(self._keys[key], passage, quote))
+        return self._keys[key]
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    # Offline cell acceptance: extractive score at least `min_score`, and the facet's words in the sentence or
+    # cosine(query, sentence) at least `min_semantic`. Tuned on tests/data/analyst_dev.jsonl (compare rows,
+    # structure-right rate; `python -m bench.analyst --split dev`).
+    min_score: float = 0.3
+    min_semantic: float = 0.45
+    max_found_rows: int = 6
+
+
+class TableBuilder:
+    def __init__(
+        self,
+        answerer: ExtractiveAnswerer,
+        settings: CompareSettings | None = None,
+    ) -> None:
+        self.answerer = answerer
+        self.settings = settings or CompareSettings()
+
+    # --- offline ---------------------------------------------------------------------------------------
+
+    def extractive(self, question: str, aq: AnalystQuestion, passages: list[Passage], notes: Footnotes) -> Table:
+        columns = list(aq.facets) or [DEFAULT_COLUMN]
+        entities = list(aq.entities) or self.found_rows(question, passages)
+        rows: list[TableRow] = []
+        for entity in entities:
+            cells = []
+            for facet in columns:
+                ev = self.cell_evidence(
+                    question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns
+                )
+                if ev is None:
+                    cells.append(TableCell(NOT_STATED))
+                    continue
+                focus = content_terms(f"{facet} {entity}")
+                span = short_span(ev.span, focus)
+                n = notes.cite(ev.passage, ev.span.text)
+                cells.append(TableCell(span.text.strip().rstrip(".;:,"), [n]))
+            rows.append(TableRow(entity, cells))
+        return Table(columns, rows)
+
+    def cell_evidence(
+        self, facet: str, entity: str, entities: list[str], passages: list[Passage], columns: list[str] | None = None
+    ) -> Evidence | None:
+        others = [e for e in entities if e != entity]
+        rivals = [c for c in (columns or []) if c != facet]
+        facet_terms = content_terms(facet) - content_terms(entity)
+        for e in self._candidates(f"{entity} {facet}", passages):
+            text = e.span.text
+            own = mentions(text, entity)
+            about = own or (
+                mentions(f"{e.passage.title} {e.passage.heading or ''}", entity)
+                and not any(mentions(text, o) for o in others)
+            )
+            if not about:
+                continue
+            party = owner(text, e.passage)
+            if party is not None and any(_party_root(o) == party for o in others) and not own:
+                continue  # the figure belongs to another row
+            if party is not None and own and party != _party_root(entity.split()[0]) and self._owned_by_other(
+                text, entity, others
+            ):
+                continue
+            if _COUNTED.search(facet) and not quantities(text, facet_terms):
+                continue  # a count is asked: the cell must give one
+            terms = content_terms(text)
+            facet_hit = any(term_in(t, terms) for t in facet_terms)
+            if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
+                continue
+            if rivals and self._belongs_elsewhere(entity, facet, rivals, text):
+                continue  # "41 killed" is not the answer for the "wounded" column
+            return e
+        return None
+
+    def _belongs_elsewhere(self, entity: str, facet: str, rivals: list[str], text: str) -> bool:
+        """Another column of the table fits the sentence better (by its words, then by cosine)."""
+        terms = content_terms(text)
+
+        def fit(column: str) -> tuple[int, float]:
+            hits = sum(1 for t in content_terms(column) - content_terms(entity) if term_in(t, terms))
+            return hits, self._semantic(f"{entity} {column}", text)
+
+        mine = fit(facet)
+        return any(fit(r) > mine for r in rivals)
+
+    def _owned_by_other(self, text: str, entity: str, others: list[str]) -> bool:
+        """ "The Tajik government puts ... killed on its side in the clashes with Kyrgyzstan at 41": the
+        first party named owns the figure."""
+        first = _PARTY_WORD.search(text)
+        return first is not None and any(_party_root(first.group()) == _party_root(o.split()[0]) for o in others)
+
+    def _candidates(self, query: str, passages: list[Passage]) -> list[Evidence]:
+        return scored(self.answerer, query, passages, self.settings.min_score)
+
+    def _semantic(self, query: str, text: str) -> float:
+        vecs = self.answerer.embed([query, text])
+        return float(vecs[0] @ vecs[1])
+
+    def found_rows(self, question: str, passages: list[Passage]) -> list[str]:
+        """Rows for "Which countries bought which drones?": the party each relevant sentence is about."""
+        rows: dict[str, str] = {}
+        for e in self._candidates(question, passages):
+            m = _PARTY_WORD.search(e.span.text)
+            if m is None or m.group() in question:
+                continue
+            rows.setdefault(_party_root(m.group()), m.group())
+            if len(rows) >= self.settings.max_found_rows:
+                break
+        return list(rows.values())
+
+    # --- with an LLM -------------------------------------------------------------------------------------
+
+    def verified(
+        self,
+        question: str,
+        generated: dict[tuple[str, str], str],
+        aq: AnalystQuestion,
+        passages: list[Passage],
+        verifier: CitationVerifier,
+        notes: Footnotes,
+    ) -> tuple[Table, list[str]]:
+        """The table from LLM cells ("text [n]" per (row, column)), each verified on its own; returns the table
+        and the cells it removed."""
+        columns = list(aq.facets) or [DEFAULT_COLUMN]
+        entities = list(aq.entities) or sorted({r for r, _ in generated})
+        removed: list[str] = []
+        rows = []
+        for entity in entities:
+            cells = []
+            for facet in columns:
+                raw = generated.get((entity.lower(), facet.lower()), "")
+                claim = strip_markers(raw).strip()
+                if not claim or claim.lower().startswith(NOT_STATED) or not parse_markers(raw):
+                    cells.append(TableCell(NOT_STATED))
+                    if claim and not claim.lower().startswith(NOT_STATED):
+                        removed.append(f"{entity} / {facet}: {claim}")
+                    continue
+                result = verifier.verify(question, raw, passages)
+                kept = [c for c in result.checks if c.action in ("kept", "repointed")]
+                if result.outcome != "ok" or not kept or len(kept) != len(result.checks):
+                    removed.append(f"{entity} / {facet}: {claim}")
+                    cells.append(TableCell(NOT_STATED))
+                    continue
+                ns = []
+                for n in parse_markers(result.answer.text):
+                    c = result.answer.citations[n - 1]
+                    p = next(p for p in passages if p.chunk_id == c.chunk_id)
+                    ns.append(notes.cite(p, c.quote))
+                cells.append(TableCell(MARKER.sub("", strip_markers(result.answer.text)).strip(), ns))
+            rows.append(TableRow(entity, cells))
+        return Table(columns, rows), removed
+
+
+def parse_generated_cells(text: str) -> dict[tuple[str, str], str]:
+    """ "row | column | text [n]" lines -> {(row, column): "text [n]"} (lowercased keys)."""
+    out: dict[tuple[str, str], str] = {}
+    for line in text.splitlines():
+        parts = [p.strip(" *`-") for p in line.strip().strip("|").split("|")]
+        if len(parts) >= 3 and parts[0] and parts[1]:
+            out[(parts[0].lower(), parts[1].lower())] = " | ".join(parts[2:]).strip()
+    return out
+
+
+def table_markdown(table: Table) -> str:
+    """The table as Markdown, markers inline: "| Kyrgyzstan | 59 people lost their lives [1] |"."""
+
+    def esc(s: str) -> str:
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    head = "| | " + " | ".join(esc(c) for c in table.columns) + " |"
+    rule = "|---|" + "---|" * len(table.columns)
+    lines = [head, rule]
+    for row in table.rows:
+        cells = [esc(attach_markers(c.text, c.citations)) for c in row.cells]
+        lines.append(f"| {esc(row.label)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""Dates in analyst answers: the "as of" date of a document, and the dates a sentence itself states.
+
+A citation's date is its document's date (front matter, HTML meta, PDF info) and nothing else: a document
+without one is shown as "undated", never given a date guessed from its text. A date written in a sentence
+("On 10 February 2023 ...", "In early April 2022 ...", "13 September:" under a "September 2022" heading) is
+the date of what the sentence reports; a day or month without a year borrows the year of the heading or of
+the document, and says so by being ordered, not by being rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.answer import Passage
+
+UNDATED = "undated"
+_MONTH_INDEX = {
+    m: i + 1
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split()
+    )
+}
+_MONTH_INDEX.update({m[:3]: i for m, i in list(_MONTH_INDEX.items())})
+_MONTH_INDEX["sept"] = 9
+_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December|" \
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+_PART = r"(?:(early|mid|late|the (?:first|second) half of|the middle of)[- ])?"
+# Day-month(-year), month-day(-year), (part-)month-year, bare year: most specific first.
+_PATTERNS = [
+    re.compile(rf"\b(\d{{1,2}}) {_MONTH}(?:,? (\d{{4}}))?\b", re.I),
+    re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?(?:, (\d{{4}}))?\b(?!,? \d{{3}})", re.I),
+    re.compile(rf"\b{_PART}{_MONTH}(?: of)? (\d{{4}})\b", re.I),
+    re.compile(r"\b(?:in|since|by|from|until|during|early|late|mid-?)\s+(1[89]\d\d|20\d\d)\b", re.I),
+]
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class When:
+    """A point in time as precise as the text gives it: (year, month, day), 0 for "not given"."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+
+    def label(self) -> str:
+        if self.day:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.month:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+
+def document_date(passage: Passage) -> When | None:
+    m = _ISO.match(passage.date or "")
+    return When(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def as_of(passage: Passage) -> str:
+    """What a citation shows: the document's ISO date, or "undated"."""
+    return passage.date if passage.date and _ISO.match(passage.date) else UNDATED
+
+
+def stated_date(sentence: str, context_year: int | None = None) -> When | None:
+    """The first date a sentence states; a day/month without a year takes `context_year` (or is dropped)."""
+    found: list[tuple[int, When]] = []
+    for k, pattern in enumerate(_PATTERNS):
+        for m in pattern.finditer(sentence):
+            when = _when(k, m, context_year)
+            if when is not None:
+                found.append((m.start(), when))
+    if not found:
+        return None
+    found.sort()
+    first = found[0][1]
+    # "bought them in 2021 and took delivery in December 2021": the more precise date of the same year.
+    same_year = [w for _, w in found if w.year == first.year]
+    return max(same_year, key=lambda w: (bool(w.day), bool(w.month))) if not first.month else first
+
+
+def _when(k: int, m: re.Match[str], context_year: int | None) -> When | None:
+    g = m.groups()
+    if k == 0:
+        day, month, year = int(g[0]), _MONTH_INDEX[g[1].lower().rstrip(".")], g[2]
+    elif k == 1:
+        month, day, year = _MONTH_INDEX[g[0].lower().rstrip(".")], int(g[1]), g[2]
+    elif k == 2:
+        return When(int(g[2]), _MONTH_INDEX[g[1].lower().rstrip(".")])
+    else:
+        return When(int(g[0]))
+    if not 1 <= day <= 31:
+        return None
+    y = int(year) if year else context_year
+    return When(y, month, day) if y else None
+
+
+def context_year(passage: Passage) -> int | None:
+    """The year a yearless "13 September" in this passage belongs to: its heading's, else its document's."""
+    for text in (passage.heading or "", passage.title):
+        m = re.search(r"\b(1[89]\d\d|20\d\d)\b", text)
+        if m:
+            return int(m.group(1))
+    when = document_date(passage)
+    return when.year if when else None
+
+
+def effective_date(sentence: str, passage: Passage) -> When | None:
+    """When what the sentence reports was true: the date it states, else its document's "as of" date."""
+    return stated_date(sentence, context_year(passage)) or document_date(passage)

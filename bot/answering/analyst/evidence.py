@@ -1,0 +1,261 @@
+"""What the analyst strategies read off a passage sentence: how relevant it is, who states it, which party it
+is about, the quantities it gives, and a short span of it for a table cell.
+
+Everything here is a verbatim span or a word of the passage: the strategies never write a fact of their own,
+so every cell, version and timeline item is its own quote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.answer import Passage
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.text.injection import looks_like_injection
+from bot.text.sentences import Span, split_sentences
+from bot.text.terms import MONTH_NAMES, STOPWORDS, content_terms, same_text, stem, term_in
+
+_SAY = (
+    r"(?:said|says|say|stated|states|argued|argues|argue|reported|reports|claimed|claims|denied|denies|"
+    r"warned|warns|believes|believe|noted|notes|told|confirmed|confirms|insisted|insists|wrote|writes|added|"
+    r"explained|explains|announced|asserted|sees|puts)"
+)
+_NAME = r"(?:the\s+)?[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?|for\s+)?[A-Z][\w’'\-]*)*(?:’s|'s)?(?:\s+[a-z]+){0,2}"
+_ACCORDING = re.compile(rf"\b[Aa]ccording to ({_NAME}?)(?=[,.;]|\s+(?:the|a|an|\d))")
+_SUBJECT_SAYS = re.compile(
+    rf"^(?:(?:[A-Z][\w ,]*?,|(?:On|In) [\w ]+? \d{{4}})\s+)?((?:an?\s+)?{_NAME}?)(?:,[^,]{{1,60}},)?\s+"
+    rf"(?:also\s+|then\s+|later\s+|publicly\s+)?{_SAY}\b"
+)
+_PRONOUN = re.compile(rf"\b(?:he|she)\s+(?:also\s+)?{_SAY}\b|\bin (?:his|her) (?:reading|view)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w\-])|(?<![\w.\-])\d+(?:\.\d+)?(?![\w\-])")
+_YEARLIKE = re.compile(r"^(1[89]\d\d|20\d\d)$")
+_APPROX = re.compile(
+    r"(?:close to|nearly|about|around|roughly|some|almost|approximately|an estimated|up to)\s*$", re.I
+)
+_LOWER_BOUND = re.compile(r"(?:at least|more than|over|upwards of|in excess of)\s*$", re.I)
+_TOTAL = re.compile(
+    r"\b(?:in total|overall|combined|altogether|all told|taken together|on both sides|both sides|"
+    r"in all)\b",
+    re.I,
+)
+# Parties: a demonym or country-like capitalised word; generic sentence openers are not parties.
+_PARTY = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik|i)\b(?:’s|'s)?")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One candidate sentence: `passages[rank]`, its span, how well it answers the query."""
+
+    rank: int
+    passage: Passage
+    span: Span
+    score: float
+
+
+def scored(answerer: ExtractiveAnswerer, query: str, passages: list[Passage], floor: float) -> list[Evidence]:
+    """Sentences of the passages scored against `query` by the extractive scorer, best first, at least
+    `floor`, overlapping chunks' repeats removed."""
+    out: list[Evidence] = []
+    wanted = content_terms(query)
+    for s in answerer.score(query, passages):
+        if s.score < floor:
+            break
+        if looks_like_injection(s.span.text):
+            continue
+        span = _one_sentence(s.span, wanted)
+        if any(same_text(span.text, e.span.text) for e in out):
+            continue
+        out.append(Evidence(s.rank, passages[s.rank], span, s.score))
+    return out
+
+
+def _one_sentence(span: Span, wanted: set[str]) -> Span:
+    """A scored span of several sentences (a list with its lead-in, a sentence and its continuation) is
+    quoted by its one sentence that holds most of the query's words (and a figure, when it has one): every
+    quote an analyst answer shows is a single checkable sentence."""
+    parts = split_sentences(span.text)
+    if len(parts) <= 1:
+        return span
+
+    def hits(p: Span) -> float:
+        own = content_terms(p.text)
+        return sum(1 for t in wanted if term_in(t, own)) + 0.5 * bool(_NUMBER.search(p.text)) - 0.1 * (
+            p.text.endswith(":")
+        )
+
+    best = max(parts, key=hits)
+    return Span(span.start + best.start, span.start + best.end, best.text)
+
+
+def sentences(passage: Passage) -> list[Span]:
+    return [s for s in split_sentences(passage.text) if not looks_like_injection(s.text) and s.text[-1] != "?"]
+
+
+def speaker(span: Span, passage: Passage) -> str | None:
+    """Who the sentence attributes its claim to ("According to Has, ..." -> "Kerim Has"; "He said ..." -> the
+    person named last before it), if anyone."""
+    sentence = span.text
+    m = _ACCORDING.search(sentence) or _SUBJECT_SAYS.search(sentence)
+    name: str | None = None
+    if m:
+        name = _clean_name(m.group(1))
+        if name is None and re.match(r"(?:the|a|an)\s+(?:group|company|ministry|paper|committee|agency)\b",
+                                     m.group(1), re.I):
+            name = _organisation(passage)
+    elif _PRONOUN.search(sentence):
+        name = _person_in(passage, span.start, person=True)
+    elif re.match(r"(?:It|They)\s+(?:also\s+)?" + _SAY + r"\b", sentence):
+        name = _person_in(passage, span.start, person=False)
+    if not name:
+        return None
+    full = _full_name(name, passage)
+    # A capitalised common word ("Has" is also a verb) is a name only when the document names it in full.
+    return None if full.lower() in STOPWORDS else full
+
+
+def stated_by(span: Span, passage: Passage) -> str:
+    """The speaker when the sentence names one, else the document (its title)."""
+    return speaker(span, passage) or passage.title
+
+
+def _clean_name(raw: str) -> str | None:
+    words = raw.split()
+    while words and words[0].lower() in STOPWORDS and (words[0][0].islower() or words[0] in ("The", "A", "An")):
+        words = words[1:]
+    while words and words[-1][0].islower() and words[-1] not in ("government", "side", "press", "media"):
+        words = words[:-1]
+    name = " ".join(words)
+    if not name or name.lower() in MONTH_NAMES or name.lower() in ("it", "this", "he", "she", "they"):
+        return None
+    return name
+
+
+_MULTI_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
+
+
+def _person_in(passage: Passage, before: int, *, person: bool) -> str | None:
+    """Who "he" or "it" refers to. "He": the person a document's title is about ("Analyst View: Kerim Has on
+    ..."), else the last two-word name before the sentence that is not a place; "it": the last name of two
+    or more capitalised words before the sentence ("the Kyrgyz State Committee of National Security")."""
+    if person and ":" in passage.title:
+        m = re.search(r"\b([A-Z][a-z]+ [A-Z][a-z]+)\b", passage.title.split(":", 1)[1])
+        if m:
+            return m.group(1)
+    runs = [
+        m.group()
+        for m in _MULTI_NAME.finditer(passage.text[:before])
+        if m.group().split()[0].lower() not in STOPWORDS
+        and not (person and (len(m.group().split()) != 2 or any(_PARTY.fullmatch(w) for w in m.group().split())))
+    ]
+    return runs[-1] if runs else None
+
+
+def _organisation(passage: Passage) -> str | None:
+    """ "The group said ...": the organisation the document is about (the title's lead before a colon, or
+    its first capitalised word when the text names it too)."""
+    if ":" in passage.title:
+        return passage.title.split(":", 1)[0].strip()
+    first = passage.title.split()[0] if passage.title.split() else ""
+    return first if first[:1].isupper() and first in passage.text else None
+
+
+def _full_name(name: str, passage: Passage) -> str:
+    """ "Has" -> "Kerim Has" when the document names him in full."""
+    if " " in name:
+        return name
+    m = re.search(rf"\b([A-Z][a-z]+ {re.escape(name)})\b", f"{passage.title}. {passage.text}")
+    return m.group(1) if m else name
+
+
+def owner(sentence: str, passage: Passage) -> str | None:
+    """The party a figure belongs to: the first demonym/country of the sentence ("The Tajik government puts
+    ... at 41" -> tajik), else of the document's title when the sentence names none and the title names
+    exactly one; None when the figure is a total or names no party."""
+    if _TOTAL.search(sentence):
+        return None
+    m = _PARTY.search(sentence)
+    if m:
+        return _party_root(m.group())
+    found = {_party_root(x) for x in _PARTY.findall(passage.title)}
+    if "-" in passage.title and re.search(r"[A-Z][a-z]+-[A-Z][a-z]+", passage.title):
+        return None  # "Kyrgyz-Tajik Border Dispute": about both
+    return found.pop() if len(found) == 1 else None
+
+
+def _party_root(word: str) -> str:
+    w = word.lower().replace("’", "'").removesuffix("'s")
+    for end in ("istan", "stan", "ish", "ian", "ese", "ey"):
+        if w.endswith(end) and len(w) - len(end) >= 4:
+            return w[: -len(end)]
+    return w
+
+
+def same_party(a: str, b: str) -> bool:
+    return _party_root(a) == _party_root(b)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    text: str  # as written, e.g. "close to 100"
+    approximate: bool
+    lower_bound: bool
+
+
+def quantities(sentence: str, near: set[str]) -> list[Quantity]:
+    """Counts in a sentence (not years, days of a month or model numbers), nearest to the `near` terms first."""
+    tokens = list(re.finditer(r"[\w’'\-]+", sentence))
+    anchor = [i for i, t in enumerate(tokens) if near and term_in(stem(t.group()), near)]
+    found: list[tuple[int, Quantity]] = []
+    for m in _NUMBER.finditer(sentence):
+        raw = m.group()
+        after = sentence[m.end() : m.end() + 12].strip().lower()
+        if _YEARLIKE.match(raw) or after.split(" ")[0].rstrip(".,;:") in MONTH_NAMES:
+            continue
+        before = sentence[max(0, m.start() - 24) : m.start()]
+        approx = bool(_APPROX.search(before))
+        bound = bool(_LOWER_BOUND.search(before))
+        lead = (_APPROX.search(before) or _LOWER_BOUND.search(before))
+        text = (lead.group().strip() + " " + raw) if lead else raw
+        idx = next((i for i, t in enumerate(tokens) if t.start() <= m.start() < t.end()), 0)
+        distance = min((abs(idx - a) for a in anchor), default=0)
+        found.append((distance, Quantity(float(raw.replace(",", "")), text, approx, bound)))
+    found.sort(key=lambda x: x[0])
+    return [q for _, q in found]
+
+
+def compatible(a: Quantity, b: Quantity, tolerance: float = 0.1) -> bool:
+    """Do two figures agree? Equal; an approximation within `tolerance` (10 %: "close to 100" ~ 94; a round
+    figure stated as approximate, chosen by hand, not tuned); a lower bound the other figure meets."""
+    if a.value == b.value:
+        return True
+    if (a.lower_bound and b.value >= a.value) or (b.lower_bound and a.value >= b.value):
+        return True
+    if a.approximate or b.approximate:
+        return abs(a.value - b.value) <= tolerance * max(a.value, b.value)
+    return False
+
+
+def short_span(sentence: Span, focus: set[str], *, max_words: int = 24) -> Span:
+    """The clause of a long sentence that holds the focus terms (a table cell), as a sub-span of it."""
+    if len(sentence.text.split()) <= max_words:
+        return sentence
+    best: Span | None = None
+    best_hits = -1
+    for m in re.finditer(r"[^;:—–()]+", sentence.text):
+        piece = m.group().strip()
+        if len(piece.split()) < 4:
+            continue
+        start = sentence.start + m.start() + (len(m.group()) - len(m.group().lstrip()))
+        hits = sum(1 for t in content_terms(piece) if term_in(t, focus)) + (1 if _NUMBER.search(piece) else 0)
+        if hits > best_hits:
+            best, best_hits = Span(start, start + len(piece), piece), hits
+    return best if best is not None and best_hits > 0 else sentence
+
+
+def mentions(text: str, entity: str) -> bool:
+    """Does `text` name the entity (every content word of it, as a whole word or another form of a name)?"""
+    own = content_terms(text)
+    want = [t for t in content_terms(entity) if t not in ("state", "side", "account")]
+    return bool(want) and all(term_in(t, own) for t in want)

@@ -1,0 +1,134 @@
+"""What kind of analyst question this is: a comparison, a "latest / as of" question, a timeline, a "who says
+what" question, a question whose answer sources may disagree on (a quantity, a yes/no fact), or none of those.
+
+Plain patterns over the question's wording, checked in order of how specific they are; anything else goes
+to the default strategy untouched. The entities and facets of a comparison come from the question itself:
+"Compare A and B on X and Y" -> rows A, B; columns X, Y.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.text.questions import question_shape
+from bot.text.terms import MONTH_NAMES, QUESTION_WORDS, STOPWORDS
+
+Kind = Literal["compare", "timeline", "latest", "attribution", "conflict", "default"]
+
+_TIMELINE = re.compile(
+    r"\btimeline\b|\bchronolog|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
+    r"\bwhat happened (?:when|and when|over|during|between|in order|after|since|before|on the)\b|"
+    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|\bdated list\b",
+    re.I,
+)
+_LATEST = re.compile(
+    r"\b(?:latest|most recent|newest|current|currently|as of|up[- ]to[- ]date|to date|so far|"
+    r"revised|updated?)\b|\bnow\b(?!\s*(?:that|on))",
+    re.I,
+)
+_COMPARE = re.compile(
+    r"\bcompare[ds]?\b|\bcomparison\b|\bdiffer(?:s|ed|ence|ences)?\b|\bversus\b|\bvs\.?\s|\bside by side\b|"
+    r"\bwhich \w+(?: \w+)? (?:bought|buy|buys|got|have|has|had|use|used|signed|sold|ordered) which\b|"
+    r"\bcontrast\b",
+    re.I,
+)
+_ATTRIBUTION = re.compile(
+    r"^\W*(?:who (?:says|said|claims?|claimed|argues?|argued|stated?|reported|confirmed|denied|denies|"
+    r"warned|believes?|thinks?|blames?|blamed)\b|according to whom\b|"
+    r"what (?:does|did|do) .+? (?:say|says|argue|claim|think|believe|report|tell|warn|state|conclude)\b|"
+    r"what (?:is|was|are|were) .+?'s? (?:view|position|assessment|argument|claim|account)s?\b|"
+    r"how (?:does|did) .+? (?:see|view|explain|describe|assess)\b)",
+    re.I,
+)
+# A yes/no question about a fact ("Did Tajikistan buy ...?", "Has X received ...?"): sources may deny it.
+_YES_NO = re.compile(r"^\W*(?:did|does|do|has|have|had|is|was|were|are|will)\b", re.I)
+# Words of the comparison itself, never a facet.
+_COMPARE_WORDS = frozenset(
+    """compare compared compares comparison differ differs differed difference differences versus vs contrast
+    side account accounts source sources version versions view views between how respectively their its
+    the two both each""".split()
+)
+_FACET_LEAD = re.compile(r"\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)\s+(.+?)\s*\??$", re.I)
+_NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'\-]*)*")
+
+
+@dataclass(frozen=True)
+class AnalystQuestion:
+    kind: Kind
+    entities: tuple[str, ...] = ()  # comparison rows the question names (may be empty: rows are found)
+    facets: tuple[str, ...] = ()  # comparison columns the question asks for (may be empty: one found)
+
+
+def classify(question: str) -> AnalystQuestion:
+    q = question.strip()
+    if _TIMELINE.search(q):
+        return AnalystQuestion("timeline")
+    if _COMPARE.search(q):
+        entities, facets = comparison_parts(q)
+        if len(entities) >= 2 or re.search(r"\bwhich \w+.* which\b", q, re.I):
+            return AnalystQuestion("compare", entities, facets)
+    if _LATEST.search(q):
+        return AnalystQuestion("latest")
+    if _ATTRIBUTION.search(q):
+        return AnalystQuestion("attribution")
+    if question_shape(q).kind in ("number", "money") or _YES_NO.search(q):
+        return AnalystQuestion("conflict")
+    return AnalystQuestion("default")
+
+
+def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(entities, facets) of a comparison question."""
+    body = question.strip().rstrip("?.!").strip()
+    facet_text = ""
+    m = _FACET_LEAD.search(body)
+    if m and _names(m.group(1)) != _names(body):
+        facet_text, body = m.group(1), body[: m.start()]
+    entities = _names(body)
+    if not facet_text:
+        # "How do the Kyrgyz and Tajik death tolls differ?": the lowercase words that are not about comparing.
+        rest = [w for w in re.findall(r"[A-Za-z][\w\-’']*", body) if not _is_entity_word(w, entities)]
+        facet_text = " ".join(w for w in rest if w.lower() not in _COMPARE_WORDS and _content(w))
+    facets = tuple(
+        _trim(f) for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text) if f.strip() and _has_content(f)
+    )
+    return entities, facets
+
+
+def _names(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for m in _NAME_RUN.finditer(text):
+        words = [w for w in m.group().split() if w.lower() not in QUESTION_WORDS]
+        while words and (words[0].lower() in STOPWORDS or words[0].lower() in _COMPARE_WORDS):
+            words = words[1:]
+        name = " ".join(words).removesuffix("'s").removesuffix("’s")
+        if name and name.lower() not in MONTH_NAMES and name.lower() not in STOPWORDS and not name.isdigit():
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def _is_entity_word(word: str, entities: tuple[str, ...]) -> bool:
+    return any(word.removesuffix("'s") in e.split() for e in entities)
+
+
+def _content(word: str) -> bool:
+    lw = word.lower()
+    return lw not in STOPWORDS and lw not in QUESTION_WORDS and lw not in MONTH_NAMES and not lw.isdigit()
+
+
+def _has_content(text: str) -> bool:
+    return any(_content(w) and w.lower() not in _COMPARE_WORDS for w in re.findall(r"[A-Za-z][\w\-’']*", text))
+
+
+def _trim(facet: str) -> str:
+    """ "the number of people killed" -> "number of people killed"."""
+    words = facet.split()
+    while words and words[0].lower() in ("the", "a", "an", "their", "its", "his", "her"):
+        words = words[1:]
+    return " ".join(words)
+
+
+def topic(question: str) -> str:
+    """The question without its timeline / recency wording: what the events or figures are about."""
+    return re.sub(r"\s+", " ", _LATEST.sub(" ", _TIMELINE.sub(" ", question))).strip() or question

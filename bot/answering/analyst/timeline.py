@@ -1,0 +1,91 @@
+"""Dated answers: "latest / most recent / as of" picks the newest supporting passage and says its date;
+"timeline / what happened when" lists the dated events of the relevant passages in order, each cited;
+"who says what" attributes each quoted claim to the party the passage attributes it to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.answer import Passage
+from bot.answering.analyst.dates import UNDATED, When, as_of, context_year, document_date, stated_date
+from bot.answering.analyst.evidence import Evidence, quantities, scored, sentences, speaker
+from bot.answering.analyst.questions import topic
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.text.questions import question_shape
+from bot.text.terms import same_text
+
+_FIGURE = re.compile(r"\b(?:toll|figure|count|number|total|tally|estimate)\b", re.I)
+
+
+@dataclass(frozen=True)
+class DatedSettings:
+    # Latest: candidates score at least `latest_min` and within `latest_margin` of the best. Timeline: a dated
+    # sentence joins when it scores at least `timeline_min` against the question. Tuned on
+    # tests/data/analyst_dev.jsonl (latest/timeline rows; `python -m bench.analyst --split dev`).
+    latest_min: float = 0.4
+    latest_margin: float = 0.15
+    timeline_min: float = 0.2
+    max_items: int = 12
+    attribution_min: float = 0.4
+
+
+@dataclass(frozen=True)
+class Item:
+    when: When
+    evidence: Evidence
+
+
+class DatedAnswers:
+    def __init__(self, answerer: ExtractiveAnswerer, settings: DatedSettings | None = None) -> None:
+        self.answerer = answerer
+        self.settings = settings or DatedSettings()
+
+    def latest(self, question: str, passages: list[Passage]) -> tuple[Evidence, When | None, list[Evidence]] | None:
+        """The newest of the sentences that answer the question well, its date, and the older ones."""
+        found = scored(self.answerer, question, passages, self.settings.latest_min)
+        if not found:
+            return None
+        if question_shape(question).kind in ("number", "money") or _FIGURE.search(question):
+            found = [e for e in found if quantities(e.span.text, set())]  # a figure is asked: quote one
+            if not found:
+                return None
+        floor = found[0].score - self.settings.latest_margin
+        pool = [e for e in found if e.score >= floor]
+        # Newest document first: "latest" is about when a source said it, its "as of" date, not about the
+        # dates it mentions. Undated documents last (never assumed recent); score breaks ties.
+        dated = sorted(pool, key=lambda e: (document_date(e.passage) or When(0), e.score), reverse=True)
+        best = dated[0]
+        return best, document_date(best.passage), dated[1:3]
+
+    def timeline(self, question: str, passages: list[Passage]) -> list[Item]:
+        relevant = scored(self.answerer, topic(question), passages, self.settings.timeline_min)
+        keep = {(e.passage.chunk_id, e.span.start) for e in relevant}
+        items: list[Item] = []
+        for rank, p in enumerate(passages):
+            year = context_year(p)
+            for s in sentences(p):
+                when = stated_date(s.text, year)
+                if when is None or (p.chunk_id, s.start) not in keep:
+                    continue
+                if any(same_text(s.text, i.evidence.span.text) for i in items):
+                    continue
+                items.append(Item(when, Evidence(rank, p, s, 0.0)))
+        items.sort(key=lambda i: (i.when, i.evidence.rank))
+        return items[: self.settings.max_items]
+
+    def attributed(self, question: str, passages: list[Passage]) -> list[tuple[str | None, Evidence]]:
+        """The best-answering sentences with the party each attributes its claim to (None: unattributed)."""
+        found = scored(self.answerer, question, passages, self.settings.attribution_min)
+        pairs = [(speaker(e.span, e.passage), e) for e in found[:6]]
+        # "Who says what": sentences that name who says it first (by score among each group).
+        pairs.sort(key=lambda p: p[0] is None)
+        return pairs[:3]
+
+
+def date_phrase(when: When | None, passage: Passage) -> str:
+    """ "as of 2022-12-20" for the document date, "on 2022-09-13" for a stated date; "undated" otherwise."""
+    if when is None:
+        return UNDATED
+    return f"as of {when.label()}" if when.label() == as_of(passage) else f"on {when.label()}"
