@@ -26,7 +26,7 @@ from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
-from bot.text.markers import MARKER, attach_markers, parse_markers, strip_markers
+from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
 from bot.text.terms import content_terms, term_in
 
 NOT_STATED = "not stated"
@@ -59,7 +59,7 @@ class CompareSettings:
     # cosine(query, sentence) at least `min_semantic`. Tuned on tests/data/analyst_dev.jsonl (compare rows,
     # structure-right rate; `python -m bench.analyst --split dev`).
     min_score: float = 0.3
-    min_semantic: float = 0.45
+    min_semantic: float = 0.4
     max_found_rows: int = 6
 
 
@@ -90,7 +90,7 @@ class TableBuilder:
                 focus = content_terms(f"{facet} {entity}")
                 span = short_span(ev.span, focus)
                 n = notes.cite(ev.passage, ev.span.text)
-                cells.append(TableCell(span.text.strip().rstrip(".;:,"), [n]))
+                cells.append(TableCell(strip_bullet(span.text).strip().rstrip(".;:,"), [n]))
             rows.append(TableRow(entity, cells))
         return Table(columns, rows)
 
@@ -103,9 +103,11 @@ class TableBuilder:
         for e in self._candidates(f"{entity} {facet}", passages):
             text = e.span.text
             own = mentions(text, entity)
+            where = f"{e.passage.title} {e.passage.heading or ''}"
+            # Not named in the sentence: it counts for the row when its document is about this entity alone.
             about = own or (
-                mentions(f"{e.passage.title} {e.passage.heading or ''}", entity)
-                and not any(mentions(text, o) for o in others)
+                mentions(where, entity)
+                and not any(mentions(text, o) or mentions(where, o) for o in others)
             )
             if not about:
                 continue

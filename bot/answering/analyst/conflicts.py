@@ -17,13 +17,16 @@ from bot.answer import Conflict, ConflictVersion, Passage
 from bot.answering.analyst.dates import as_of, context_year, stated_date
 from bot.answering.analyst.evidence import Evidence, Quantity, compatible, owner, quantities, scored, stated_by
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.terms import content_terms
+from bot.text.markers import strip_bullet
+from bot.text.questions import is_content
+from bot.text.terms import MONTH_NAMES, content_terms, stem
 
 _NEGATION = re.compile(
     r"\b(?:denied|denies|deny|denial|not|no|never|unconfirmed|false|untrue|rejected|dismissed|without)\b|n't\b",
     re.I,
 )
 _AFFIRM = re.compile(r"\b(?:confirmed|confirms|accurate|correct|true|received|delivered|bought|signed|sealed)\b", re.I)
+_GENERIC = frozenset("people persons number total many much times side sides figure figures count".split())
 _PARTY_IN_QUESTION = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
 
 
@@ -35,6 +38,8 @@ class ConflictSettings:
     min_score: float = 0.4
     margin: float = 0.25
     max_versions: int = 4
+    window: int = 5
+    focus_similarity: float = 0.6  # as the extractive answerer's former focus similarity
 
 
 class ConflictFinder:
@@ -53,10 +58,11 @@ class ConflictFinder:
         """The disagreement on a quantity, if the best-answering sentences give incompatible figures."""
         evidence = self._relevant(question, passages)
         near = content_terms(question)
-        asked = {m.group().lower()[:5] for m in _PARTY_IN_QUESTION.finditer(question)}
+        asked = asked_parties(question)
         picked: list[tuple[Evidence, Quantity]] = []
+        focus = self._focus(question)
         for e in evidence:
-            qs = quantities(e.span.text, near)
+            qs = [q for q in quantities(e.span.text, near) if self._counts_focus(e.span.text, q, focus)]
             if not qs:
                 continue
             party = owner(e.span.text, e.passage)
@@ -78,6 +84,32 @@ class ConflictFinder:
             return None, [e for e, _ in versions]
         chosen = [e for e, _ in distinct[: self.settings.max_versions]]
         return Conflict(about=question.rstrip("?"), versions=[]), chosen
+
+    def _focus(self, question: str) -> set[str]:
+        """What is counted: the question's lowercase content words, without the generic ones."""
+        return {
+            w.lower() for w in re.findall(r"[a-z][a-z\-]+", question)
+            if is_content(w) and w.lower() not in _GENERIC and w.lower() not in MONTH_NAMES
+        }
+
+    def _counts_focus(self, sentence: str, q: Quantity, focus: set[str]) -> bool:
+        """The figure stands within `window` words of a focus word or of a word close to one in meaning
+        ("killed" ~ "deaths"; word cosine >= `focus_similarity`)."""
+        if not focus:
+            return True
+        tokens = re.findall(r"[\w’'\-]+", sentence)
+        at = next((i for i, t in enumerate(tokens) if t == q.text.split()[-1]), None)
+        if at is None:
+            return False
+        window = [t.lower() for t in tokens[max(0, at - self.settings.window) : at + self.settings.window + 1]]
+        window = [t for t in window if is_content(t)]
+        if any(stem(t) in {stem(f) for f in focus} for t in window):
+            return True
+        if not window:
+            return False
+        vecs = self.answerer.embed(window + sorted(focus))
+        sims = vecs[: len(window)] @ vecs[len(window) :].T
+        return bool((sims >= self.settings.focus_similarity).any())
 
     def denial(self, question: str, passages: list[Passage]) -> tuple[Conflict | None, list[Evidence]]:
         """A claim and its explicit denial among the best-answering sentences."""
@@ -106,8 +138,12 @@ def _date_key(e: Evidence) -> str:
 def version(e: Evidence, n: int) -> ConflictVersion:
     """The version's date is its document's "as of" date (None: undated); a date the sentence mentions is
     part of its text, not a guess at when it was stated."""
-    return ConflictVersion(text=e.span.text, stated_by=stated_by(e.span, e.passage), date=e.passage.date or None,
-                           citations=[n])
+    return ConflictVersion(
+        text=strip_bullet(e.span.text).rstrip(";,"),
+        stated_by=stated_by(e.span, e.passage),
+        date=e.passage.date or None,
+        citations=[n],
+    )
 
 
 def describe(conflict: Conflict) -> str:
@@ -122,3 +158,14 @@ def describe(conflict: Conflict) -> str:
 
 def as_of_label(passage: Passage) -> str:
     return as_of(passage)
+
+
+def asked_parties(question: str) -> set[str]:
+    """The parties a question is about ("Kyrgyz", "Tajikistan's" -> {"kyrgy", "tajik"}): 5-letter roots."""
+    return {m.group().lower()[:5] for m in _PARTY_IN_QUESTION.finditer(question)}
+
+
+def other_party(e: Evidence, asked: set[str]) -> bool:
+    """The sentence gives a figure of a party the question does not ask about."""
+    party = owner(e.span.text, e.passage)
+    return bool(asked) and party is not None and party[:5] not in asked

@@ -30,7 +30,7 @@ from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
 from bot.answering.verify import CitationVerifier
 from bot.text.embedder import SentenceEmbedder
-from bot.text.markers import attach_markers
+from bot.text.markers import attach_markers, strip_bullet
 from index.errors import LLMError
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ class AnalystRouter:
         lines = ["Timeline (dated events in the documents, oldest first):"]
         for item in items:
             n = notes.cite(item.evidence.passage, item.evidence.span.text)
-            lines.append(f"- {item.when.label()}: {attach_markers(item.evidence.span.text, [n])}")
+            lines.append(f"- {item.when.label()}: {attach_markers(strip_bullet(item.evidence.span.text), [n])}")
         answer = Answer(question=question, text="\n".join(lines), citations=notes.citations, mode="extractive")
         answer.trace["analyst"] = {"timeline": [i.when.label() for i in items]}
         return answer

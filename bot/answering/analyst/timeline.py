@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass
 
 from bot.answer import Passage
+from bot.answering.analyst.conflicts import asked_parties, other_party
 from bot.answering.analyst.dates import UNDATED, When, as_of, context_year, document_date, stated_date
-from bot.answering.analyst.evidence import Evidence, quantities, scored, sentences, speaker
+from bot.answering.analyst.evidence import Evidence, quantities, scored, sentences, speaker, topical
 from bot.answering.analyst.questions import topic
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.questions import question_shape
@@ -48,7 +49,9 @@ class DatedAnswers:
         if not found:
             return None
         if question_shape(question).kind in ("number", "money") or _FIGURE.search(question):
-            found = [e for e in found if quantities(e.span.text, set())]  # a figure is asked: quote one
+            asked = asked_parties(question)
+            # A figure is asked: quote one, of the party asked about.
+            found = [e for e in found if quantities(e.span.text, set()) and not other_party(e, asked)]
             if not found:
                 return None
         floor = found[0].score - self.settings.latest_margin
@@ -60,8 +63,18 @@ class DatedAnswers:
         return best, document_date(best.passage), dated[1:3]
 
     def timeline(self, question: str, passages: list[Passage]) -> list[Item]:
-        relevant = scored(self.answerer, topic(question), passages, self.settings.timeline_min)
-        keep = {(e.passage.chunk_id, e.span.start) for e in relevant}
+        # A sentence is relevant when a candidate span that holds it is (a list item inside its lead-in).
+        spans = [
+            (passages[s.rank].chunk_id, s.span.start, s.span.end)
+            for s in self.answerer.score(topic(question), passages)
+            if topical(s.semantic, s.lexical) >= self.settings.timeline_min
+        ]
+        keep = {
+            (p.chunk_id, x.start)
+            for p in passages
+            for x in sentences(p)
+            if any(c == p.chunk_id and a <= x.start and x.end <= b for c, a, b in spans)
+        }
         items: list[Item] = []
         for rank, p in enumerate(passages):
             year = context_year(p)

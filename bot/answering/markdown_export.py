@@ -1,0 +1,60 @@
+"""An answer as a Markdown document: the question, the answer (with its comparison table and "Sources
+disagree" notice when it has them), and every footnote with its source, its "as of" date (or "undated") and
+the full quote, as Markdown footnotes ([^1]). What `footnote ask --format markdown` writes and the Discord
+"Export" button attaches.
+
+Document text is data: control characters are removed and quotes are rendered as block quotes, so a
+document cannot inject headings or HTML into the export's structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.answer import Answer, Citation
+from bot.answering.analyst.dates import UNDATED
+from bot.text.markers import MARKER
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Without control or bidi-override characters (newlines and tabs kept)."""
+    return _CONTROL.sub("", text)
+
+
+def _footnote_markers(text: str) -> str:
+    """ "[1]" / "[1, 2]" -> "[^1]" / "[^1][^2]"."""
+    return MARKER.sub(lambda m: "".join(f"[^{n.strip()}]" for n in re.split(r"[,;]", m.group(1))), text)
+
+
+def _inline(text: str) -> str:
+    return " ".join(clean(text).split())
+
+
+def _definition(c: Citation) -> str:
+    when = f"as of {c.date}" if c.date else UNDATED
+    where = f"<{c.url}>" if c.url else f"`{_inline(c.source)}`"
+    quote = "\n".join(f"    > {line}" if line.strip() else "    >" for line in clean(c.quote).strip().splitlines())
+    return f"[^{c.n}]: **{_inline(c.title)}** ({when}), {where}\n\n{quote}"
+
+
+def to_markdown(answer: Answer) -> str:
+    """The whole answer as a self-contained Markdown document."""
+    parts = [f"# {_inline(answer.question)}", ""]
+    if answer.mode == "fallback":
+        parts += [f"*Extractive answer (the generated one was not used: {_inline(answer.fallback_reason or '')}).*", ""]
+    parts += [_footnote_markers(clean(answer.text).strip()), ""]
+    if answer.refused and answer.nearest_sources:
+        parts += ["## Closest sources", ""]
+        parts += [f"- **{_inline(c.title)}** ({c.date or UNDATED}): {_inline(c.quote)}" for c in answer.nearest_sources]
+        parts.append("")
+    if answer.removed:
+        parts += ["## Removed by verification", ""]
+        parts += [f"- {_inline(r)}" for r in answer.removed]
+        parts.append("")
+    if answer.citations:
+        parts += ["## Sources", ""]
+        for c in answer.citations:
+            parts += [_definition(c), ""]
+    return "\n".join(parts).rstrip() + "\n"
