@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -89,9 +90,10 @@ _PUNCT = set(string.punctuation)
 
 
 def normalize_answer(s: str) -> str:
-    """SQuAD v1.1 normalisation: lower-case, remove punctuation, remove articles, fold whitespace."""
+    """SQuAD v1.1 normalisation: lower-case, remove punctuation, remove articles, fold whitespace. Punctuation
+    includes Unicode's (curly quotes, dashes): news text is typographic, and `business”` must match `business`."""
     s = s.lower()
-    s = "".join(ch for ch in s if ch not in _PUNCT)
+    s = "".join(ch for ch in s if ch not in _PUNCT and not unicodedata.category(ch).startswith("P"))
     s = _ARTICLES.sub(" ", s)
     return " ".join(s.split())
 
