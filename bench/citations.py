@@ -141,13 +141,19 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def stored_chunks(index: Any) -> dict[str, str]:
+    return {n.node_id: n.get_content() for n in index.nodes()}
+
+
+def run_items(engine: Any, stored: dict[str, str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item asked on its own (no conversation), scored by `check_answer`."""
+    return [check_answer(engine, stored, item, engine.ask(item["question"])) for item in items]
+
+
 def run_set(name: str, paths: list[Path], qa_file: str, embedder: Any, tmp: Path) -> dict[str, Any]:
     engine, index = build(paths, tmp / name, embedder)
-    stored = {n.node_id: n.get_content() for n in index.nodes()}
-    rows = []
-    for item in load_qa(qa_file):
-        answer = engine.ask(item["question"])
-        rows.append(check_answer(engine, stored, item, answer))
+    stored = stored_chunks(index)
+    rows = run_items(engine, stored, load_qa(qa_file))
     return {"summary": summarise(rows), "rows": rows, "chunks": len(stored)}
 
 

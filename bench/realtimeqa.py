@@ -75,6 +75,34 @@ def summarise(per_q: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, f
     return {k: round(mean(r[k] for r in per_q), 4) for k in keys} | {"n": len(per_q)}
 
 
+def score_questions(engine: Any, questions: list[QAItem], answerable: set[str], *,
+                    ret_ms: list[float] | None = None, ans_ms: list[float] | None = None,
+                    ask_kwargs: Any = None) -> list[dict[str, Any]]:
+    """Per question: retrieval hits (top 10 of the engine's retriever) and the extractive answer's scores.
+    `ask_kwargs(q)` gives extra keyword arguments for `engine.ask` (e.g. an as-of date)."""
+    per_q: list[dict[str, Any]] = []
+    for q in questions:
+        extra = ask_kwargs(q) if ask_kwargs else {}
+        t0 = time.perf_counter()
+        r = engine.retriever.retrieve(q.question, top_k=10)
+        if ret_ms is not None:
+            ret_ms.append((time.perf_counter() - t0) * 1000)
+        scores = retrieval_scores([p.text for p in r.passages], q.gold)
+        t0 = time.perf_counter()
+        answer = engine.ask(q.question, **extra)
+        if ans_ms is not None:
+            ans_ms.append((time.perf_counter() - t0) * 1000)
+        text = "" if answer.refused else strip_markers(answer.text)
+        quotes = " ".join(c.quote for c in answer.citations)
+        per_q.append({
+            "qid": q.qid, "question": q.question, "gold": q.gold, "answerable": q.qid in answerable, **scores,
+            "refused": float(answer.refused), "contained": contains(text, q.gold),
+            "em": exact_match(text, q.gold), "f1": f1_score(text, q.gold),
+            "cited_contains": contains(quotes, q.gold), "answer": answer.text[:400],
+        })
+    return per_q
+
+
 def llm_mode_answers(base: Any, questions: list[QAItem], answerable: set[str]) -> dict[str, Any] | None:
     """The same questions through the engine in llm mode, when an endpoint is configured in the environment
     (OPENAI_API_KEY and/or OPENAI_BASE_URL, FOOTNOTE_LLM_MODEL); None otherwise."""
@@ -122,25 +150,9 @@ def main() -> None:
     retriever = engine.retriever
     retriever.retrieve("warm up", top_k=10)
 
-    per_q: list[dict[str, Any]] = []
     ret_ms: list[float] = []
     ans_ms: list[float] = []
-    for q in ds.questions:
-        t0 = time.perf_counter()
-        r = retriever.retrieve(q.question, top_k=10)
-        ret_ms.append((time.perf_counter() - t0) * 1000)
-        scores = retrieval_scores([p.text for p in r.passages], q.gold)
-        t0 = time.perf_counter()
-        answer = engine.ask(q.question)
-        ans_ms.append((time.perf_counter() - t0) * 1000)
-        text = "" if answer.refused else strip_markers(answer.text)
-        quotes = " ".join(c.quote for c in answer.citations)
-        per_q.append({
-            "qid": q.qid, "question": q.question, "gold": q.gold, "answerable": q.qid in answerable, **scores,
-            "refused": float(answer.refused), "contained": contains(text, q.gold),
-            "em": exact_match(text, q.gold), "f1": f1_score(text, q.gold),
-            "cited_contains": contains(quotes, q.gold), "answer": answer.text[:400],
-        })
+    per_q = score_questions(engine, ds.questions, answerable, ret_ms=ret_ms, ans_ms=ans_ms)
 
     # The same questions with the previous fusion default (RRF k=60), retrieval only, for comparison.
     from dataclasses import replace
