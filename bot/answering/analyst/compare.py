@@ -106,16 +106,18 @@ class TableBuilder:
             where = f"{e.passage.title} {e.passage.heading or ''}"
             # Not named in the sentence: it counts for the row when its document is about this entity alone.
             about = own or (
-                mentions(where, entity)
-                and not any(mentions(text, o) or mentions(where, o) for o in others)
+                mentions(where, entity) and not any(mentions(text, o) or mentions(where, o) for o in others)
             )
             if not about:
                 continue
             party = owner(text, e.passage)
             if party is not None and any(_party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
-            if party is not None and own and party != _party_root(entity.split()[0]) and self._owned_by_other(
-                text, entity, others
+            if (
+                party is not None
+                and own
+                and party != _party_root(entity.split()[0])
+                and self._owned_by_other(text, entity, others)
             ):
                 continue
             if _COUNTED.search(facet) and not quantities(text, facet_terms):

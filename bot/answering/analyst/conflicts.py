@@ -88,7 +88,8 @@ class ConflictFinder:
     def _focus(self, question: str) -> set[str]:
         """What is counted: the question's lowercase content words, without the generic ones."""
         return {
-            w.lower() for w in re.findall(r"[a-z][a-z\-]+", question)
+            w.lower()
+            for w in re.findall(r"[a-z][a-z\-]+", question)
             if is_content(w) and w.lower() not in _GENERIC and w.lower() not in MONTH_NAMES
         }
 

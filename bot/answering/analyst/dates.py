@@ -23,8 +23,10 @@ _MONTH_INDEX = {
 }
 _MONTH_INDEX.update({m[:3]: i for m, i in list(_MONTH_INDEX.items())})
 _MONTH_INDEX["sept"] = 9
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December|" \
+_MONTH = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+)
 _PART = r"(?:(early|mid|late|the (?:first|second) half of|the middle of)[- ])?"
 # Day-month(-year), month-day(-year), (part-)month-year, bare year: most specific first.
 _PATTERNS = [

@@ -31,9 +31,7 @@ _PRONOUN_SAYS = re.compile(rf"(?:It|He|She|They)\s+(?:also\s+)?{_SAY}\b")
 _PRONOUN = re.compile(rf"\b(?:he|she)\s+(?:also\s+)?{_SAY}\b|\bin (?:his|her) (?:reading|view)\b", re.I)
 _NUMBER = re.compile(r"(?<![\w.\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w\-])|(?<![\w.\-])\d+(?:\.\d+)?(?![\w\-])")
 _YEARLIKE = re.compile(r"^(1[89]\d\d|20\d\d)$")
-_APPROX = re.compile(
-    r"(?:close to|nearly|about|around|roughly|some|almost|approximately|an estimated|up to)\s*$", re.I
-)
+_APPROX = re.compile(r"(?:close to|nearly|about|around|roughly|some|almost|approximately|an estimated|up to)\s*$", re.I)
 _LOWER_BOUND = re.compile(r"(?:at least|more than|over|upwards of|in excess of)\s*$", re.I)
 _TOTAL = re.compile(
     r"\b(?:in total|overall|combined|altogether|all told|taken together|on both sides|both sides|"
@@ -59,8 +57,7 @@ def scored(answerer: ExtractiveAnswerer, query: str, passages: list[Passage], fl
     `floor`, overlapping chunks' repeats removed."""
     out: list[Evidence] = []
     wanted = content_terms(query)
-    ranked = sorted(((topical(s.semantic, s.lexical), s) for s in answerer.score(query, passages)),
-                    key=lambda x: -x[0])
+    ranked = sorted(((topical(s.semantic, s.lexical), s) for s in answerer.score(query, passages)), key=lambda x: -x[0])
     for score, s in ranked:
         if score < floor:
             break
@@ -96,8 +93,10 @@ def _one_sentence(span: Span, wanted: set[str]) -> Span:
 
     def hits(p: Span) -> float:
         own = content_terms(p.text)
-        return sum(1 for t in wanted if term_in(t, own)) + 0.5 * bool(_NUMBER.search(p.text)) - 0.1 * (
-            p.text.endswith(":")
+        return (
+            sum(1 for t in wanted if term_in(t, own))
+            + 0.5 * bool(_NUMBER.search(p.text))
+            - 0.1 * (p.text.endswith(":"))
         )
 
     best = max(parts, key=hits)
@@ -116,12 +115,13 @@ def speaker(span: Span, passage: Passage) -> str | None:
     name: str | None = None
     if m:
         name = _clean_name(m.group(1))
-        if name is None and re.match(r"(?:the|a|an)\s+(?:group|company|ministry|paper|committee|agency)\b",
-                                     m.group(1), re.I):
+        if name is None and re.match(
+            r"(?:the|a|an)\s+(?:group|company|ministry|paper|committee|agency)\b", m.group(1), re.I
+        ):
             name = _organisation(passage)
-    elif _PRONOUN.search(sentence):
+    if name is None and _PRONOUN.search(sentence):
         name = _person_in(passage, span.start, person=True)
-    elif it := re.search(r"\b(?:It|They)\s+(?:also\s+)?" + _SAY + r"\b", sentence):
+    elif name is None and (it := re.search(r"\b(?:It|They)\s+(?:also\s+)?" + _SAY + r"\b", sentence)):
         name = _person_in(passage, span.start + it.start(), person=False)
     if not name:
         return None
@@ -232,7 +232,7 @@ def quantities(sentence: str, near: set[str]) -> list[Quantity]:
         before = sentence[max(0, m.start() - 24) : m.start()]
         approx = bool(_APPROX.search(before))
         bound = bool(_LOWER_BOUND.search(before))
-        lead = (_APPROX.search(before) or _LOWER_BOUND.search(before))
+        lead = _APPROX.search(before) or _LOWER_BOUND.search(before)
         text = (lead.group().strip() + " " + raw) if lead else raw
         idx = next((i for i, t in enumerate(tokens) if t.start() <= m.start() < t.end()), 0)
         distance = min((abs(idx - a) for a in anchor), default=0)

@@ -212,10 +212,7 @@ class AnalystRouter:
             f'<passage n="{i + 1}" title="{p.title}" date="{as_of(p)}">\n{p.text}\n</passage>'
             for i, p in enumerate(request.passages)
         )
-        user = (
-            f"{numbered}\n\nQuestion: {request.question}\nRows: {'; '.join(entities)}\n"
-            f"Columns: {'; '.join(columns)}"
-        )
+        user = f"{numbered}\n\nQuestion: {request.question}\nRows: {'; '.join(entities)}\nColumns: {'; '.join(columns)}"
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=_CELLS_SYSTEM),
             ChatMessage(role=MessageRole.USER, content=user),
@@ -244,9 +241,7 @@ def wrap_analyst(strategy: AnswerStrategy, embed: SentenceEmbedder) -> AnalystRo
     from bot.answering.llm import LLMStrategy
 
     if isinstance(strategy, LLMStrategy):
-        return AnalystRouter(
-            strategy, strategy.extractive.answerer, llm=strategy.llm, verifier=strategy.verifier
-        )
+        return AnalystRouter(strategy, strategy.extractive.answerer, llm=strategy.llm, verifier=strategy.verifier)
     if isinstance(strategy, ExtractiveStrategy):
         return AnalystRouter(strategy, strategy.answerer)
     return AnalystRouter(strategy, ExtractiveAnswerer(embed))
