@@ -93,3 +93,14 @@ def test_realtimeqa_weeks_split_is_disjoint(tmp_path: Path) -> None:
     assert json.loads((DATA / "realtimeqa_split.json").read_text(encoding="utf-8"))["dev"] == dev
     with pytest.raises(ValueError, match="unknown split"):
         realtimeqa_weeks("train")
+
+
+def test_sample_corpus_has_no_navigation_sentences() -> None:
+    """Sentences that only point at other notes ("... is covered in the note on ...") carry no fact and used to
+    be cited as answers (issue 9)."""
+    import re
+
+    pointer = re.compile(r"\b(?:covered|described|treated|collected|recorded) in (?:the|a|other|separate) notes?\b"
+                         r"|\bnotes? (?:on|in this collection)\b", re.I)
+    for name, text in _corpus_texts().items():
+        assert not pointer.search(text), (name, pointer.search(text))
