@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS questions (
     answer TEXT NOT NULL,
     mode TEXT NOT NULL,
     refused INTEGER NOT NULL,
-    fallback_reason TEXT
+    fallback_reason TEXT,
+    rewritten TEXT
 );
 CREATE TABLE IF NOT EXISTS citations (
     question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
@@ -54,7 +55,18 @@ CREATE TABLE IF NOT EXISTS feedback (
     created_at TEXT NOT NULL,
     PRIMARY KEY (question_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS messages (
+    message_id INTEGER PRIMARY KEY,
+    question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS escalations (
+    question_id INTEGER PRIMARY KEY REFERENCES questions(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
+# Columns added after the first release: (table, column, declaration) applied to databases that lack them.
+_MIGRATIONS = (("questions", "rewritten", "TEXT"),)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class Stats:
     fallbacks: int = 0
     thumbs_up: int = 0
     thumbs_down: int = 0
+    escalations: int = 0
     top_unanswered: list[tuple[str, int]] = field(default_factory=list)  # (question, times asked)
 
 
@@ -92,6 +105,10 @@ class FeedbackStore:
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable enough, no fsync per vote
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            for table, column, decl in _MIGRATIONS:
+                have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         except (OSError, sqlite3.Error) as exc:
             raise DataDirError(f"Cannot open the feedback database at {path}: {exc}") from exc
         self._lock = threading.Lock()
@@ -128,7 +145,7 @@ class FeedbackStore:
                 cur = self._write(
                     "INSERT INTO questions (asked_at, frontend, user_id, guild_id, channel_id,"
                     " conversation_id,"
-                    " question, answer, mode, refused, fallback_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " question, answer, mode, refused, fallback_reason, rewritten) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         _now(),
                         frontend,
@@ -141,6 +158,7 @@ class FeedbackStore:
                         answer.mode,
                         int(answer.refused),
                         answer.fallback_reason,
+                        answer.rewritten_question,
                     ),
                 )
                 qid = int(cur.lastrowid or 0)
@@ -185,6 +203,38 @@ class FeedbackStore:
             row = self._db.execute("SELECT 1 FROM questions WHERE conversation_id = ? LIMIT 1", (conversation_id,))
             return row.fetchone() is not None
 
+    def link_messages(self, question_id: int, message_ids: list[int]) -> None:
+        """Remember which chat messages show this answer, so a reply to any of them continues its conversation."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO messages (message_id, question_id) VALUES (?, ?)",
+                [(mid, question_id) for mid in message_ids],
+            )
+
+    def conversation_of_message(self, message_id: int) -> str | None:
+        """The conversation of the answer shown in chat message `message_id`, None if it is not an answer."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT q.conversation_id FROM messages m JOIN questions q ON q.id = m.question_id"
+                " WHERE m.message_id = ?",
+                (message_id,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def record_escalation(self, question_id: int, user_id: int) -> bool:
+        """Record that `user_id` asked for an expert on this answer; False if someone already had."""
+        with self._lock:
+            cur = self._write(
+                "INSERT OR IGNORE INTO escalations (question_id, user_id, created_at) VALUES (?,?,?)",
+                (question_id, user_id, _now()),
+            )
+            return cur.rowcount == 1
+
+    def cancel_escalation(self, question_id: int) -> None:
+        """Undo `record_escalation` when the call for help could not be posted."""
+        with self._lock:
+            self._write("DELETE FROM escalations WHERE question_id = ?", (question_id,))
+
     def record_vote(self, question_id: int, user_id: int, vote: Literal[-1, 1], reason: str | None = None) -> None:
         """One vote per user per answer: voting again replaces it (a reason is kept only with its 👎)."""
         with self._lock:
@@ -204,9 +254,11 @@ class FeedbackStore:
             up, down = self._db.execute(
                 "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback"
             ).fetchone()
+            (escalated,) = self._db.execute("SELECT COUNT(*) FROM escalations").fetchone()
+            # A follow-up ("How much did they cost?") means nothing on its own: count and show what was asked.
             unanswered = self._db.execute(
-                "SELECT MAX(question), COUNT(*) AS times FROM questions WHERE refused = 1"
-                " GROUP BY lower(trim(question)) ORDER BY times DESC, MAX(id) DESC LIMIT ?",
+                "SELECT MAX(COALESCE(rewritten, question)), COUNT(*) AS times FROM questions WHERE refused = 1"
+                " GROUP BY lower(trim(COALESCE(rewritten, question))) ORDER BY times DESC, MAX(id) DESC LIMIT ?",
                 (top,),
             ).fetchall()
-        return Stats(q, refused, fallback, up, down, [(text, times) for text, times in unanswered])
+        return Stats(q, refused, fallback, up, down, escalated, [(text, times) for text, times in unanswered])

@@ -5,12 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
+
+
+_DISCORD_ID_VARS = {
+    "discord_channel_allowlist": "FOOTNOTE_DISCORD_CHANNELS",
+    "discord_forums": "FOOTNOTE_DISCORD_FORUMS",
+}
+
+
+def _channel_id(text: str, var: str, example: str = "123456789012345678,234567890123456789") -> int:
+    """A Discord channel id from the environment, or an error naming the value and a good one (pydantic's error
+    location names the variable)."""
+    if not text.isdigit():
+        raise PydanticCustomError(  # not ValueError: pydantic would prefix "Value error, "
+            "discord_id",
+            f"{text!r} is not a channel id. Use numeric channel ids, e.g. {var}={example} "
+            "(Discord: Developer Mode on, right-click the channel → Copy Channel ID)"
+        )
+    return int(text)
 
 
 class Settings(BaseSettings):
@@ -59,13 +78,18 @@ class Settings(BaseSettings):
     )
     discord_threads: bool = Field(True, validation_alias=_env("FOOTNOTE_DISCORD_THREADS"))
     discord_rate_per_minute: int = Field(6, ge=1, validation_alias=_env("FOOTNOTE_DISCORD_RATE_PER_MINUTE"))
+    discord_forums: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("FOOTNOTE_DISCORD_FORUMS")
+    )
+    discord_expert_role: str | None = Field(None, validation_alias=_env("FOOTNOTE_DISCORD_EXPERT_ROLE"))
 
-    @field_validator("discord_channel_allowlist", mode="before")
+    @field_validator("discord_channel_allowlist", "discord_forums", mode="before")
     @classmethod
-    def _split_ids(cls, value: object) -> object:
+    def _split_ids(cls, value: object, info: ValidationInfo) -> object:
         # "123,456" in the environment; a list when built in code.
         if isinstance(value, str):
-            return [int(part) for part in value.replace(" ", "").split(",") if part]
+            var = _DISCORD_ID_VARS.get(info.field_name or "", "the setting")
+            return [_channel_id(part, var) for part in value.replace(" ", "").split(",") if part]
         return value
 
     @field_validator("discord_channel_collections", mode="before")
@@ -73,8 +97,16 @@ class Settings(BaseSettings):
     def _split_mapping(cls, value: object) -> object:
         # "123=news,456=legal" in the environment; a dict when built in code.
         if isinstance(value, str):
-            pairs = [p.split("=", 1) for p in value.replace(" ", "").split(",") if p]
-            return {int(k): v for k, v in pairs}
+            var = "FOOTNOTE_DISCORD_CHANNEL_COLLECTIONS"
+            out: dict[int, str] = {}
+            for pair in (p for p in value.replace(" ", "").split(",") if p):
+                key, sep, name = pair.partition("=")
+                if not sep or not name:
+                    raise PydanticCustomError(
+                        "discord_mapping", f"{pair!r} is not CHANNEL_ID=COLLECTION; e.g. {var}=123456789012345678=legal"
+                    )
+                out[_channel_id(key, var, "123456789012345678=legal,234567890123456789=news")] = name
+            return out
         return value
 
     @property

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from bot.answer import FinalAnswer
 from bot.cli import main
-from bot.discord_app import arun_bot
+from bot.discord.launch import arun_bot
 from bot.engine import Engine
 from bot.llm import LLMClient
 from index.admin import IndexAdmin

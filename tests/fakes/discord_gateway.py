@@ -32,6 +32,7 @@ GUILD_ID = 900000000000000010
 ADMIN_ROLE_ID = 900000000000000020
 BOT_ROLE_ID = 900000000000000021
 CHANNELS = (900000000000000100, 900000000000000101, 900000000000000102)
+FORUM_ID = 900000000000000200  # a forum channel (type 15): each post is a thread
 ALL_PERMISSIONS = str((1 << 50) - 1)
 _DISCORD_EPOCH_MS = 1420070400000
 _ids = itertools.count(((int(time.time() * 1000) - _DISCORD_EPOCH_MS) << 22) + 1)
@@ -97,6 +98,9 @@ class FakeDiscord:
     def __init__(self, *, heartbeat_interval_ms: int = 45_000, allow_message_content: bool = True) -> None:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.allow_message_content = allow_message_content
+        self.identify_close: tuple[int, str] | None = None  # close the gateway with this code on IDENTIFY
+        self.deleted_messages: list[int] = []
+        self.deleted_channels: list[int] = []
         self.port = 0
         self.requests: list[Recorded] = []
         self.unhandled: list[str] = []
@@ -132,6 +136,8 @@ class FakeDiscord:
             ("GET", r"/channels/(?P<cid>\d+)/messages", self._history),
             ("GET", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._get_message),
             ("PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._edit_message),
+            ("DELETE", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._delete_message),
+            ("DELETE", r"/channels/(?P<cid>\d+)", self._delete_channel),
             ("POST", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/threads", self._start_thread),
             ("GET", r"/channels/(?P<cid>\d+)", self._get_channel),
             ("POST", r"/interactions/(?P<iid>\d+)/(?P<tok>[^/]+)/callback", self._callback),
@@ -254,7 +260,10 @@ class FakeDiscord:
                 self.acks += 1
             elif op == 2:
                 self.identifies.append(d)
-                if d.get("token") != TOKEN:
+                if self.identify_close is not None:
+                    code, reason = self.identify_close
+                    await ws.close(code=code, message=reason.encode())
+                elif d.get("token") != TOKEN:
                     await ws.close(code=4004, message=b"Authentication failed.")
                 elif not self.allow_message_content and int(d.get("intents", 0)) & (1 << 15):
                     await ws.close(code=4014, message=b"Disallowed intent(s).")
@@ -306,7 +315,7 @@ class FakeDiscord:
                 "large": False,
                 "member_count": 1,
                 "members": [self.member(BOT_USER, [BOT_ROLE_ID])],
-                "channels": [self.text_channel(cid, i) for i, cid in enumerate(CHANNELS)],
+                "channels": [self.text_channel(cid, i) for i, cid in enumerate(CHANNELS)] + [self.forum_channel()],
                 "threads": [t for tid, t in self.threads.items() if tid not in self.archived],
                 "joined_at": "2024-01-01T00:00:00+00:00",
                 "voice_states": [],
@@ -363,8 +372,23 @@ class FakeDiscord:
             "parent_id": None,
         }
 
-    def _message(self, channel_id: int, author: dict[str, Any], body: dict[str, Any], *, guild: bool) -> dict[str, Any]:
-        mid = new_id()
+    @staticmethod
+    def forum_channel() -> dict[str, Any]:
+        return {
+            **FakeDiscord.text_channel(FORUM_ID, len(CHANNELS)),
+            "type": 15,
+            "name": "questions-forum",
+            "available_tags": [],
+            "default_reaction_emoji": None,
+            "default_sort_order": None,
+            "default_forum_layout": 0,
+            "flags": 0,
+        }
+
+    def _message(
+        self, channel_id: int, author: dict[str, Any], body: dict[str, Any], *, guild: bool, mid: int | None = None
+    ) -> dict[str, Any]:
+        mid = mid or new_id()
         msg = {
             "id": str(mid),
             "channel_id": str(channel_id),
@@ -383,6 +407,8 @@ class FakeDiscord:
             "type": 19 if body.get("message_reference") else 0,
             "flags": body.get("flags", 0),
         }
+        if body.get("message_reference"):
+            msg["message_reference"] = {"channel_id": str(channel_id), **body["message_reference"]}
         if guild:
             msg["guild_id"] = str(GUILD_ID)
         self.messages[mid] = msg
@@ -398,12 +424,20 @@ class FakeDiscord:
         author: dict[str, Any] = ALICE,
         dm: bool = False,
         mention_bot: bool = False,
+        reply_to: dict[str, Any] | None = None,
+        mid: int | None = None,
     ) -> dict[str, Any]:
-        """A user posts a message (optionally @mentioning the bot); dispatched as MESSAGE_CREATE."""
+        """A user posts a message (optionally @mentioning the bot, or replying to `reply_to`, which like Discord's
+        default for replies mentions its author); dispatched as MESSAGE_CREATE."""
         body: dict[str, Any] = {"content": f"<@{BOT_ID}> {content}" if mention_bot else content}
         if mention_bot:
             body["mentions"] = [BOT_USER]
-        msg = self._message(channel_id, author, body, guild=not dm)
+        if reply_to is not None:
+            body["message_reference"] = {"message_id": reply_to["id"], "type": 0}
+            body["mentions"] = [reply_to["author"]]
+        msg = self._message(channel_id, author, body, guild=not dm, mid=mid)
+        if reply_to is not None:
+            msg["referenced_message"] = reply_to
         event = dict(msg)
         if not dm:
             event["member"] = {k: v for k, v in self.member(author).items() if k != "user"}
@@ -474,6 +508,72 @@ class FakeDiscord:
             author=author,
             permissions=permissions,
             roles=roles,
+            dm=dm,
+            message=None,
+        )
+
+    async def forum_post(
+        self, title: str, body: str, *, forum_id: int = FORUM_ID, author: dict[str, Any] = ALICE
+    ) -> dict[str, Any]:
+        """A new post in a forum, as Discord sends it: THREAD_CREATE, then the starter message (same id)."""
+        tid = new_id()
+        thread = {
+            "id": str(tid),
+            "guild_id": str(GUILD_ID),
+            "parent_id": str(forum_id),
+            "owner_id": author["id"],
+            "name": title,
+            "type": 11,
+            "last_message_id": str(tid),
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "flags": 0,
+            "applied_tags": [],
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 4320,
+                "archive_timestamp": "2024-01-01T00:00:00+00:00",
+                "locked": False,
+            },
+        }
+        self.threads[tid] = thread
+        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        await self.say(tid, body, author=author, mid=tid)
+        return thread
+
+    async def autocomplete(
+        self, name: str, option: str, value: str, *, author: dict[str, Any] = ALICE
+    ) -> FakeInteraction:
+        """An autocomplete request (type 4) for `name`'s option being typed."""
+        data = {
+            "id": str(new_id()),
+            "name": name,
+            "type": 1,
+            "options": [{"name": option, "type": 3, "value": value, "focused": True}],
+        }
+        return await self._interact(
+            4, data, channel_id=CHANNELS[0], author=author, permissions="0", roles=(), dm=False, message=None
+        )
+
+    async def message_command(
+        self, name: str, target: dict[str, Any], *, author: dict[str, Any] = ALICE, dm: bool = False
+    ) -> FakeInteraction:
+        """A message context-menu command (right-click → Apps → `name`) on `target`."""
+        data = {
+            "id": str(new_id()),
+            "name": name,
+            "type": 3,
+            "target_id": target["id"],
+            "resolved": {"messages": {target["id"]: target}},
+        }
+        return await self._interact(
+            2,
+            data,
+            channel_id=int(target["channel_id"]),
+            author=author,
+            permissions="0",
+            roles=(),
             dm=dm,
             message=None,
         )
@@ -584,7 +684,10 @@ class FakeDiscord:
         )
 
     async def _put_commands(self, body: Any) -> web.Response:
-        self.commands = [{**c, "id": str(new_id()), "application_id": str(APP_ID), "version": "1"} for c in body]
+        # Like Discord: context-menu commands come back with an empty description.
+        self.commands = [
+            {"description": "", **c, "id": str(new_id()), "application_id": str(APP_ID), "version": "1"} for c in body
+        ]
         return _json(self.commands)
 
     async def _typing(self, body: Any, cid: str) -> web.Response:
@@ -611,6 +714,16 @@ class FakeDiscord:
 
     async def _edit_message(self, body: Any, cid: str, mid: str) -> web.Response:
         return _json(self._apply_edit(int(mid), body))
+
+    async def _delete_message(self, body: Any, cid: str, mid: str) -> web.Response:
+        self.deleted_messages.append(int(mid))
+        self.messages.pop(int(mid), None)
+        return web.Response(status=204)
+
+    async def _delete_channel(self, body: Any, cid: str) -> web.Response:
+        self.deleted_channels.append(int(cid))
+        thread = self.threads.pop(int(cid), None)
+        return _json(thread or self.text_channel(int(cid)))
 
     async def _start_thread(self, body: Any, cid: str, mid: str) -> web.Response:
         # Like Discord: a thread started from a message has that message's id.
@@ -639,6 +752,8 @@ class FakeDiscord:
 
     async def _get_channel(self, body: Any, cid: str) -> web.Response:
         c = int(cid)
+        if c == FORUM_ID:
+            return _json(self.forum_channel())
         return _json(self.threads.get(c) or self.text_channel(c, CHANNELS.index(c) if c in CHANNELS else 0))
 
     def _by_token(self, tok: str) -> FakeInteraction:

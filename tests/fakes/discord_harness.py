@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.answer import Answer, Citation, FinalAnswer, TextDelta
-from bot.discord_app import FootnoteBot, build_bot
+from bot.discord.app import FootnoteBot, build_bot
 from bot.feedback import FeedbackStore
 from index.settings import Settings
 from tests.fakes.discord_gateway import TOKEN, FakeDiscord
@@ -109,8 +109,14 @@ class FakeAdmin:
     def __init__(self, progress_lines: int = 5, gap: float = 0.0) -> None:
         self.progress_lines, self.gap = progress_lines, gap
         self.reindex_threads: list[str] = []
+        self.collections = {"footnote", "legal"}  # what status(collection) reports as indexed
 
-    def status(self) -> dict[str, Any]:
+    def roots(self, collection: str | None = None) -> list[Path]:
+        return [Path("/srv/footnote/corpus")]
+
+    def status(self, collection: str | None = None) -> dict[str, Any]:
+        if collection is not None and collection not in self.collections:
+            return {"collection": collection, "documents": 0, "chunks": 0}
         return {
             "documents": 12,
             "chunks": 340,
@@ -122,9 +128,18 @@ class FakeAdmin:
     def reindex(self, progress: Callable[[str], None]) -> dict[str, Any]:
         self.reindex_threads.append(threading.current_thread().name)
         for i in range(self.progress_lines):
-            progress(f"{i + 1}/{self.progress_lines} files")
+            progress(f"{i + 1}/{self.progress_lines} files · /srv/footnote/corpus/handbook/part-{i + 1}.md")
             time.sleep(self.gap)  # blocking on purpose: must run off the event loop
-        return {"documents": 12, "chunks": 340, "skipped": 1}
+        return {
+            "indexed": 3,
+            "unchanged": 8,
+            "skipped": [{"path": "/srv/footnote/corpus/finance/q3.pdf", "reason": "corrupt PDF"}],
+            "deleted": 0,
+            "notes": [],
+            "documents": 12,
+            "chunks": 340,
+            "seconds": 0.02,
+        }
 
 
 class _ErrorLogs(logging.Handler):
@@ -174,6 +189,7 @@ async def running_bot(
     fake: FakeDiscord | None = None,
     store: FeedbackStore | None = None,
     edit_interval: float = 0.05,
+    notice_ttl: float = 30.0,
     **settings_over: Any,
 ) -> AsyncIterator[Env]:
     own_fake = fake is None
@@ -185,7 +201,9 @@ async def running_bot(
     own_store = store is None
     store = store or FeedbackStore(tmp_path / "feedback.sqlite3")
     service, admin = service or FakeService(), FakeAdmin()
-    bot = build_bot(settings, service, admin, store, guild_ready_timeout=0.05, edit_interval=edit_interval)
+    bot = build_bot(
+        settings, service, admin, store, guild_ready_timeout=0.05, edit_interval=edit_interval, notice_ttl=notice_ttl
+    )
     env = Env(fake, bot, service, admin, store, settings)
     errors = _ErrorLogs()
     logging.getLogger().addHandler(errors)

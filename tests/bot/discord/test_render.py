@@ -8,7 +8,7 @@ import tests.fakes.discord_gateway  # noqa: F401
 # isort: split
 
 from bot.answer import Answer, Citation
-from bot.discord_render import (
+from bot.discord.render import (
     EMBED_FIELDS,
     EMBED_TOTAL,
     FALLBACK_LABEL,
@@ -20,7 +20,7 @@ from bot.discord_render import (
     status_embed,
     stream_preview,
 )
-from bot.discord_views import answer_view
+from bot.discord.views import answer_view
 from bot.feedback import Stats, StoredAnswer
 
 
@@ -142,7 +142,7 @@ def test_sources_text_has_context_and_bold_quote() -> None:
 def test_status_and_stats_embeds() -> None:
     s = status_embed({"documents": 3, "embedding_model": "m"}).to_dict()
     assert [f["name"] for f in s["fields"]] == ["Documents", "Embedding model"]
-    st = stats_embed(Stats(10, 2, 1, 3, 1, [("vpn password?", 2)])).to_dict()
+    st = stats_embed(Stats(10, 2, 1, 3, 1, top_unanswered=[("vpn password?", 2)])).to_dict()
     values = {f["name"]: f["value"] for f in st["fields"]}
     assert values["Refusals"] == "2 (20%)"
     assert "👍 3 / 👎 1 (75% positive)" == values["Feedback"]

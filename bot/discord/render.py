@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 from discord.utils import escape_markdown
 
 from bot.answer import Answer, Citation
+from bot.discord.splitting import DISCORD_LIMIT, split_message
 from bot.feedback import Stats, StoredAnswer
-from bot.splitting import DISCORD_LIMIT, split_message
 
 # Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TOTAL = 6000
@@ -57,8 +59,20 @@ def _safe_url(url: str | None) -> str | None:
     return url.replace("(", "%28").replace(")", "%29")
 
 
-def _source_line(c: Citation, *, link_label: str | None = None) -> str:
-    label = escape_markdown(_clip(_one_line(link_label or c.source), 120)).replace("]", "\\]")
+def _is_url(text: str) -> bool:
+    return bool(re.match(r"https?://", text.strip()))
+
+
+def _link_label(c: Citation) -> str:
+    """A readable label: the source name, or for a web page known only by its URL, the site's name."""
+    if not _is_url(c.source):
+        return c.source
+    host = urlsplit(c.source.strip()).hostname or c.source
+    return host.removeprefix("www.")
+
+
+def _source_line(c: Citation) -> str:
+    label = escape_markdown(_clip(_one_line(_link_label(c)), 120)).replace("]", "\\]")
     url = _safe_url(c.url)
     where = f"[{label}]({url})" if url else label
     return f"{where} · {c.date}" if c.date else where
@@ -152,8 +166,10 @@ def render_sources(stored: StoredAnswer) -> list[str]:
         url = _safe_url(c.url)
         link = f" — <{url}>" if url else ""
         date = f" · {c.date}" if c.date else ""
-        src = escape_markdown(_one_line(c.source))
-        blocks.append(f"**[{c.n}] {escape_markdown(_one_line(c.title))}** ({src}){link}{date}\n{_passage(c)}")
+        # A web page's source is its URL: show the link once, not as "(url) — <url>".
+        same = url is not None and (c.source.strip() == (c.url or "").strip() or _is_url(c.source))
+        src = "" if same else f" ({escape_markdown(_one_line(c.source))})"
+        blocks.append(f"**[{c.n}] {escape_markdown(_one_line(c.title))}**{src}{link}{date}\n{_passage(c)}")
     return [p for p in split_message("\n\n".join(blocks)) if p.strip()]
 
 
@@ -180,11 +196,56 @@ def stats_embed(stats: Stats) -> discord.Embed:
     embed.add_field(name="Refusals", value=pct(stats.refusals))
     embed.add_field(name="Fallbacks", value=pct(stats.fallbacks))
     embed.add_field(name="Feedback", value=f"👍 {stats.thumbs_up} / 👎 {stats.thumbs_down} ({ratio})")
+    embed.add_field(name="Escalations", value=pct(stats.escalations))
     top = [f"{i}. {escape_markdown(_clip(_one_line(q), 150))} ×{n}" for i, (q, n) in enumerate(stats.top_unanswered, 1)]
     embed.add_field(name="Top unanswered questions", value=_lines(top), inline=False)
     return embed
 
 
-def reindex_summary(summary: Mapping[str, Any]) -> str:
-    rows = [f"- {str(k).replace('_', ' ')}: {v}" for k, v in summary.items()]
-    return _clip("✅ Reindex finished.\n" + "\n".join(rows), DISCORD_LIMIT)
+def relative_to_roots(path: str, roots: Sequence[PurePath]) -> str:
+    """`path` relative to the ingest root it is under (operators know their corpus, users need no server paths)."""
+    p = PurePath(path)
+    for root in sorted(roots, key=lambda r: -len(r.parts)):
+        if p.is_relative_to(root):
+            rel = p.relative_to(root).as_posix()
+            return rel if rel != "." else p.name
+    return p.name if p.is_absolute() else p.as_posix()
+
+
+def progress_line(line: str, roots: Sequence[PurePath]) -> str:
+    """A reindex progress line ("3/8 files · /srv/corpus/a.md") with its path made relative."""
+    head, sep, path = line.rpartition(" · ")
+    return f"{head}{sep}{relative_to_roots(path, roots)}" if sep else line
+
+
+def _count(summary: Mapping[str, Any], key: str) -> int:
+    value = summary.get(key, 0)
+    return len(value) if isinstance(value, list | tuple) else int(value or 0)
+
+
+def reindex_summary(summary: Mapping[str, Any], roots: Sequence[PurePath] = ()) -> str:
+    """ "✅ Reindex finished in 2.1 s — indexed 3 · unchanged 5 · skipped 1", totals, then what was skipped."""
+    counts = " · ".join(
+        f"{label} {_count(summary, key)}"
+        for key, label in (("indexed", "indexed"), ("unchanged", "unchanged"), ("skipped", "skipped"),
+                           ("deleted", "deleted"))
+    )
+    seconds = summary.get("seconds")
+    took = f" in {float(seconds):.1f} s" if isinstance(seconds, int | float) else ""
+    lines = [f"✅ Reindex finished{took} — {counts.capitalize()}"]
+    if "documents" in summary or "chunks" in summary:
+        lines.append(f"{_count(summary, 'documents'):,} documents, {_count(summary, 'chunks'):,} chunks in the index.")
+    if summary.get("recovered"):
+        lines.append(f"Recovered {_count(summary, 'recovered')} documents from an interrupted run.")
+    for title, key, detail in (("Skipped", "skipped", "reason"), ("Notes", "notes", "note")):
+        items = summary.get(key)
+        if isinstance(items, list) and items:
+            rows = [
+                f"- {escape_markdown(relative_to_roots(str(i.get('path', '?')), roots))}: "
+                f"{escape_markdown(_one_line(str(i.get(detail, ''))))}"
+                for i in items
+                if isinstance(i, Mapping)
+            ]
+            more = f"\n… and {len(rows) - 20} more" if len(rows) > 20 else ""
+            lines.append(f"{title}:\n" + "\n".join(rows[:20]) + more)
+    return _clip("\n".join(lines), DISCORD_LIMIT)

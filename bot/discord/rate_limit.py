@@ -28,6 +28,7 @@ class RateLimiter:
         self.window = window
         self._clock = clock
         self._hits: dict[Hashable, deque[float]] = {}
+        self._noticed: dict[Hashable, float] = {}  # when each key was last told to slow down
         self._calls = 0
 
     def hit(self, key: Hashable) -> float:
@@ -44,11 +45,22 @@ class RateLimiter:
         hits.append(now)
         return 0.0
 
+    def should_notify(self, key: Hashable) -> bool:
+        """Whether to tell `key` it is rate limited: once per window, so a burst gets one notice, not one each."""
+        now = self._clock()
+        last = self._noticed.get(key)
+        if last is not None and now - last < self.window:
+            return False
+        self._noticed[key] = now
+        return True
+
     def _sweep(self, now: float) -> None:
         # Forget users idle for a whole window so the table does not grow with every user ever seen.
         stale = [k for k, hits in self._hits.items() if not hits or now - hits[-1] >= self.window]
         for key in stale:
             del self._hits[key]
+        for key in [k for k, at in self._noticed.items() if now - at >= self.window]:
+            del self._noticed[key]
 
 
 class EditThrottle(Generic[T]):

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from bot.rate_limit import RateLimiter
-from tests.bot.test_discord_load import LagProbe
+from bot.discord.rate_limit import RateLimiter
+from tests.bot.discord.test_load import LagProbe
 from tests.fakes.discord_gateway import CHANNELS, FakeDiscord, FakeInteraction, user
 from tests.fakes.discord_harness import FakeService, running_bot
 
@@ -125,7 +125,7 @@ async def test_200_questions_from_50_users_with_the_limiter_on(
         async with running_bot(
             monkeypatch, tmp_path, fake=fake, service=service, discord_rate_per_minute=PER_MINUTE
         ) as env:
-            env.bot.rate_limiter = RateLimiter(PER_MINUTE, clock=clock)
+            env.bot.discord.rate_limiter = RateLimiter(PER_MINUTE, clock=clock)
             mentions: list[tuple[int, dict[str, Any], int]] = []  # (user, message, channel)
             slashes: list[tuple[int, FakeInteraction]] = []
             expected: Counter[tuple[int, str]] = Counter()  # (user, "answer" | "wait"), per the quota model
@@ -231,7 +231,7 @@ async def test_200_questions_from_50_users_with_the_limiter_on(
                  (r.json.get("content") or "")]
         assert waits and all("3 questions a minute" in w and "ask again in" in w for w in waits)
         assert leftover_tasks <= 0 and locks == {}  # nothing left running or held
-        assert len(env.bot.rate_limiter._hits) <= 50
+        assert len(env.bot.discord.rate_limiter._hits) <= 50
         assert beats >= 2  # the gateway heartbeat kept flowing under load
         growth_second_half = samples["end"][0] - samples["middle"][0]
         assert growth_second_half < SECOND_HALF_GROWTH_BOUND, samples

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from itertools import pairwise
 
-from bot.rate_limit import EditThrottle, RateLimiter
+from bot.discord.rate_limit import EditThrottle, RateLimiter
 
 
 class Clock:

@@ -29,8 +29,9 @@ async def done(env: Env, inter: FakeInteraction) -> FakeInteraction:
 
 async def test_commands_are_registered_with_admin_defaults(env: Env) -> None:
     cmds = {c["name"]: c for c in env.fake.commands}
-    assert set(cmds) == {"ask", "status", "stats", "reindex"}
+    assert set(cmds) == {"ask", "status", "stats", "reindex", "Ask Footnote"}
     assert cmds["ask"].get("default_member_permissions") is None
+    assert cmds["Ask Footnote"]["type"] == 3  # a message context menu
     for name in ("status", "stats", "reindex"):
         assert str(cmds[name]["default_member_permissions"]) == MANAGE_GUILD
         assert cmds[name].get("contexts") == [0]  # guild only
@@ -103,8 +104,16 @@ async def test_reindex_runs_off_the_loop_with_throttled_progress(
         assert 3 <= len(edits) <= (times[-1] - times[0]) / 0.1 + 2
         assert min(b - a for a, b in pairwise(times)) >= 0.09
         assert "files" in edits[0][1]["content"]
+        # progress paths are relative to the ingest root, never the server's full path
+        assert all("/srv/" not in body["content"] for _, body in edits)
+        assert edits[0][1]["content"].startswith("⏳ Reindexing…\n1/20 files · handbook/part-1.md")
         final = edits[-1][1]["content"]
-        assert "Reindex finished" in final and "documents: 12" in final and "chunks: 340" in final
+        assert final == (
+            "✅ Reindex finished in 0.0 s — Indexed 3 · unchanged 8 · skipped 1 · deleted 0\n"
+            "12 documents, 340 chunks in the index.\n"
+            "Skipped:\n- finance/q3.pdf: corrupt PDF"
+        )
+        assert "[]" not in final and "seconds" not in final  # no Python reprs or raw keys
 
 
 async def test_reindex_failure_is_reported_privately(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.discord_app import arun_bot, run_bot
+from bot.discord.launch import arun_bot, run_bot
 from index.errors import ConfigError
 from tests.fakes.discord_gateway import CHANNELS, FakeDiscord
 from tests.fakes.discord_harness import FakeAdmin, FakeService, make_settings

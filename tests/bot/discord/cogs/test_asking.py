@@ -17,7 +17,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.discord_answering import NO_MENTIONS
+from bot.discord.app import NO_MENTIONS
 from index.errors import QuestionError
 from tests.fakes.discord_gateway import ALICE, BOT_ID, CHANNELS, TOKEN, FakeDiscord, user
 from tests.fakes.discord_harness import AllLogs, Env, FakeService, citation, env, make_answer, running_bot
@@ -116,7 +116,9 @@ async def test_slash_ask(env: Env, private: bool) -> None:
     [msg] = inter.followups
     assert bool(msg["flags"] & 64) is private
     assert msg["content"] == "Deploys go through CI [1]." and msg["embeds"] and msg["components"]
-    assert env.service.calls[0].conversation_id is None
+    # a public answer starts its own conversation (a reply to it continues it); nobody can reply to a private one
+    expected = None if private else f"{CHANNELS[0]}:{inter.id}"
+    assert env.service.calls[0].conversation_id == expected
 
 
 async def test_threads_disabled_answers_inline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -127,7 +129,7 @@ async def test_threads_disabled_answers_inline(monkeypatch: pytest.MonkeyPatch, 
         assert env.fake.find("POST", rf"/channels/{CHANNELS[0]}/messages")[0].json["message_reference"][
             "message_id"
         ] == int(q["id"])
-        assert env.service.calls[0].conversation_id is None
+        assert env.service.calls[0].conversation_id == f"{CHANNELS[0]}:{q['id']}"  # continued by replying
 
 
 async def test_allowlist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -147,7 +149,10 @@ async def test_allowlist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
             "inside?",
             "follow-up in the allowed channel's thread",
         ]
-        assert not fake.find("POST", rf"/channels/({CHANNELS[0]}|{DM_CHANNEL})/.*")
+        assert not fake.find("POST", rf"/channels/{CHANNELS[0]}/.*")  # silent in a channel it is not enabled in
+        # a DM is always addressed to the bot: it says where it does answer (a channel link, which never pings)
+        [dm_reply] = fake.find("POST", rf"/channels/{DM_CHANNEL}/messages")
+        assert dm_reply.json["content"] == f"I only answer in the team's channels here: ask me in <#{CHANNELS[1]}>."
 
 
 async def test_channel_collection_scoping(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -219,7 +224,7 @@ async def test_thread_creation_forbidden_falls_back_to_a_reply(env: Env) -> None
     q = await env.fake.say(CHANNELS[0], "how do we deploy?", mention_bot=True)
     [msg] = await env.fake.wait_until(lambda: answers(env, CHANNELS[0]))
     assert msg["type"] == 19 and not env.fake.threads
-    assert env.service.calls[0].conversation_id is None
+    assert env.service.calls[0].conversation_id == f"{CHANNELS[0]}:{q['id']}"
     assert env.fake.find("POST", rf"/channels/{CHANNELS[0]}/messages")[0].json["message_reference"][
         "message_id"
     ] == int(q["id"])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.splitting import DISCORD_LIMIT, FENCE, plan_split, split_message
+from bot.discord.splitting import DISCORD_LIMIT, FENCE, plan_split, split_message
 
 _PREFIX_RE = re.compile(r"```[\w+#.-]{0,20}\n")
 

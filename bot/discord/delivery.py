@@ -1,6 +1,8 @@
 """Delivering one answer to Discord: ask the service (streaming or not), record it, post/edit the messages.
 
-Where it goes is a "sink": channel messages (mention, DM, thread) or interaction follow-ups (/ask).
+Where it goes is a "sink": channel messages (mention, DM, thread, reply, forum post) or interaction follow-ups
+(/ask, the context menu). Mentions are off by the client's default `allowed_mentions` (see app.py), so no call
+here passes them.
 """
 
 from __future__ import annotations
@@ -11,18 +13,18 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol
 
 import discord
 
 from bot.answer import Answer, AnswerService, FinalAnswer, TextDelta
-from bot.discord_render import PLACEHOLDER, render_answer, stream_preview
-from bot.discord_views import answer_view
+from bot.discord.rate_limit import EditThrottle
+from bot.discord.render import PLACEHOLDER, render_answer, stream_preview
+from bot.discord.views import answer_view
 from bot.feedback import FeedbackStore
-from bot.rate_limit import EditThrottle
 
 log = logging.getLogger(__name__)
-NO_MENTIONS = discord.AllowedMentions.none()  # text from documents or an LLM must never ping anyone
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,15 @@ class AskRequest:
     user_id: int
     guild_id: int | None
     channel_id: int | None
-    conversation_id: str | None  # thread id in a thread, channel id in a DM, None for one-off questions
+    conversation_id: str | None  # thread id in a thread, channel id in a DM, else one per question (replies)
     collection: str | None
+    escalate: bool = False  # show "Still need help?" (public answers, when an expert role is set)
+
+
+class Outcome(Enum):
+    ANSWERED = "answered"
+    FAILED = "failed"  # an error the user was told about
+    FORBIDDEN = "forbidden"  # Discord refused our messages here: the caller may explain elsewhere
 
 
 Editable = discord.Message  # a posted message we can edit: channel messages and (subclass) webhook follow-ups
@@ -48,12 +57,12 @@ async def send_private(interaction: discord.Interaction[Any], text: str) -> None
     """Tell the user something only they see, whatever state the interaction is in."""
     try:
         if not interaction.response.is_done():
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(text, ephemeral=True)
             return
         # After a public defer, the next follow-up would replace "thinking…" for everyone: remove it first.
         with contextlib.suppress(discord.HTTPException):
             await interaction.delete_original_response()
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(text, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("could not send a private notice to user %s: %s", interaction.user.id, exc)
 
@@ -68,13 +77,18 @@ class ChannelSink:
         if self.reference is not None:
             extra["reference"] = self.reference.to_reference(fail_if_not_exists=False)
             self.reference = None
-        return await self.channel.send(content, allowed_mentions=NO_MENTIONS, **extra)
+        return await self.channel.send(content, **extra)
 
     async def report(self, text: str, placeholder: Editable | None) -> None:
         if placeholder is not None:
-            await placeholder.edit(content=text, embed=None, view=None, allowed_mentions=NO_MENTIONS)
-        else:
-            await self.post(text)
+            try:
+                await placeholder.edit(content=text, embed=None, view=None)
+                return
+            except discord.HTTPException as exc:
+                if isinstance(exc, discord.Forbidden):
+                    raise
+                log.warning("could not edit the placeholder (%s); posting the notice instead", exc)
+        await self.post(text)
 
 
 class FollowupSink:
@@ -84,9 +98,7 @@ class FollowupSink:
         self.interaction, self.private = interaction, private
 
     async def post(self, content: str, **extra: Any) -> Editable:
-        return await self.interaction.followup.send(
-            content, ephemeral=self.private, wait=True, allowed_mentions=NO_MENTIONS, **extra
-        )
+        return await self.interaction.followup.send(content, ephemeral=self.private, wait=True, **extra)
 
     async def report(self, text: str, placeholder: Editable | None) -> None:
         await send_private(self.interaction, text)
@@ -127,7 +139,7 @@ class Answerer:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def run(self, ask: AskRequest, sink: Sink) -> None:
+    async def run(self, ask: AskRequest, sink: Sink) -> Outcome:
         """Answer `ask` into `sink`; every failure ends as a message to the user (or a log line)."""
         placeholder: Editable | None = None
         try:
@@ -139,37 +151,66 @@ class Answerer:
                     answer = await self.service.aask(
                         ask.question, conversation_id=ask.conversation_id, collection=ask.collection
                     )
-                await self._deliver(sink, answer, await self._record(ask, answer), placeholder)
-        except (
-            discord.Forbidden,
-            discord.NotFound,
-        ) as exc:  # no permission here, or the channel/message is gone
+                qid = await self._record(ask, answer)
+                shown = await self._deliver(sink, answer, qid, placeholder, escalate=ask.escalate)
+                if qid is not None:
+                    await self._link(qid, shown)
+                return Outcome.ANSWERED
+        except (discord.Forbidden, discord.NotFound) as exc:  # no permission here, or the channel is gone
             log.warning("cannot answer in channel %s: %s", ask.channel_id, exc)
+            return Outcome.FORBIDDEN
         except Exception as exc:
             text = self.describe_error(exc, question=ask.question[:200], user=ask.user_id, channel=ask.channel_id)
             try:
                 await sink.report(text, placeholder)
             except discord.HTTPException as send_exc:
                 log.warning("could not report an error in channel %s: %s", ask.channel_id, send_exc)
+            return Outcome.FAILED
 
-    async def _deliver(self, sink: Sink, answer: Answer, qid: int | None, placeholder: Editable | None) -> None:
+    async def _deliver(
+        self, sink: Sink, answer: Answer, qid: int | None, placeholder: Editable | None, *, escalate: bool
+    ) -> list[Editable]:
         rendered = render_answer(answer)
         last = len(rendered.parts) - 1
+        shown: list[Editable] = []
         for i, part in enumerate(rendered.parts):
             extra: dict[str, Any] = {}
             if i == last:  # footnotes and buttons under the last part
                 if rendered.embed is not None:
                     extra["embed"] = rendered.embed
                 if qid is not None:
-                    extra["view"] = answer_view(qid)
+                    extra["view"] = answer_view(qid, escalate=escalate)
             if i == 0 and placeholder is not None:
-                await placeholder.edit(content=part, allowed_mentions=NO_MENTIONS, **extra)
+                shown.append(await self._replace(sink, placeholder, part, extra))
             else:
-                await sink.post(part, **extra)
+                shown.append(await sink.post(part, **extra))
+        return shown
+
+    async def _replace(self, sink: Sink, placeholder: Editable, content: str, extra: dict[str, Any]) -> Editable:
+        """Edit the placeholder into the answer; if Discord keeps refusing the edit (5xx after its retries, or
+        the placeholder was deleted), post the answer as a new message and remove the stale placeholder."""
+        try:
+            return await placeholder.edit(content=content, **extra)
+        except discord.Forbidden:
+            raise
+        except discord.HTTPException as exc:
+            log.warning("could not edit the placeholder into the answer (%s); posting it as a new message", exc)
+        message = await sink.post(content, **extra)
+        try:
+            await placeholder.delete()
+        except discord.HTTPException as exc:
+            log.info("could not delete the stale placeholder: %s", exc)
+        return message
+
+    async def _link(self, qid: int, shown: list[Editable]) -> None:
+        try:
+            await asyncio.to_thread(self.store.link_messages, qid, [m.id for m in shown])
+        except Exception as exc:  # replies to this answer will start afresh; the answer itself is out
+            self.describe_error(exc, linking=qid)
 
     async def _stream(self, ask: AskRequest, placeholder: Editable) -> Answer:
         async def show(text: str) -> None:
-            await placeholder.edit(content=stream_preview(text), allowed_mentions=NO_MENTIONS)
+            await placeholder.edit(content=stream_preview(text))
 
         throttle: EditThrottle[str] = EditThrottle(show, interval=self.edit_interval, clock=self.clock)
         text, final = "", None

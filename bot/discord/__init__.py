@@ -1,0 +1,1 @@
+"""The Discord frontend: a `commands.Bot` with cogs over an `AnswerService`. The core never imports this."""
