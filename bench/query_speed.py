@@ -41,6 +41,7 @@ from bench.pipeline import (
 
 TARGETS_P95_MS = {10_000: 50.0, 100_000: 100.0}
 TARGET_RSS_MB = 2048.0
+TARGET_WARM_ASK_P95_MS = 150.0  # issue 9 item 8: warm extractive answer at 10k chunks
 NOISE = 0.01
 _REPLICA = re.compile(r"^([0-9a-f]+)r\d{3}-")  # copy ids: f"{doc}r{copy:03d}-{index}-{digest}"
 
@@ -52,7 +53,7 @@ def base_index(target_chunks: int = 1000) -> Any:
 
     docs = realtimeqa_docs(load_realtimeqa())
     # ~9 chunks per article on average; take articles until the estimate reaches the target.
-    picked, tokens = [], 0
+    picked, tokens = [], 0.0
     for d in docs:
         picked.append(d)
         tokens += len(d.text.split()) * 1.3
@@ -146,6 +147,8 @@ def measure(data_dir: Path, n_queries: int) -> dict[str, Any]:
     ask: list[float] = []
     extractive: list[float] = []
     distinct: list[int] = []
+    embed = _sentence_embedder(engine)
+    embed.clear_memory()
     for q in questions:
         t0 = time.perf_counter()
         answer = engine.ask(q)
@@ -153,7 +156,18 @@ def measure(data_dir: Path, n_queries: int) -> dict[str, Any]:
         extractive.append(float(answer.trace.get("timings_ms", {}).get("extractive", 0.0)))
         ids = answer.trace.get("passages", [])
         distinct.append(len({_REPLICA.sub(r"\1-", i) for i in ids}))  # copies of one chunk count once
+    # Warm: the same questions again after dropping the in-memory vectors, as a new process (the CLI, a bot
+    # restart) would see them: sentence vectors come from the data dir's persistent cache.
+    embed.clear_memory()
+    warm_ask: list[float] = []
+    warm_extractive: list[float] = []
+    for q in questions:
+        t0 = time.perf_counter()
+        answer = engine.ask(q)
+        warm_ask.append((time.perf_counter() - t0) * 1000)
+        warm_extractive.append(float(answer.trace.get("timings_ms", {}).get("extractive", 0.0)))
     return {
+        "ask_extractive_warm": percentiles(warm_ask), "extractive_stage_warm": percentiles(warm_extractive),
         "chunks": retriever._collection(settings.collection).index.count(),
         "fusion": str(retriever.fusion),
         "engine_build_ms": round(build_ms, 1), "first_query_ms": round(first_ms, 1),
@@ -163,6 +177,13 @@ def measure(data_dir: Path, n_queries: int) -> dict[str, Any]:
         "retrieve_parts": {k: percentiles(v) for k, v in parts.items()},
         "rss_mb_before_engine": rss_start, "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _sentence_embedder(engine: Any) -> Any:
+    strategy = engine.strategy
+    for attr in ("offline", "extractive", "inner"):
+        strategy = getattr(strategy, attr, strategy)
+    return strategy.answerer.embed
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> bool:
@@ -199,9 +220,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # child mode: print JSON and exit
+    parser.add_argument("--data-dir", type=Path, help="measure this existing index only (e.g. the RealTime QA one)")
     args = parser.parse_args()
     if args.measure:
         print("RESULT " + json.dumps(measure(args.measure, args.queries)))
+        return
+    if args.data_dir:
+        row = measure(args.data_dir, args.queries)
+        print(json.dumps({k: row[k] for k in ("chunks", "retrieve", "ask_extractive", "extractive_stage",
+                                              "ask_extractive_warm", "extractive_stage_warm")}, indent=1))
+        write_result("query_speed_data_dir", {"data_dir": str(args.data_dir), "row": row})
         return
 
     base = base_index()
@@ -220,10 +248,12 @@ def main() -> None:
               flush=True)
 
     print_table(
-        ["chunks", "retrieve p50", "retrieve p95", "ask p50", "ask p95", "extractive p50", "distinct psg",
+        ["chunks", "retrieve p50", "retrieve p95", "ask p50", "ask p95", "warm ask p50", "warm ask p95",
+         "extractive p50", "distinct psg",
          "embed p50", "vector p50", "bm25 p50", "first query", "peak RSS MB", "p95 target"],
         [[r["chunks"], r["retrieve"]["p50_ms"], r["retrieve"]["p95_ms"], r["ask_extractive"]["p50_ms"],
-          r["ask_extractive"]["p95_ms"], r["extractive_stage"]["p50_ms"], r["distinct_passages_mean"],
+          r["ask_extractive"]["p95_ms"], r["ask_extractive_warm"]["p50_ms"], r["ask_extractive_warm"]["p95_ms"],
+          r["extractive_stage"]["p50_ms"], r["distinct_passages_mean"],
           r["retrieve_parts"]["embed_ms"]["p50_ms"],
           r["retrieve_parts"]["vector_ms"]["p50_ms"], r["retrieve_parts"]["bm25_ms"]["p50_ms"],
           r["first_query_ms"], r["peak_rss_mb"], TARGETS_P95_MS.get(r["size"], "")] for r in rows],
@@ -235,6 +265,10 @@ def main() -> None:
         if t is not None:
             verdicts.append(f"{r['size']}: retrieve p95 {r['retrieve']['p95_ms']:.1f} <= {t:.0f} ms "
                             f"{'met' if r['retrieve']['p95_ms'] <= t else 'MISSED'}")
+        if r["size"] >= 10_000:
+            w = r["ask_extractive_warm"]["p95_ms"]
+            verdicts.append(f"{r['size']}: warm extractive ask p95 {w:.1f} <= {TARGET_WARM_ASK_P95_MS:.0f} ms "
+                            f"{'met' if w <= TARGET_WARM_ASK_P95_MS else 'MISSED'}")
         verdicts.append(f"{r['size']}: peak RSS {r['peak_rss_mb']:.0f} <= {TARGET_RSS_MB:.0f} MB "
                         f"{'met' if r['peak_rss_mb'] <= TARGET_RSS_MB else 'MISSED'}")
     print("\n" + "\n".join(verdicts))
