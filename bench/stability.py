@@ -9,13 +9,15 @@ on top of them: each real vector plus Gaussian noise (sigma 0.03 per dimension, 
 origin), i.e. clouds of near-duplicates, a hard case for an approximate index. Embedding 100k real chunks would
 take over an hour here. Each size is written into a collection made by `index.store.VectorIndex.open` with the
 old parameters (chromadb's defaults) and with Footnote's `HNSW`, in adds of 128 vectors as an ingest writes; then
-each of `--processes` fresh processes opens the persisted store and asks every query for its top 30. Reported:
+each of `--processes` fresh processes opens the persisted store and asks every query for its top 30 (after:
+the top 60, cut to 30 by (distance, id), as `HybridRetriever` now does). Reported:
 recall@10 / @30 against exact (numpy) cosine search over the same vectors, vector-query p50/p95 (first process),
 and the share of queries whose top-30 ids are identical in every process.
 
 Part 2, answer stability through the product: examples/corpus + the seed article + 300 SciFact abstracts
 ingested by the real Ingestor (once with the old HNSW parameters, once with the new), then `footnote ask --json`
-for 8 questions, each in `--processes` fresh processes; a question is stable when every process returns the same
+for the first `--questions` answerable questions of each of tests/data's two sets, each in `--processes` fresh
+processes; a question is stable when every process returns the same
 fused top-k chunk ids and the same answer text.
 
 Writes bench/results/stability.json.
@@ -116,6 +118,8 @@ def recall_at(got: list[list[str]], exact: np.ndarray, k: int) -> float:
 
 
 def measure_recall(sizes: list[int], processes: int, configs: dict[str, Any]) -> list[dict[str, Any]]:
+    from bot.retrieval import VECTOR_OVERFETCH
+
     base, queries = base_vectors()
     rows: list[dict[str, Any]] = []
     for size in sizes:
@@ -128,10 +132,11 @@ def measure_recall(sizes: list[int], processes: int, configs: dict[str, Any]) ->
                 qpath = root / "queries.npy"
                 np.save(qpath, queries)
                 runs = []
+                fetch = K * (VECTOR_OVERFETCH if name == "after" else 1)  # as HybridRetriever asks, then and now
                 for p in range(processes):
                     out = root / f"run{p}.json"
                     subprocess.run([sys.executable, "-m", "bench.stability", "--child", str(root), str(qpath),
-                                    str(out)], check=True, cwd=REPO)
+                                    str(out), "--fetch", str(fetch)], check=True, cwd=REPO)
                     runs.append(json.loads(out.read_text()))
             finally:
                 shutil.rmtree(root, ignore_errors=True)
@@ -156,11 +161,11 @@ def measure_recall(sizes: list[int], processes: int, configs: dict[str, Any]) ->
 
 # ------------------------------------------------------------------------------------------ answer stability
 
-def questions() -> list[str]:
+def questions(per_set: int) -> list[str]:
     out: list[str] = []
     for name in ("corpus_qa.jsonl", "seed_qa.jsonl"):
         rows = [json.loads(line) for line in (REPO / "tests" / "data" / name).read_text().splitlines() if line]
-        out += [r["question"] for r in rows if r.get("answerable")][:4]
+        out += [r["question"] for r in rows if r.get("answerable")][:per_set]
     return out
 
 
@@ -178,13 +183,13 @@ def answer_corpus(folder: Path) -> None:
         (science / f"sf-{doc.doc_id}.md").write_text(f'---\ntitle: "{title}"\n---\n{doc.text}\n')
 
 
-def answer_stability(processes: int, configs: dict[str, Any]) -> list[dict[str, Any]]:
+def answer_stability(processes: int, configs: dict[str, Any], per_set: int) -> list[dict[str, Any]]:
     from index.embeddings import LocalMiniLMEmbedding, embedder_id
     from index.ingest import Ingestor
     from index.store import VectorIndex
 
     rows: list[dict[str, Any]] = []
-    qs = questions()
+    qs = questions(per_set)
     embedder = LocalMiniLMEmbedding()
     for name, params in configs.items():
         root = Path(tempfile.mkdtemp(prefix="footnote-answers-", dir=CACHE_DIR))
@@ -225,6 +230,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=10)
     parser.add_argument("--skip-answers", action="store_true")
     parser.add_argument("--skip-recall", action="store_true")
+    parser.add_argument("--configs", default="before,after", help="which of: before (chromadb defaults), after")
+    parser.add_argument("--questions", type=int, default=4, help="answerable questions per set (2 sets)")
+    parser.add_argument("--out", default="stability", help="bench/results/<OUT>.json")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--fetch", type=int, default=K, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -234,7 +242,8 @@ def main() -> None:
 
     from index.store import CHROMA_DEFAULT_HNSW, HNSW
 
-    configs = {"before": CHROMA_DEFAULT_HNSW, "after": HNSW}
+    known = {"before": CHROMA_DEFAULT_HNSW, "after": HNSW}
+    configs = {name: known[name] for name in args.configs.split(",")}
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
         "vectors": f"real MiniLM vectors of 1000 SciFact chunks ({WINDOW_WORDS}-word windows); larger sizes add "
@@ -251,14 +260,14 @@ def main() -> None:
                       r["identical_top30_all_processes"]] for r in rows],
                     title="Chroma HNSW vs exact cosine search")
     if not args.skip_answers:
-        answers = answer_stability(args.processes, configs)
+        answers = answer_stability(args.processes, configs, args.questions)
         result["answers"] = answers
         for name in configs:
             mine = [a for a in answers if a["config"] == name]
             stable = sum(1 for a in mine if a["distinct_retrievals"] == 1 and a["distinct_answers"] == 1)
             print(f"{name}: {stable}/{len(mine)} questions identical in all {args.processes} processes")
             result[f"answers_stable_{name}"] = f"{stable}/{len(mine)}"
-    path = write_result("stability", result)
+    path = write_result(args.out, result)
     print(f"wrote {path}")
 
 

@@ -36,6 +36,11 @@ __all__ = ["FusionConfig", "HybridRetriever", "passage_from_node"]
 
 log = logging.getLogger(__name__)
 
+# Chroma is asked for this many times the candidates fusion keeps. An approximate (HNSW) search can miss a
+# different neighbour near the end of its list from one process to the next; the ends of a deeper list are cut
+# off, so the kept candidates are the same every time. ef_search (200) >= the deeper list, so the graph search
+# costs the same; measured by `python -m bench.stability` (identical top-30 in 10 processes).
+VECTOR_OVERFETCH = 2
 BM25_ABSENT = 0.0  # BM25 score of a chunk sharing no term with the query: what every unreturned chunk has
 
 
@@ -154,10 +159,10 @@ class HybridRetriever:
         with chroma_errors(self.settings):
             result = self.vector_store_query(col, query_vec, depth, filters)
         writing = self.committed.writing(name)
-        returned = list(zip(result.nodes or [], result.similarities or [], strict=False))
-        vector_hits = self.committed.vector_hits(
-            [(node, 1.0 + math.log(max(sim, 1e-12))) for node, sim in returned], writing  # exp(-distance) -> cos
-        )
+        returned = [(node, 1.0 + math.log(max(sim, 1e-12)))  # exp(-distance) -> cosine
+                    for node, sim in zip(result.nodes or [], result.similarities or [], strict=False)]
+        returned.sort(key=lambda hit: (-hit[1], hit[0].node_id))  # ties broken the same way in every process
+        vector_hits = self.committed.vector_hits(returned, writing)[:depth]
         timings["vector_ms"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
@@ -195,7 +200,8 @@ class HybridRetriever:
 
             return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
         query = VectorStoreQuery(
-            query_embedding=query_vec, similarity_top_k=min(depth, count), filters=_chroma_filters(filters)
+            query_embedding=query_vec, similarity_top_k=min(depth * VECTOR_OVERFETCH, count),
+            filters=_chroma_filters(filters),
         )
         return col.vector_store.query(query)
 

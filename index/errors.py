@@ -19,6 +19,10 @@ class DataDirError(FootnoteError):
     """The data dir cannot be written (read-only, disk full, permissions)."""
 
 
+class DamagedStoreError(DataDirError):
+    """The embedded Chroma store exists but cannot be opened (damaged files)."""
+
+
 class IndexEmptyError(FootnoteError):
     """Nothing has been ingested yet."""
 

@@ -208,9 +208,15 @@ class Ingestor:
         )
 
     def _drop_everything(self, manifest: Manifest, bm25: Bm25Store) -> None:
-        from index.store import open_client
+        from index.errors import DamagedStoreError
+        from index.store import discard_embedded_store, open_client
 
-        client = open_client(self.settings, create=True)
+        try:
+            client = open_client(self.settings, create=True)
+        except DamagedStoreError as err:
+            log.warning("%s -- rebuilding: the damaged store is deleted and re-created", err)
+            discard_embedded_store(self.settings)
+            client = open_client(self.settings, create=True)
         try:
             client.delete_collection(self.collection)
         except Exception as err:  # absent collection: nothing to drop

@@ -240,19 +240,30 @@ def _load_html(path: Path, text: str, digest: str) -> LoadedDocument:
             soup = BeautifulSoup(text, "html.parser")
     except ParserRejectedMarkup as err:
         raise LoaderError(path, f"not parseable HTML ({err})") from err
-    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "template"]):
+    refresh = soup.find("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)})
+    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "template", "aside"]):
+        tag.decompose()
+    for tag in soup.find_all(True, attrs={"role": ["navigation", "search", "banner", "contentinfo", "complementary"]}):
         tag.decompose()
     title_tag = soup.find("title")
     canonical = soup.find("link", rel="canonical")
     og_url = soup.find("meta", property="og:url")
     date_meta = soup.find("meta", property="article:published_time") or soup.find("meta", attrs={"name": "date"})
-    body = soup.body or soup
+    # The page's main content when it marks it (HTML5 <main>, Sphinx's role="main", <article>): the navigation,
+    # sidebars and help text repeated on every page of a manual are not the document.
+    body = soup.find("main") or soup.find(True, attrs={"role": "main"}) or soup.find("article") or soup.body or soup
+    if refresh is not None and len(body.get_text(" ", strip=True).split()) < 40:
+        found = re.search(r"url\s*=\s*(\S+)", str(refresh.get("content") or ""), re.I)
+        target = found.group(1).strip("'\"") if found else "another page"
+        raise LoaderError(path, f"redirect page (to {target}), no content of its own")
     lines = _html_blocks(body)
     if not lines:  # no block elements: plain text in <body>
         lines = [" ".join(body.get_text(" ", strip=True).split())]
     sections, first_h1 = _markdown_sections("\n".join(lines))
     title = (title_tag.get_text(strip=True) if title_tag else "") or first_h1 or path.stem
     url = (canonical.get("href") if canonical else None) or (og_url.get("content") if og_url else None)
+    if url and not re.match(r"^https?://", str(url), re.I):
+        url = None  # a relative link is no citation source: the file's own path stands for it
     date_value = date_meta.get("content") if date_meta else None
     return LoadedDocument(
         path=path,

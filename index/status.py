@@ -7,7 +7,7 @@ from typing import Any
 from index.embeddings import embedder_id
 from index.manifest import Manifest
 from index.settings import Settings
-from index.store import EMBEDDER_KEY, Bm25Store, VectorIndex, open_client
+from index.store import EMBEDDER_KEY, Bm25Store, VectorIndex, hnsw_of, open_client
 
 
 def index_status(settings: Settings, collection: str | None = None) -> dict[str, Any]:
@@ -47,6 +47,11 @@ def index_status(settings: Settings, collection: str | None = None) -> dict[str,
             collection_obj = None
         if collection_obj is not None:
             status["embedding_model"] = (collection_obj.metadata or {}).get(EMBEDDER_KEY)
-            status["chunks"] = VectorIndex(settings, client, name, collection_obj).count()
+            vectors = VectorIndex(settings, client, name, collection_obj)
+            status["chunks"] = vectors.count()
+            status["vector_search"] = {k: v for k, v in hnsw_of(collection_obj).items()
+                                       if k in ("max_neighbors", "ef_construction", "ef_search")}
+            if vectors.outdated:
+                status["warning"] = vectors.outdated
     status["bm25_chunks"] = len(Bm25Store(settings.data_dir, name).chunk_ids())
     return status

@@ -20,7 +20,7 @@ from typing import Any
 
 from llama_index.core.schema import BaseNode, TextNode
 
-from index.errors import ConfigError, DataDirError, EmbeddingMismatchError, IndexUnavailableError
+from index.errors import ConfigError, DamagedStoreError, DataDirError, EmbeddingMismatchError, IndexUnavailableError
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,20 @@ def open_client(settings: Settings, *, create: bool) -> Any:
         return None
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as err:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # a damaged store can also raise a Rust panic, which is not an Exception
         _forget_failed_client(str(path))
-        raise DataDirError(f"Cannot open the Chroma store at {path}: {err}") from err
+        raise DamagedStoreError(
+            f"Cannot open the Chroma store at {path}: {' '.join(str(err).split())[:300] or type(err).__name__}. "
+            "If it is damaged, `footnote ingest --rebuild PATH` starts the index over from your documents."
+        ) from err
+
+
+def discard_embedded_store(settings: Settings) -> None:
+    """Delete an embedded store that cannot even be opened (for `--rebuild`): nothing in it is readable."""
+    _forget_failed_client(str(settings.chroma_path))
+    shutil.rmtree(settings.chroma_path, ignore_errors=True)
 
 
 def _forget_failed_client(path: str) -> None:
