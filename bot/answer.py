@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 AnswerMode = Literal["extractive", "llm", "fallback"]
+FallbackKind = Literal["llm_error", "deadline", "unverified"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class Answer:
     mode: AnswerMode
     refused: bool = False
     fallback_reason: str | None = None  # why the LLM answer was replaced by the extractive one
+    # What happened, for frontends to label it: the LLM failed, ran out of the question's time, or answered
+    # but no sentence survived verification. None unless mode == "fallback".
+    fallback_kind: FallbackKind | None = None
     nearest_sources: list[Citation] = field(default_factory=list)  # shown with refusals
     checks: list[SentenceCheck] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # sentences dropped by verification
@@ -121,6 +125,7 @@ class Answer:
             "refused": self.refused,
             "mode": self.mode,
             "fallback_reason": self.fallback_reason,
+            "fallback_kind": self.fallback_kind,
             "citations": [
                 {"n": c.n, "title": c.title, "source": c.source, "url": c.url, "date": c.date, "quote": c.quote}
                 for c in self.citations

@@ -128,11 +128,27 @@ def _filters(args: argparse.Namespace) -> Any:
     return RetrievalFilters(sources=tuple(args.source), date_from=args.since, date_to=args.until)
 
 
+# What the fallback line says, by `Answer.fallback_kind`: a user should know whether the LLM failed, was too
+# slow, or answered with nothing the checks could confirm (a different problem: the model, not the server).
+_FALLBACK_LABELS = {
+    "llm_error": "LLM unavailable",
+    "deadline": "LLM too slow",
+    "unverified": "LLM answer not verified",
+}
+
+
+def fallback_line(answer: Any) -> str:
+    label = _FALLBACK_LABELS.get(answer.fallback_kind or "llm_error", "LLM unavailable")
+    return f"({label}: {answer.fallback_reason} — showing the extractive answer)"
+
+
 def render_answer(answer: Any) -> str:
-    """Plain-text rendering for terminals: the answer, then its footnotes."""
+    """Plain-text rendering for terminals: the answer, then its footnotes (no control characters)."""
+    from bot.terminal import printable
+
     lines: list[str] = []
     if answer.mode == "fallback":
-        lines.append(f"(LLM unavailable: {answer.fallback_reason} — extractive answer)")
+        lines.append(fallback_line(answer))
     lines.append(answer.text)
     if answer.citations:
         lines.append("")
@@ -146,13 +162,41 @@ def render_answer(answer: Any) -> str:
         lines.append("Nearest sources:")
         for c in answer.nearest_sources:
             lines.append(f"  - {c.title} — {c.url or c.source}")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
+
+
+def _answer(engine: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
+    """The final answer; with `stream` (an LLM engine writing to a TTY), the draft is shown as it arrives and
+    erased before the caller prints the verified answer."""
+    if not (stream and engine.streams and sys.stdout.isatty()):
+        return engine.ask(question, **kwargs)
+    import asyncio
+
+    from bot.answer import FinalAnswer, TextDelta
+    from bot.terminal import DraftPrinter
+
+    draft = DraftPrinter(sys.stdout)
+
+    async def consume() -> Any:
+        final = None
+        async for event in engine.astream(question, **kwargs):
+            if isinstance(event, TextDelta):
+                draft.write(event.text)
+            elif isinstance(event, FinalAnswer):
+                final = event.answer
+        return final
+
+    try:
+        return asyncio.run(consume())
+    finally:
+        draft.clear()  # also on Ctrl-C or an error: no half-drafted text is left looking like an answer
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     engine = build_engine(settings)
-    answer = engine.ask(
-        args.question, conversation_id=args.conversation, collection=args.collection, filters=_filters(args)
+    answer = _answer(
+        engine, args.question, stream=not args.json,
+        conversation_id=args.conversation, collection=args.collection, filters=_filters(args),
     )
     if args.json:
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
@@ -182,7 +226,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             print("(new conversation)")
             continue
         try:
-            answer = engine.ask(question, conversation_id=conversation, collection=args.collection)
+            answer = _answer(engine, question, stream=True, conversation_id=conversation, collection=args.collection)
         except FootnoteError as err:  # a bad question should not end the session
             print(f"footnote: {err}")
             continue

@@ -3,6 +3,11 @@ conversation history. Implements `bot.answer.AnswerService`. How an answer is ma
 verification + fallback) is the strategy's business (`bot.answering`), chosen at the composition root
 (`bot.wiring`).
 
+Each question gets one deadline (`settings.question_deadline_s`) shared by every LLM call it makes: the
+follow-up rewrite (at most a third of it, so a hung server cannot starve the answer), the answer, the judge.
+Local retrieval between the rewrite and the answer is not charged to it (the deadline moves by the time
+retrieval took): the budget is for waiting on the model, and a slow index must not eat it.
+
 Dependencies are injected; nothing here reads configuration. Blocking work (retrieval, embedding, token
 counting, SQLite) runs in worker threads from the async API, and what loads on first use (tokenizer, the
 openai client's modules) loads at construction: the Discord bot shares its event loop with the engine.
@@ -20,6 +25,7 @@ from typing import Any
 from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage, RetrievalFilters, Retriever
 from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.conversation import ConversationStore, Turn
+from bot.deadline import sooner
 from bot.followups import FollowupRewriter
 from bot.prompting import count_tokens
 from bot.text.questions import split_question
@@ -35,6 +41,7 @@ class _Run:
     conversation_id: str | None
     collection: str | None
     filters: RetrievalFilters | None = None
+    deadline: float | None = None  # time.monotonic() by which every LLM call of this question has finished
     started: float = field(default_factory=time.perf_counter)
     rewritten: str = ""
     passages: list[Passage] = field(default_factory=list)
@@ -55,6 +62,7 @@ class Engine:
     """`AnswerService` for the CLI and the Discord bot, plus a sync `ask()` for scripts."""
 
     PART_EXTRA = 3  # passages each part of a multi-part question may add to the candidates
+    REWRITE_SHARE = 1 / 3  # of the question's deadline, at most, for condensing a follow-up
 
     def __init__(
         self,
@@ -109,9 +117,10 @@ class Engine:
         return final
 
     async def astream(
-        self, question: str, *, conversation_id: str | None = None, collection: str | None = None
+        self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
+        filters: RetrievalFilters | None = None,
     ) -> AsyncIterator[AnswerEvent]:
-        async for event in self._run(question, conversation_id, collection, stream=True):
+        async for event in self._run(question, conversation_id, collection, stream=True, filters=filters):
             yield event
 
     # --- pipeline --------------------------------------------------------------------------------------
@@ -122,8 +131,11 @@ class Engine:
     ) -> AsyncIterator[AnswerEvent]:
         question = self.validate(question)
         run = _Run(question, conversation_id, collection, filters)
+        run.deadline = time.monotonic() + self.settings.question_deadline_s
         await self._prepare(run)
-        request = AnswerRequest(run.rewritten, run.passages, stream=stream, timings=run.timings, tokens=run.tokens)
+        request = AnswerRequest(
+            run.rewritten, run.passages, stream=stream, deadline=run.deadline, timings=run.timings, tokens=run.tokens
+        )
         answer: Answer | None = None
         async for event in self.strategy.run(request):
             if isinstance(event, FinalAnswer):
@@ -154,8 +166,10 @@ class Engine:
             with run.timed("history"):
                 turns = await asyncio.to_thread(history.history, cid)
         with run.timed("rewrite"):
-            run.rewritten = await self.rewriter.rewrite(run.question, turns)
+            budget = sooner(run.deadline, self.settings.question_deadline_s * self.REWRITE_SHARE)
+            run.rewritten = await self.rewriter.rewrite(run.question, turns, deadline=budget)
         run.tokens["question"] = await asyncio.to_thread(count_tokens, run.rewritten)
+        retrieval_started = time.monotonic()
         with run.timed("retrieve"):
             retrieval = await asyncio.to_thread(
                 self.retriever.retrieve, run.rewritten, top_k=self.settings.top_k, collection=run.collection,
@@ -175,6 +189,8 @@ class Engine:
                     seen = {p.chunk_id for p in run.passages}
                     run.passages += [p for p in extra.passages if p.chunk_id not in seen][: self.PART_EXTRA]
             run.retrieval_trace = {**retrieval.trace, "parts": parts}
+        if run.deadline is not None:
+            run.deadline += time.monotonic() - retrieval_started
         if turns and run.rewritten != run.question:
             # A follow-up may be answered by what the last answer cited: keep those passages in view.
             seen = {p.chunk_id for p in run.passages}
@@ -192,6 +208,9 @@ class Engine:
             "configured_mode": self.mode,
             "refused": answer.refused,
             "fallback_reason": answer.fallback_reason,
+            "fallback_kind": answer.fallback_kind,
+            "deadline_s": self.settings.question_deadline_s,
+            "judge": answer.trace.get("judge"),
             "retrieval": run.retrieval_trace,
             "passages": [p.chunk_id for p in run.passages],
             "cited_chunk_ids": [c.chunk_id for c in answer.citations],

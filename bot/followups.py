@@ -34,7 +34,9 @@ class FollowupRewriter:
         self.history_tokens = history_tokens
         self.max_chars = max_chars
 
-    async def rewrite(self, question: str, turns: list[Turn]) -> str:
+    async def rewrite(self, question: str, turns: list[Turn], *, deadline: float | None = None) -> str:
+        """`deadline` (a `time.monotonic()` value) bounds the LLM call, retries included; past it, or when
+        the call fails, the offline rewrite is used."""
         if not turns:
             return question
         if self.llm is not None:
@@ -42,7 +44,7 @@ class FollowupRewriter:
 
             messages = await asyncio.to_thread(condense_messages, question, turns, history_tokens=self.history_tokens)
             try:
-                completion = await self.llm.complete(messages)
+                completion = await self.llm.complete(messages, deadline=deadline)
                 lines = completion.text.strip().strip('"').splitlines()
                 rewritten = lines[0].strip() if lines else ""
                 if 0 < len(rewritten) <= self.max_chars:

@@ -3,7 +3,9 @@
 Retries: the openai client retries 429/5xx/connection errors itself, with exponential backoff that honours
 Retry-After, `settings.llm_max_retries` times; llama-index's own tenacity retry is switched off
 (max_retries=0 on the llama-index object) so that the two never multiply. On top of the per-request timeout,
-each call has an overall wall-clock deadline, and a stream has a stall timeout between chunks.
+each call has an overall wall-clock deadline, and a stream has a stall timeout between chunks. A caller may
+pass a sooner deadline (the question's, see `bot.deadline`): when that one cuts the call short, the error is a
+`QuestionDeadlineError`, so the caller can tell "out of time" from "the server failed".
 
 Errors are translated into `index.errors.LLMError` subclasses here, where they enter. Messages name the
 status or the failure, never the API key or the request.
@@ -25,6 +27,7 @@ import openai
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
 
+from bot.deadline import QuestionDeadlineError
 from index.errors import LLMBadResponseError, LLMError, LLMRateLimitedError, LLMTimeoutError
 from index.settings import Settings
 
@@ -81,7 +84,7 @@ class LLMClient:
             http_client=openai.DefaultAsyncHttpxClient(verify=self._tls),
         )
 
-    def _llm(self, client: openai.AsyncOpenAI) -> OpenAILike:
+    def _llm(self, client: openai.AsyncOpenAI, max_tokens: int | None = None) -> OpenAILike:
         return OpenAILike(
             model=self.model,
             api_key=self._api_key,
@@ -90,38 +93,62 @@ class LLMClient:
             timeout=self.timeout_s,
             max_retries=0,  # the openai client retries; see the module docstring
             temperature=self.temperature,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens or self.max_tokens,
             async_openai_client=client,  # type: ignore[call-arg]  # accepted via OpenAI.__init__'s **kwargs
         )
 
-    async def complete(self, messages: Sequence[ChatMessage]) -> Completion:
-        """One chat completion, within the deadline."""
+    def _budget(self, deadline: float | None) -> tuple[float, bool]:
+        """Seconds this call may take, and whether the caller's `deadline` (not our own) is what bounds it."""
+        if deadline is None:
+            return self.deadline_s, False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise QuestionDeadlineError("No time was left for the language model within the question's deadline.")
+        return (left, True) if left < self.deadline_s else (self.deadline_s, False)
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        deadline: float | None = None,
+        max_tokens: int | None = None,
+        json_object: bool = False,
+    ) -> Completion:
+        """One chat completion, within our deadline and the caller's (a `time.monotonic()` value).
+        `json_object` asks the server for a JSON object (OpenAI's response_format; llama.cpp enforces it
+        with a grammar); the caller still parses defensively."""
+        seconds, theirs = self._budget(deadline)
+        extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_object else {}
         async with self._client() as client:
-            response = await _guard(self._llm(client).achat(list(messages)), self.deadline_s)
+            call = self._llm(client, max_tokens).achat(list(messages), **extra)
+            response = await _guard(call, seconds, theirs)
         text = response.message.content
         if not isinstance(text, str) or not text.strip():
             raise LLMBadResponseError("The language model returned an empty answer.")
         return Completion(text.strip(), _usage(response.raw))
 
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, messages: Sequence[ChatMessage], *, deadline: float | None = None) -> AsyncIterator[str]:
         """Text deltas as they arrive. Raises LLMTimeoutError when the stream stalls for `stall_timeout_s`
-        or runs past the deadline, and LLMError when it breaks off."""
-        started = time.monotonic()
+        or runs past the deadline (QuestionDeadlineError: the caller's), and LLMError when it breaks off."""
+        seconds, theirs = self._budget(deadline)
+        end = time.monotonic() + seconds
         got_text = False
         async with self._client() as client:
-            gen = await _guard(self._llm(client).astream_chat(list(messages)), self.deadline_s)
+            gen = await _guard(self._llm(client).astream_chat(list(messages)), seconds, theirs)
             async with contextlib.aclosing(gen):
                 first = True
                 while True:
-                    left = self.deadline_s - (time.monotonic() - started)
+                    left = end - time.monotonic()
                     if left <= 0:
+                        if theirs:
+                            raise QuestionDeadlineError("The question's deadline passed while the model was answering.")
                         raise LLMTimeoutError(f"The language model did not finish within {self.deadline_s:.3g} s.")
                     # The first chunk comes after the request and the client's retries (each attempt bounded by
                     # the request timeout, with backoff / Retry-After in between): only the deadline bounds it.
                     # A stall timeout there would cut every retry short. Between chunks, the stall timeout.
                     wait = left if first else min(left, self.stall_timeout_s)
                     try:
-                        chunk = await _guard(gen.__anext__(), wait)
+                        chunk = await _guard(gen.__anext__(), wait, theirs and wait == left)
                     except StopAsyncIteration:
                         break
                     first = False
@@ -132,13 +159,16 @@ class LLMClient:
             raise LLMBadResponseError("The language model returned an empty answer.")
 
 
-async def _guard(call: Awaitable[T], seconds: float) -> T:
-    """Await `call` within `seconds`, translating every failure into an LLMError."""
+async def _guard(call: Awaitable[T], seconds: float, question_deadline: bool = False) -> T:
+    """Await `call` within `seconds`, translating every failure into an LLMError. `question_deadline`: the
+    `seconds` are what is left of the question's deadline, so running out is a QuestionDeadlineError."""
     try:
         return await asyncio.wait_for(call, seconds)
     except (StopAsyncIteration, LLMError):
         raise
     except TimeoutError as err:
+        if question_deadline:
+            raise QuestionDeadlineError("The question's deadline passed while waiting for the language model.") from err
         raise LLMTimeoutError(f"The language model did not answer within {seconds:.3g} s.") from err
     except (openai.APITimeoutError, httpx.TimeoutException) as err:
         raise LLMTimeoutError("The language model timed out (every attempt).") from err

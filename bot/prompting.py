@@ -1,8 +1,12 @@
 """Prompts (plain text files in `prompts/`, loaded as llama-index `PromptTemplate`s) and context packing.
 
-Passages are numbered [1]..[k] in the order the verifier will read them back, and wrapped in <passage>
-delimiters that the passage text itself cannot forge: the system prompt tells the model that everything
-inside them is data, never instructions.
+Passages are numbered 1..k (`<passage n="1">`) in the order the verifier will read them back, and wrapped in
+<passage> delimiters that the passage text itself cannot forge: the system prompt tells the model that
+everything inside them is data, never instructions. The number is an attribute, not a "[1]" in front of the
+block: small models copied that layout into "[1] X. [2] Y." answers, markers before their sentences.
+
+The judge prompt (`judge_messages`) shows each claim and its quote inside <item> delimiters in which no
+"<" or ">" of the quoted text survives, so a quote can neither close its block nor open a fake one.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ def format_passage(n: int, passage: Passage) -> str:
     if passage.heading:
         attrs.append(f'section="{_attr(passage.heading)}"')
     body = _TAG.sub(lambda m: f"‹{m.group(1)}passage", passage.text.strip())
-    return f"[{n}] <passage {' '.join(attrs)}>\n{body}\n</passage>"
+    return f"<passage {' '.join(attrs)}>\n{body}\n</passage>"
 
 
 @dataclass
@@ -138,3 +142,22 @@ def format_history(turns: Sequence[HistoryTurn], budget: int) -> str:
 def condense_messages(question: str, turns: Sequence[HistoryTurn], *, history_tokens: int) -> list[ChatMessage]:
     prompt = load_prompt("condense").format(history=format_history(turns, history_tokens), question=question)
     return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+
+def _defuse(text: str) -> str:
+    """Quoted text for the judge, on one line, with angle brackets that cannot delimit anything."""
+    return " ".join(text.split()).replace("<", "‹").replace(">", "›")
+
+
+def judge_messages(items: Sequence[tuple[int, str, str]]) -> list[ChatMessage]:
+    """The batched entailment check: (id, claim, evidence) items -> system rules + one user message."""
+    blocks = "\n\n".join(
+        f'<item id="{i}">\n<claim>{_defuse(claim)}</claim>\n<evidence>{_defuse(evidence)}</evidence>\n</item>'
+        for i, claim, evidence in items
+    )
+    ids = [i for i, _, _ in items]
+    user = load_prompt("judge_user").format(items=blocks, first=min(ids), last=max(ids))
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("judge_system").format()),
+        ChatMessage(role=MessageRole.USER, content=user),
+    ]

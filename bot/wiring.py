@@ -38,10 +38,13 @@ def build_strategy(
     offline = ExtractiveStrategy(extractive or ExtractiveAnswerer(embed))
     if llm is None or settings.answer_mode == "extractive":
         return offline
+    from bot.answering.judge import ClaimJudge
     from bot.answering.llm import LLMStrategy
     from bot.answering.verify import CitationVerifier
 
-    return LLMStrategy(llm, CitationVerifier(embed), offline, context_tokens=settings.context_tokens)
+    verifier = CitationVerifier(embed)
+    judge = ClaimJudge(llm, verifier, embed) if settings.verify_judge else None
+    return LLMStrategy(llm, verifier, offline, context_tokens=settings.context_tokens, judge=judge)
 
 
 def assemble_engine(

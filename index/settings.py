@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", validation_alias=_env("FOOTNOTE_LLM_MODEL"))
     llm_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("FOOTNOTE_LLM_TIMEOUT_S"))
     llm_max_retries: int = Field(2, ge=0, le=10, validation_alias=_env("FOOTNOTE_LLM_MAX_RETRIES"))
+    # One budget per question for every LLM call it makes (follow-up rewrite + answer + judge), retries
+    # included; past it the labelled extractive answer is shown.
+    question_deadline_s: float = Field(30.0, gt=0, validation_alias=_env("FOOTNOTE_QUESTION_DEADLINE_S"))
+    # After the deterministic citation checks, one batched LLM call judges each kept claim against its quote.
+    verify_judge: bool = Field(True, validation_alias=_env("FOOTNOTE_VERIFY_JUDGE"))
 
     # --- Discord ---
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))

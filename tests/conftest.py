@@ -28,6 +28,9 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's shell (keys, a Chroma server) must not leak into tests."""
     for name in _AMBIENT:
         monkeypatch.delenv(name, raising=False)
+    # The LLM judge adds one request after every verified LLM answer, which scripted fake servers would have to
+    # answer; tests of the judge (tests/bot/answering/test_judge.py and others) turn it on explicitly.
+    monkeypatch.setenv("FOOTNOTE_VERIFY_JUDGE", "false")
 
 
 @pytest.fixture

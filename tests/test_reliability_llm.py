@@ -100,8 +100,12 @@ def passages_in_prompt(fake: FakeOpenAI) -> list[int]:
     return [int(n) for n in re.findall(r'<passage n="(\d+)"', fake.requests[-1].text_of("user"))]
 
 
-def assert_cited_fallback(answer: Answer, reason: str, expected: Answer) -> None:
+LABELS = {"llm_error": "LLM unavailable", "deadline": "LLM too slow", "unverified": "LLM answer not verified"}
+
+
+def assert_cited_fallback(answer: Answer, reason: str, expected: Answer, kind: str = "llm_error") -> None:
     assert answer.mode == "fallback", (answer.mode, answer.text)
+    assert answer.fallback_kind == kind and answer.trace["fallback_kind"] == kind
     assert answer.fallback_reason and re.search(reason, answer.fallback_reason), answer.fallback_reason
     assert answer.trace["fallback_reason"] == answer.fallback_reason and answer.trace["configured_mode"] == "llm"
     # Not an apology: the extractive answer, with its footnotes, pointing at passages that were retrieved.
@@ -109,32 +113,33 @@ def assert_cited_fallback(answer: Answer, reason: str, expected: Answer) -> None
     assert answer.citations and "[1]" in answer.text
     assert {c.chunk_id for c in answer.citations} <= set(answer.trace["passages"])
     assert all(c.quote and c.quote in c.context for c in answer.citations)
-    assert render_answer(answer).startswith(f"(LLM unavailable: {answer.fallback_reason}")
+    assert render_answer(answer).startswith(f"({LABELS[kind]}: {answer.fallback_reason} — showing the extractive")
 
 
 # --- aask: the failure modes a real server shows ---------------------------------------------------------
 
 FAULTS = [
-    pytest.param([Status(500)] * ATTEMPTS, r"HTTP 500", ATTEMPTS, id="500-every-attempt"),
-    pytest.param([Status(429, retry_after="1")] * ATTEMPTS, r"429", ATTEMPTS, id="429-retry-after"),
-    pytest.param([Slow(30.0)] * ATTEMPTS, r"timed out|did not answer", ATTEMPTS, id="slow-first-byte"),
+    pytest.param([Status(500)] * ATTEMPTS, r"HTTP 500", ATTEMPTS, "llm_error", id="500-every-attempt"),
+    pytest.param([Status(429, retry_after="1")] * ATTEMPTS, r"429", ATTEMPTS, "llm_error", id="429-retry-after"),
+    pytest.param([Slow(30.0)] * ATTEMPTS, r"timed out|did not answer", ATTEMPTS, "llm_error", id="slow-first-byte"),
     pytest.param(
-        [Status(429, retry_after="30")], r"did not answer within", 1, id="429-retry-after-beyond-the-deadline"
+        [Status(429, retry_after="30")], r"did not answer within", 1, "llm_error",
+        id="429-retry-after-beyond-the-deadline",
     ),
     # A hallucinated fact (the corpus says 41), without any [n], and with a citation to a passage that does
     # not exist ([9] with 6 passages): nothing survives verification.
     pytest.param(
         [Reply("Tajikistan says 75 people were killed in the clashes.")], r"no sentence .* supported", 1,
-        id="no-citations",
+        "unverified", id="no-citations",
     ),
     pytest.param(
         [Reply("Tajikistan says 75 people were killed in the clashes [9].")], r"no sentence .* supported", 1,
-        id="invented-citation",
+        "unverified", id="invented-citation",
     ),
 ]
 
 
-@pytest.mark.parametrize(("script", "reason", "requests"), FAULTS)
+@pytest.mark.parametrize(("script", "reason", "requests", "kind"), FAULTS)
 async def test_llm_fault_ends_in_a_cited_extractive_answer_within_the_deadline(
     llm_engine: Callable[..., Engine],
     fake_llm: FakeOpenAI,
@@ -142,6 +147,7 @@ async def test_llm_fault_ends_in_a_cited_extractive_answer_within_the_deadline(
     script: list[Behaviour],
     reason: str,
     requests: int,
+    kind: str,
 ) -> None:
     engine = llm_engine()
     llm = getattr(engine.strategy, "llm", None)
@@ -150,7 +156,7 @@ async def test_llm_fault_ends_in_a_cited_extractive_answer_within_the_deadline(
     started = time.monotonic()
     answer = await engine.aask(QUESTION)
     elapsed = time.monotonic() - started
-    assert_cited_fallback(answer, reason, extractive_answer)
+    assert_cited_fallback(answer, reason, extractive_answer, kind)
     assert len(fake_llm.requests) == requests, [r.at for r in fake_llm.requests]
     assert elapsed < BOUND_S, f"{elapsed:.1f}s"
     assert passages_in_prompt(fake_llm) == [1, 2, 3, 4, 5, 6]  # top_k passages reached the model
@@ -270,3 +276,59 @@ async def test_a_true_sentence_with_a_missing_or_invented_citation_is_repointed(
     assert check.action == "repointed" and check.reason.startswith(action), check.reason
     assert re.fullmatch(r"Tajikistan put .* at 41 \[1\]\.", answer.text)
     assert "41" in answer.citations[0].quote and len(answer.citations) == 1
+
+
+# --- one deadline per question (FOOTNOTE_QUESTION_DEADLINE_S) -------------------------------------------
+# A frozen server with production timeouts (30 s per attempt, 2 retries): without the question's deadline
+# the client alone would wait 30 x 3 + 2 x 2 = 94 s (twice that in a conversation: rewrite, then answer).
+# The evidence that the deadline ended the wait is the fallback kind and the number of attempts (one per
+# LLM call: none was retried); the elapsed time is only checked against a generous sanity ceiling.
+
+FROZEN = {"llm_timeout_s": 30.0, "llm_max_retries": 2, "question_deadline_s": 2.0}
+SANITY_CEILING_S = 45.0  # far below 94 s; far above 2 s + retrieval and the first embeddings on a loaded box
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["aask", "astream"])
+async def test_a_frozen_server_gives_the_labelled_fallback_at_the_questions_deadline(
+    llm_engine: Callable[..., Engine], fake_llm: FakeOpenAI, extractive_answer: Answer, stream: bool
+) -> None:
+    fake_llm.default = Slow(120.0)
+    engine = llm_engine(**FROZEN)
+    started = time.monotonic()
+    if stream:
+        events = [e async for e in engine.astream(QUESTION)]
+        assert isinstance(events[-1], FinalAnswer)
+        answer = events[-1].answer
+    else:
+        answer = await engine.aask(QUESTION)
+    elapsed = time.monotonic() - started
+    assert_cited_fallback(answer, r"deadline", extractive_answer, "deadline")
+    assert len(fake_llm.requests) == 1  # the first attempt was cut by the deadline, nothing was retried
+    assert elapsed < SANITY_CEILING_S, f"{elapsed:.1f}s"
+
+
+async def test_in_a_conversation_rewrite_and_answer_share_the_deadline(
+    llm_engine: Callable[..., Engine], fake_llm: FakeOpenAI
+) -> None:
+    engine = llm_engine(llm_timeout_s=TIMEOUT_S, llm_max_retries=RETRIES)
+
+    def honest(body: dict[str, Any]) -> Behaviour:
+        user = "\n".join(m["content"] for m in body["messages"] if m["role"] == "user")
+        n = next(m.group(1) for m in re.finditer(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S)
+                 if "at 41" in m.group(2))
+        return Reply(f"Tajikistan put the number of people killed on its side at 41 [{n}].")
+
+    fake_llm.default = honest
+    assert (await engine.aask(QUESTION, conversation_id="frozen")).mode == "llm"
+    frozen = llm_engine(**FROZEN)
+    fake_llm.default = Slow(120.0)
+    before = len(fake_llm.requests)
+    started = time.monotonic()
+    answer = await frozen.aask("And what did Kyrgyzstan say?", conversation_id="frozen")
+    elapsed = time.monotonic() - started
+    assert answer.mode == "fallback" and answer.fallback_kind == "deadline", answer.fallback_reason
+    assert answer.citations and not answer.refused
+    # One condense request (cut at a third of the deadline, then the offline rewrite) and one answer request.
+    assert len(fake_llm.requests) - before == 2
+    assert answer.rewritten_question and "Kyrgyzstan" in answer.rewritten_question
+    assert elapsed < SANITY_CEILING_S, f"{elapsed:.1f}s"

@@ -9,6 +9,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from pydantic import SecretStr
 
+from bot.deadline import QuestionDeadlineError
 from bot.llm import LLMClient
 from index.errors import LLMBadResponseError, LLMError, LLMRateLimitedError, LLMTimeoutError
 from index.settings import Settings
@@ -131,6 +132,63 @@ async def test_stalled_stream_times_out(client: LLMClient, fake_llm: FakeOpenAI)
         async for _ in client.stream(MESSAGES):
             pass
     assert time.monotonic() - started < client.stall_timeout_s + 1.0
+
+
+# --- the question's deadline (bot.deadline) ------------------------------------------------------------
+
+
+async def test_a_caller_deadline_cuts_a_hung_server_short_and_says_so(fake_llm: FakeOpenAI, tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, openai_base_url=fake_llm.base_url, llm_timeout_s=30, llm_max_retries=2
+    )
+    client = LLMClient(settings)
+    assert client.deadline_s == 30 * 3 + 2 * 2  # without a caller's deadline: 94 s for a hung server
+    fake_llm.script(Slow(60.0), Slow(60.0), Slow(60.0))
+    started = time.monotonic()
+    with pytest.raises(QuestionDeadlineError):
+        await client.complete(MESSAGES, deadline=time.monotonic() + 1.0)
+    assert len(fake_llm.requests) == 1  # the first attempt was still waiting when the deadline came
+    assert time.monotonic() - started < 10  # sanity ceiling only; the request count is the evidence
+    fake_llm.queue.clear()
+
+
+async def test_a_deadline_already_past_sends_nothing(client: LLMClient, fake_llm: FakeOpenAI) -> None:
+    with pytest.raises(QuestionDeadlineError):
+        await client.complete(MESSAGES, deadline=time.monotonic() - 0.1)
+    with pytest.raises(QuestionDeadlineError):
+        async for _ in client.stream(MESSAGES, deadline=time.monotonic()):
+            pass
+    assert fake_llm.requests == []
+
+
+async def test_the_servers_own_timeout_is_not_the_questions_deadline(client: LLMClient, fake_llm: FakeOpenAI) -> None:
+    fake_llm.script(Slow(5.0), Slow(5.0))
+    with pytest.raises(LLMTimeoutError) as info:
+        await client.complete(MESSAGES, deadline=time.monotonic() + 60)
+    assert not isinstance(info.value, QuestionDeadlineError)  # every attempt timed out on its own (0.5 s)
+    assert len(fake_llm.requests) == 2
+
+
+async def test_a_stream_is_bounded_by_the_callers_deadline(fake_llm: FakeOpenAI, tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, openai_base_url=fake_llm.base_url, llm_timeout_s=30, llm_max_retries=2
+    )
+    fake_llm.script(StallStream("one two three four five six", after=2, stall_s=30.0))
+    got: list[str] = []
+    with pytest.raises(QuestionDeadlineError):
+        async for delta in LLMClient(settings).stream(MESSAGES, deadline=time.monotonic() + 1.0):
+            got.append(delta)
+    assert got and len(fake_llm.requests) == 1
+
+
+async def test_json_object_and_max_tokens_reach_the_server(client: LLMClient, fake_llm: FakeOpenAI) -> None:
+    fake_llm.script(Reply('{"verdicts": []}'))
+    await client.complete(MESSAGES, json_object=True, max_tokens=48)
+    body = fake_llm.requests[-1].body
+    assert body["response_format"] == {"type": "json_object"} and body["max_tokens"] == 48
+    fake_llm.script(Reply("plain"))
+    await client.complete(MESSAGES)
+    assert "response_format" not in fake_llm.requests[-1].body and fake_llm.requests[-1].body["max_tokens"] == 600
 
 
 def test_unconfigured_client_is_refused(tmp_path: Path) -> None:
