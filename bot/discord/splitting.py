@@ -5,8 +5,9 @@ Pure text, no discord import. Rules, in order of strength:
 - never split inside a citation marker like ``[12]``, a run of backticks, or a code-fence opener line;
 - a split inside a ``` code block closes the block at the end of the part and reopens it (same language)
   at the start of the next, so every part renders its code as code;
-- prefer a paragraph break, then a line break, then a space; break inside a word only when a single
-  "word" is longer than a whole part.
+- prefer a paragraph break, then a line break, then a sentence end (". ", "? ", "! ", also after a closing
+  quote or bracket, and after a citation marker: "CI [1]. Next"), then a space; break inside a word only when
+  a single "word" is longer than a whole part.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ MIN_LIMIT = 64  # room for a reopened fence header (≤ 24 chars) plus real text
 FENCE = "```"
 _MARKER_RE = re.compile(r"\[\d{1,6}\]")
 _LANG_RE = re.compile(r"[\w+#.-]{0,20}\n")  # a fence opener's language tag, then its newline
+# Text before a split position that ends a sentence: terminal punctuation, maybe closers, then whitespace.
+_SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]*\s+$")
+_LOOKBEHIND = 8
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def plan_split(text: str, limit: int = DISCORD_LIMIT) -> list[Piece]:
 def _best_end(text: str, layout: _Layout, pos: int, budget: int) -> int:
     """The furthest good split position in (pos, pos + budget], keeping room for a closing fence."""
     half = pos + budget // 2
-    para = line = space = marker_space = hard = 0
+    para = line = sentence = space = marker_space = hard = 0
     for e in range(min(pos + budget, len(text) - 1), pos, -1):
         if layout.bad[e] or e - pos + len(_close(text, e, layout.open_lang(e))) > budget:
             continue
@@ -118,9 +122,11 @@ def _best_end(text: str, layout: _Layout, pos: int, budget: int) -> int:
                 marker_space = marker_space or e
             else:
                 space = space or e
-        if para and space:
+                if not sentence and e >= half and _SENTENCE_END_RE.search(text, max(pos, e - _LOOKBEHIND), e):
+                    sentence = e
+        if para and sentence:
             break
-    for choice, floor in ((para, half), (line, half), (space, 0), (marker_space, 0), (hard, 0)):
+    for choice, floor in ((para, half), (line, half), (sentence, half), (space, 0), (marker_space, 0), (hard, 0)):
         if choice and choice >= floor:
             return choice
     # Pathological input (e.g. a backtick run longer than a part): cut at the limit anyway.

@@ -111,3 +111,44 @@ def test_safe_across_threads(store: FeedbackStore) -> None:
         t.join()
     assert store.stats().questions == 160
     assert store.stats().thumbs_up == 160
+
+
+def test_top_unanswered_shows_the_rewritten_follow_up(tmp_path: Path) -> None:
+    # Issue 10: "/stats top unanswered" listed bare follow-ups ("How much did they cost?").
+
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    try:
+        for rewritten in ("How much did the TB2 drones cost Kyrgyzstan?",) * 2 + (None,):
+            answer = Answer(
+                "How much did they cost?",
+                "I couldn't find this.",
+                [],
+                "extractive",
+                refused=True,
+                rewritten_question=rewritten,
+            )
+            store.record_answer(answer, user_id=1)
+        assert store.stats().top_unanswered == [
+            ("How much did the TB2 drones cost Kyrgyzstan?", 2),
+            ("How much did they cost?", 1),
+        ]
+    finally:
+        store.close()
+
+
+def test_an_old_database_gains_the_rewritten_column(tmp_path: Path) -> None:
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the first release's questions table
+        db.execute(
+            "CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL, frontend TEXT NOT"
+            " NULL, user_id INTEGER, guild_id INTEGER, channel_id INTEGER, conversation_id TEXT, question TEXT NOT"
+            " NULL, answer TEXT NOT NULL, mode TEXT NOT NULL, refused INTEGER NOT NULL, fallback_reason TEXT)"
+        )
+    store = FeedbackStore(path)
+    try:
+        assert store.stats().questions == 0
+        with sqlite3.connect(path) as db:
+            assert "rewritten" in {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+    finally:
+        store.close()

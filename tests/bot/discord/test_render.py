@@ -154,3 +154,40 @@ def test_answer_view_custom_ids_are_persistent() -> None:
     assert view.timeout is None and view.is_persistent()
     ids = [c["custom_id"] for row in view.to_components() for c in row["components"]]
     assert ids == ["footnote:src:42", "footnote:vote:up:42", "footnote:vote:down:42"]
+
+
+def test_a_web_source_shows_its_link_once_and_a_readable_label() -> None:
+    # Issue 10: Sources showed the URL twice; the embed's link label was the raw URL when source == url.
+    url = "https://www.example.org/footnote-sample/tajik-casualty-report"
+    c = _cit(1, source=url, url=url)
+    [text] = render_sources(StoredAnswer(1, "q", "a", "llm", False, [c], []))
+    assert text.count("example.org/footnote-sample") == 1 and f"<{url}>" in text
+    r = render_answer(_answer(citations=[c]))
+    assert r.embed is not None
+    value = r.embed.to_dict()["fields"][0]["value"]
+    assert value.startswith(f"[example.org]({url}) · 2024-05-01")
+
+
+def test_reindex_summary_is_human_and_relative() -> None:
+    from pathlib import PurePath
+
+    from bot.discord.render import progress_line, reindex_summary
+
+    summary = {
+        "indexed": 3,
+        "unchanged": 5,
+        "skipped": [{"path": "/srv/corpus/fin/q3.pdf", "reason": "corrupt PDF"}],
+        "deleted": 0,
+        "notes": [],
+        "documents": 8,
+        "chunks": 1204,
+        "seconds": 2.14,
+    }
+    roots = [PurePath("/srv/corpus")]
+    assert reindex_summary(summary, roots) == (
+        "✅ Reindex finished in 2.1 s — Indexed 3 · unchanged 5 · skipped 1 · deleted 0\n"
+        "8 documents, 1,204 chunks in the index.\n"
+        "Skipped:\n- fin/q3.pdf: corrupt PDF"
+    )
+    assert progress_line("2/8 files · /srv/corpus/a/b.md", roots) == "2/8 files · a/b.md"
+    assert progress_line("2/8 files · /elsewhere/c.md", roots) == "2/8 files · c.md"  # never a full server path

@@ -114,3 +114,20 @@ def test_properties_any_text(text: str, limit: int) -> None:
     pieces = plan_split(text, limit)
     assert all(len(p.render(text)) <= limit for p in pieces)
     assert "".join(text[p.start : p.end] for p in pieces) == text
+
+
+def test_long_prose_splits_at_sentence_ends_not_mid_sentence() -> None:
+    # Issue 10: long answers split mid-sentence. One paragraph, no line breaks: only sentence ends are good cuts.
+    sentences = [f"Claim number {i} is about deploys and rollbacks in the CI system [{i % 7 + 1}]." for i in range(80)]
+    text = " ".join(sentences)
+    parts = split_message(text)
+    assert len(parts) > 1 and all(len(p) <= DISCORD_LIMIT for p in parts)
+    for part in parts[:-1]:
+        assert part.rstrip().endswith("]."), part[-60:]
+    assert " ".join(p.strip() for p in parts) == text
+
+
+def test_sentence_end_before_a_closing_quote_counts() -> None:
+    text = ("He said “deploys go through CI.” " * 40) + ("x" * 50 + " ") * 20
+    parts = split_message(text, limit=400)
+    assert parts[0].rstrip().endswith("CI.”")
