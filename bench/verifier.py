@@ -110,8 +110,8 @@ def tune(sample_n: int | None) -> dict[str, Any]:
             grid.append({"semantic_weight": w, "min_support": t, **{g: round(r, 4) for g, r in rate.items()}})
     feasible = [g for g in grid if g.get("support", 0) >= TUNE_TARGET_SUPPORT]
     best = min(feasible or grid, key=lambda g: (g.get("non_rationale", 0) + g.get("contradict", 0), -g["support"]))
-    return {"chosen": best, "rule": f"min dev non_rationale+contradict accept s.t. dev support >= {TUNE_TARGET_SUPPORT}",
-            "pairs": len(rows), "grid_size": len(grid)}
+    rule = f"min dev non_rationale+contradict accept s.t. dev support >= {TUNE_TARGET_SUPPORT}"
+    return {"chosen": best, "rule": rule, "pairs": len(rows), "grid_size": len(grid)}
 
 
 def main() -> None:

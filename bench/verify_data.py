@@ -102,10 +102,10 @@ _NUM = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
 
 def _documents() -> list[tuple[str, str, list[tuple[str | None, str]]]]:
     """(doc name, title, [(heading, paragraph)]) for the seed article and each examples/corpus file."""
-    docs = []
+    docs: list[tuple[str, str, list[tuple[str | None, str]]]] = []
     for path in sorted((shared_dir() / "seed").glob("*.txt")):
-        paragraphs = [p.strip() for p in path.read_text(encoding="utf-8").splitlines() if len(p.strip()) > 40]
-        docs.append((path.stem, "seed article", [(None, p) for p in paragraphs]))
+        lines = [p.strip() for p in path.read_text(encoding="utf-8").splitlines() if len(p.strip()) > 40]
+        docs.append((path.stem, "seed article", [(None, p) for p in lines]))
     for path in sorted((REPO_ROOT / "examples" / "corpus").glob("*.md")):
         text = path.read_text(encoding="utf-8")
         title_m = re.search(r'^title:\s*"?(.*?)"?\s*$', text, re.M)
@@ -180,7 +180,7 @@ def _entities(text: str, proper: set[str]) -> list[_Entity]:
         start, run = m.start(), m.group()
         while True:
             first = run.split()[0]
-            if first.lower() in found and first.lower() not in MONTH_NAMES or " " not in run:
+            if (first.lower() in found and first.lower() not in MONTH_NAMES) or " " not in run:
                 break
             start += len(first) + 1
             run = run[len(first) + 1 :]
@@ -224,8 +224,8 @@ def _mutations(sentence: str, passage: str, document: str, proper: set[str], rng
         for pool in (passage, document):
             same_kind = sorted({
                 n.group() for n in _numbers(pool)
-                if _is_year(n.group()) == _is_year(m.group()) and n.group().replace(",", "") != m.group().replace(",", "")
-                and n.group() not in sentence
+                if _is_year(n.group()) == _is_year(m.group())
+                and n.group().replace(",", "") != m.group().replace(",", "") and n.group() not in sentence
             })
             if same_kind:
                 out["number"] = sentence[: m.start()] + rng.choice(same_kind) + sentence[m.end() :]
@@ -233,8 +233,8 @@ def _mutations(sentence: str, passage: str, document: str, proper: set[str], rng
     if "number" not in out:
         months = [m for m in re.finditer(r"\b[A-Z][a-z]+\b", sentence) if m.group().lower() in MONTH_NAMES]
         if months:
-            pool = sorted({w for w in re.findall(r"\b[A-Z][a-z]+\b", document) if w.lower() in MONTH_NAMES})
-            choices = [w for w in pool if w != months[0].group()]
+            month_pool = {w for w in re.findall(r"\b[A-Z][a-z]+\b", document) if w.lower() in MONTH_NAMES}
+            choices = sorted(w for w in month_pool if w != months[0].group())
             if choices:
                 out["number"] = sentence[: months[0].start()] + rng.choice(choices) + sentence[months[0].end() :]
     # negation

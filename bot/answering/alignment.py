@@ -1,0 +1,196 @@
+"""Claim-to-span alignment and the deterministic checks a claim must pass against the span it quotes.
+
+A claim (one answer sentence) is aligned to the best-matching sentence of a passage, extended to a neighbour
+sentence when only the two together hold the claim's names and numbers. Against that span (not the whole
+passage):
+- facts: every name, number and date of the claim must be in the span (or the passage's title/heading/date);
+- slots: a fact of the claim must not sit in a slot the span fills with a *different* fact of the same kind
+  ("Kyrgyzstan became the first ..." vs "Turkmenistan became the first ..."; "139 people were killed" vs
+  "59 people were killed and 139 others injured"). A slot is the nearest content word before or after the fact;
+- polarity: the claim and the span's best-matching clause must agree on negation ("has not sealed" vs "has
+  sealed") and on direction words ("increases" vs "decreases").
+What these cannot see is listed in /work/notes/readme_verified.md (README "What 'verified' means").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text.sentences import Span
+from bot.text.terms import MONTH_NAMES, STOPWORDS, content_terms, name_present, normalise_number, same_name, stem, words
+
+_NEGATORS = frozenset("not no never none nor neither cannot without lack lacks lacking absent fails fail".split())
+# Opposite directions: a claim using one where its span uses the other contradicts it.
+_OPPOSITES = [
+    ("increase", "decrease"), ("increase", "reduce"), ("higher", "lower"), ("more", "less"), ("more", "fewer"),
+    ("rise", "fall"), ("gain", "loss"), ("promote", "inhibit"), ("activate", "inhibit"), ("positive", "negative"),
+    ("improve", "worsen"), ("enhance", "impair"), ("up", "down"), ("larger", "smaller"), ("greater", "smaller"),
+    ("before", "after"), ("first", "last"), ("won", "lost"), ("accept", "reject"), ("allow", "ban"),
+]  # fmt: skip
+_OPPOSITE = {(stem(a), stem(b)) for a, b in _OPPOSITES} | {(stem(b), stem(a)) for a, b in _OPPOSITES}
+_CLAUSE_CUT = re.compile(r"[,;:]\s+|\s+(?=(?:which|while|but|whereas|although|though)\b)|\s+[—–]\s+")
+_SLOT_REACH = 3  # tokens between a fact and its slot word, stopwords included
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Claim vs one passage: the aligned span (the footnote quote) and what the checks found there."""
+
+    j: int  # passage index (0-based)
+    quote: Span  # offsets into the passage text
+    semantic: float  # cosine of the claim (or its clauses) with the span (or its clauses)
+    lexical: float  # share of the claim's content terms (stems) in the span
+    failures: tuple[str, ...]  # deterministic checks that failed: "missing: x", "swap: x for y", "negation"
+
+    def score(self, semantic_weight: float) -> float:
+        return semantic_weight * self.semantic + (1 - semantic_weight) * self.lexical
+
+
+def clauses(text: str) -> list[str]:
+    """Pieces of a sentence at commas, semicolons and clause words, of at least three words."""
+    pieces = [p.strip() for p in _CLAUSE_CUT.split(text)]
+    return [p for p in pieces if len(p.split()) >= 3 and p != text.strip()] if len(pieces) > 1 else []
+
+
+def negated(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    return "n't" in low or any(w in _NEGATORS for w in re.findall(r"[a-z]+", low))
+
+
+def polarity_failures(claim: str, span: str) -> list[str]:
+    """Negation or direction that the claim and the span's clause most like it disagree on."""
+    c_terms = content_terms(claim)
+    pieces = [span, *clauses(span)]
+    best = max(pieces, key=lambda p: (len(c_terms & content_terms(p)), -len(p)))
+    out = []
+    # Negation is compared on the closest clause when the claim is negated (its negation must be there), and on
+    # the whole span otherwise only when the closest clause carries it.
+    if negated(claim) != negated(best):
+        out.append("negation: " + ("the claim is negated, its span is not" if negated(claim) else
+                                   "the span is negated, the claim is not"))
+    s_terms = {stem(w) for w in words(best)}
+    c_stems = {stem(w) for w in words(claim)}
+    for a, b in _OPPOSITE:
+        if a in c_stems and b in s_terms and a not in s_terms and b not in c_stems:
+            out.append(f"direction: the claim says {a!r}, its span {b!r}")
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str  # lowercased, possessive removed
+    stem: str
+    fact: str | None  # the fact this token is (name or normalised number), else None
+    kind: str  # "name", "number" or ""
+
+
+def _tokens(text: str, facts: set[str]) -> list[_Token]:
+    out = []
+    for w in words(text):
+        low = w.lower().replace("’", "'")
+        low = low[:-2] if low.endswith("'s") else low
+        if w[0].isdigit():
+            n = normalise_number(w)
+            out.append(_Token(low, n, n, "number"))
+            continue
+        fact = next((f for f in facts if not f.isdigit() and same_name(low, f)), None)
+        out.append(_Token(low, stem(low), fact, "name" if fact else ""))
+    return out
+
+
+def _neighbour(tokens: list[_Token], i: int, step: int) -> int | None:
+    """Index of the nearest content (non-stopword, non-fact) token from i in direction `step`."""
+    k = i + step
+    while 0 <= k < len(tokens) and abs(k - i) <= _SLOT_REACH:
+        t = tokens[k]
+        if t.fact is None and t.text not in STOPWORDS:
+            return k
+        if t.fact is not None and t.kind == tokens[i].kind:  # another fact of the kind sits between
+            return None
+        k += step
+    return None
+
+
+def _filler(tokens: list[_Token], k: int, step: int, kind: str) -> str | None:
+    """The fact of `kind` next to token k in direction `step` (stopwords skipped), if any."""
+    j = k + step
+    while 0 <= j < len(tokens) and abs(j - k) <= _SLOT_REACH:
+        t = tokens[j]
+        if t.fact is not None:
+            return t.fact if t.kind == kind else None
+        if t.text not in STOPWORDS:
+            return None
+        j += step
+    return None
+
+
+def slot_failures(claim: str, span: str, claim_facts: set[str], span_facts: set[str]) -> list[str]:
+    """Facts of the claim that sit where the span has another fact of the same kind (a swap)."""
+    c_tok = _tokens(claim, claim_facts)
+    s_tok = _tokens(span, claim_facts | span_facts)
+    out: list[str] = []
+    for i, t in enumerate(c_tok):
+        if t.fact is None or (i > 0 and c_tok[i - 1].text == "by"):  # passive agents move: not checked
+            continue
+        for step in (-1, 1):
+            k = _neighbour(c_tok, i, step)
+            if k is None:
+                continue
+            slot = c_tok[k].stem
+            fillers = {_filler(s_tok, q, -step, t.kind) for q, s in enumerate(s_tok) if s.stem == slot}
+            fillers.discard(None)
+            if fillers and not any(f is not None and _same_fact(f, t.fact) for f in fillers):
+                other = sorted(f for f in fillers if f is not None)[0]
+                out.append(f"swap: the span has {other!r} where the claim has {t.fact!r}")
+                break
+        if out:
+            break
+    return out
+
+
+def _same_fact(a: str, b: str) -> bool:
+    return a == b or (not a.isdigit() and not b.isdigit() and same_name(a, b))
+
+
+def missing_facts(claim_numbers: set[str], claim_names: set[str], span: str, meta: str) -> list[str]:
+    from bot.text.terms import lower_vocabulary, numbers
+
+    nums = numbers(f"{span} {meta}")
+    vocab = lower_vocabulary(f"{span} {meta}")
+    out = [n for n in sorted(claim_numbers) if n not in nums]
+    out += [n for n in sorted(claim_names) if not _name_in(n, vocab)]
+    return out
+
+
+def _name_in(name: str, vocab: set[str]) -> bool:
+    """Whole-word name match, a plural of the name counting as the name ("Bayraktars" ~ "Bayraktar")."""
+    forms = [name, name + "s"] + ([name[:-1]] if name.endswith("s") and len(name) > 3 else [])
+    return any(name_present(f, vocab) for f in forms)
+
+
+def subject(text: str, facts: set[str]) -> str | None:
+    """The name a sentence opens with (its grammatical subject, in the usual news sentence): the first name among
+    its first few words, after an opening phrase like "In December 2020,"."""
+    ws = [w.lower().replace("’", "'") for w in words(text)]
+    if "," in text[:40]:  # "In April, following ..., X ...": start after the opening phrase
+        head = words(text[: text.index(",")])
+        if len(head) <= 4:
+            ws = ws[len(head) :]
+    for w in ws[:4]:
+        w = w[:-2] if w.endswith("'s") else w
+        hit = next((f for f in facts if not f.isdigit() and same_name(w, f)), None)
+        if hit is not None and hit not in MONTH_NAMES:
+            return hit
+    return None
+
+
+def subject_failures(claim: str, sentence: str, claim_names: set[str], sentence_names: set[str]) -> list[str]:
+    """The claim's subject is a name the span's sentence does not hold, where that sentence has another subject."""
+    cs = subject(claim, claim_names)
+    ss = subject(sentence, sentence_names)
+    vocab = {w.lower() for w in words(sentence)}
+    if cs and ss and not same_name(cs, ss) and not _name_in(cs, vocab):
+        return [f"swap: the span's subject is {ss!r}, the claim's {cs!r}"]
+    return []
