@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.conversation import Turn
 from bot.prompting import condense_messages
+from bot.text.markers import parse_markers, strip_markers
 from bot.text.questions import is_content
 from bot.text.terms import words
 from index.errors import LLMError
@@ -22,8 +24,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PRONOUNS = frozenset("it its they them their theirs this that these those he him his she her there such".split())
+# Pronouns that can stand for one name ("Who owns it?" -> "Who owns Baykar?"); possessives are left alone.
+_PEOPLE = frozenset("he him she her".split())
 _FOLLOWUP_START = re.compile(r"^\W*(and|but|also|so|what about|how about|then|same)\b", re.I)
+# Ellipsis at the end: "How many were wounded then?", "Did Turkey sell them too?"
+_FOLLOWUP_END = re.compile(r"\b(then|too|as well|instead|in that case)\W*$", re.I)
 _FILLER = frozenset("about more else also again too then same instead".split())
+# A name: capitalised words, "of"/"the"/"and" allowed inside ("Organization of Turkic States").
+_NAME = re.compile(r"[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|de|al)\s+)*[A-Z][\w'’\-]*)*")
+# The previous question asked for one thing -- a person ("Who ...", "Which Tajik minister ...") or a thing
+# ("Which company ...") -- and its answer names it: the referent of "he"/"she" or of "it" in the next turn.
+_PERSON_HEADS = "minister|president|scholar|academic|analyst|official|leader|person"
+_THING_HEADS = "company|outlet|agency|country|organi[sz]ation|body|firm|city|system|model|drone|tank|agreement"
+_ASKS_FOR_PERSON = re.compile(rf"^\W*(?:who|whom|(?:which|what) (?:[\w-]+ ){{0,2}}(?:{_PERSON_HEADS}))\b", re.I)
+_ASKS_FOR_THING = re.compile(rf"^\W*(?:which|what) (?:[\w-]+ ){{0,2}}({_THING_HEADS})\b", re.I)
+_HEAD = re.compile(rf"\b({_PERSON_HEADS}|{_THING_HEADS})\b", re.I)
+MAX_CONTEXT_NAMES = 5
 
 
 class FollowupRewriter:
@@ -51,40 +67,117 @@ class FollowupRewriter:
                     return rewritten
             except LLMError as err:
                 log.warning("condensing the follow-up failed, rewriting offline: %s", err)
-        return rewrite_offline(question, turns[-1])
+        return rewrite_offline(question, turns)
 
 
 def looks_like_followup(question: str) -> bool:
-    """ "And what did Kyrgyzstan say?", "Which drones were used?", "What about it?": short, starts like a
-    continuation, or leans on a pronoun."""
+    """ "And what did Kyrgyzstan say?", "Which drones were used?", "What about it?", "How many were wounded
+    then?": short, starts or ends like a continuation, or leans on a pronoun."""
     toks = [w.lower() for w in words(question)]
-    if _FOLLOWUP_START.match(question) or any(t in _PRONOUNS for t in toks):
+    if _FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question) or any(t in _PRONOUNS for t in toks):
         return True
     return len(toks) <= 4
 
 
-def rewrite_offline(question: str, last: Turn) -> str:
-    """Make a follow-up standalone without an LLM. When it swaps the subject ("And what did Kyrgyzstan
-    say?"), reuse the previous question with the new names; otherwise add the previous question's names and
-    subject ("Which drones were used (Kyrgyzstan)?")."""
-    if not looks_like_followup(question):
+_TITLES = frozenset(
+    "president minister foreign defense defence prime secretary general chief head state deputy".split()
+)
+
+
+def _names(text: str) -> list[str]:
+    """Name phrases in `text`, minus leading function words ("In April" -> "April")."""
+    out = []
+    for m in _NAME.finditer(strip_markers(text)):
+        toks = m.group(0).split()
+        while toks and not is_content(toks[0]):
+            toks.pop(0)
+        while toks and not is_content(toks[-1]):
+            toks.pop()
+        if toks:
+            out.append(" ".join(toks).removesuffix("’s").removesuffix("'s"))
+    return list(dict.fromkeys(out))
+
+
+def _mentioned(name: str, text: str) -> bool:
+    """`name` (or a plural/possessive of it: "Bayraktars") already occurs in `text`."""
+    low = text.lower()
+    return all(re.search(rf"\b{re.escape(w.lower()[:max(len(w) - 1, 4)])}", low) for w in name.split())
+
+
+def _referent(question: str, answer: str) -> tuple[str, frozenset[str]] | None:
+    """The one thing the previous question asked for, read off its answer, and the pronouns that can stand for
+    it: the name nearest the question's head noun ("Which company ..." -> "Baykar, the company ..."), titles
+    dropped ("Defense Minister Sherali Mirzo" -> "Sherali Mirzo"). None when the question did not ask for one
+    person or thing, or the answer was a refusal."""
+    who_is = re.match(r"^\W*who (?:is|was) ([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)", question)
+    if who_is:
+        return who_is.group(1), _PEOPLE
+    if _ASKS_FOR_PERSON.match(question):
+        pronouns = _PEOPLE
+    elif _ASKS_FOR_THING.match(question):
+        pronouns = frozenset({"it"})
+    else:
+        return None
+    if not parse_markers(answer):
+        return None
+    text = strip_markers(answer)
+    head = _HEAD.search(question)
+    anchors = [m.start() for m in re.finditer(rf"\b{head.group(1)}", text, re.I)] if head else []
+    best: tuple[float, str] | None = None
+    for m in _NAME.finditer(text):
+        keep: list[str] = []
+        for tok in reversed(m.group(0).split()):  # the name proper is the run's tail, after any title
+            if tok.lower() in _TITLES or not is_content(tok):
+                break
+            keep.insert(0, tok)
+        name = " ".join(keep).removesuffix("’s").removesuffix("'s")
+        if not name or _mentioned(name, question):
+            continue
+        distance = min((abs(m.end() - a) for a in anchors), default=float(m.start()))
+        if best is None or distance < best[0]:
+            best = (distance, name)
+    return (best[1], pronouns) if best else None
+
+
+def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
+    """Make a follow-up standalone without an LLM, against the previous turns' questions AND answers.
+
+    - Subject swap ("And what did Kyrgyzstan say?" after "How many died on the Tajik side?"): the previous
+      (standalone) question with the new name.
+    - A pronoun standing for what the previous question asked for ("Who owns it?" after "Which company builds
+      the drones?" answered "Baykar ..."): the pronoun becomes that name.
+    - Otherwise the previous standalone question's names (which carry those of earlier turns) are added:
+      "How many were wounded then (Kyrgyzstan)?".
+    """
+    turns = [history] if isinstance(history, Turn) else list(history)
+    if not turns or not looks_like_followup(question):
         return question
+    last = turns[-1]
     previous = last.rewritten or last.question
     new_names = [w for w in words(question)[1:] if w[0].isupper() and is_content(w)]
     own = [w for w in words(question) if is_content(w) and not w[0].isupper() and w.lower() not in _FILLER]
     old_names = [w for w in words(previous)[1:] if w[0].isupper() and is_content(w)]
-    if new_names and old_names and len(own) <= 1:
+    leans_back = any(w.lower() in _PRONOUNS for w in words(question))
+    if new_names and old_names and len(own) <= 1 and not leans_back:
         swapped = previous
         for old, new in zip(old_names, new_names + [new_names[-1]] * len(old_names), strict=False):
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:
             return swapped
-    mine = {w.lower() for w in words(question)}
-    # The subject (names) carries over best; other keywords only when the previous question had no names.
-    keywords = [w for w in old_names if w.lower() not in mine] or [
-        w for w in words(previous) if is_content(w) and w.lower() not in mine
-    ]
-    keywords = list(dict.fromkeys(keywords))[:6]
-    if not keywords:
-        return question
-    return f"{question.rstrip(' ?')} ({', '.join(keywords)})?"
+    rewritten = question
+    found = _referent(previous, last.answer)
+    referent = found[0] if found else None
+    if found and not _mentioned(found[0], question):
+        pronoun = next((w for w in words(question) if w.lower() in found[1]), None)
+        if pronoun:
+            rewritten = re.sub(rf"\b{re.escape(pronoun)}\b", found[0], question, count=1)
+    # Context: the previous standalone question's names (which carry earlier turns' names in parentheses);
+    # other keywords only when it has no names at all.
+    context = [n for n in [*([referent] if referent else []), *_names(previous)] if not _mentioned(n, rewritten)]
+    if not context and rewritten == question:
+        mine = {w.lower() for w in words(question)}
+        context = [w for w in words(previous) if is_content(w) and w.lower() not in mine]
+    context = list(dict.fromkeys(context))[:MAX_CONTEXT_NAMES]
+    if not context:
+        return rewritten
+    return f"{rewritten.rstrip(' ?')} ({', '.join(context)})?"

@@ -1,0 +1,86 @@
+"""Offline follow-up rewriting over several turns, against the previous questions AND answers."""
+
+from __future__ import annotations
+
+from bot.conversation import Turn
+from bot.followups import looks_like_followup, rewrite_offline
+
+
+def converse(*exchanges: tuple[str, str]) -> list[str]:
+    """Rewrite each question against the turns before it (answers as given); the rewritten questions."""
+    turns: list[Turn] = []
+    out = []
+    for question, answer in exchanges:
+        rewritten = rewrite_offline(question, turns)
+        out.append(rewritten)
+        turns.append(Turn(question=question, answer=answer, rewritten=rewritten if rewritten != question else None))
+    return out
+
+
+def test_three_turn_chain_from_the_issue_keeps_the_new_subject() -> None:
+    first, second, third = converse(
+        ("How many died on the Tajik side?", "Tajikistan puts its death toll at 41 [1]."),
+        ("And what did Kyrgyzstan say?", "The Kyrgyz say 59 people were killed and 139 others injured [1]."),
+        ("How many were wounded then?", "139 others injured [1]."),
+    )
+    assert first == "How many died on the Tajik side?"
+    assert second == "How many died on the Kyrgyzstan side?"
+    # "then" marks ellipsis; the subject of the turn before (not the first turn's Tajik side) carries over.
+    assert "Kyrgyzstan" in third and "Tajik" not in third and third.startswith("How many were wounded")
+
+
+def test_pronoun_takes_the_name_the_previous_answer_gave() -> None:
+    _, owner, buyers = converse(
+        ("Which company builds the Bayraktar drones?",
+         "Mirzo met with the managers of Baykar, the company producing the drones [1]."),
+        ("Who owns it?", "It is owned by the family of Erdogan's younger son-in-law [1]."),
+        ("Which countries are negotiating with it?", "Uzbekistan and Kazakhstan are in talks with Baykar [1]."),
+    )
+    assert owner.startswith("Who owns Baykar")
+    assert "Baykar" in buyers
+
+
+def test_person_pronouns_take_a_person_and_titles_are_dropped() -> None:
+    _, partner, name = converse(
+        ("Which Tajik minister visited Turkey in April?",
+         "Tajik Defense Minister Sherali Mirzo and his Turkish counterpart, Hulusi Akar, signed it [1]."),
+        ("Who did he sign an agreement with?", "Hulusi Akar [1]."),
+        ("What was it called?", "A Military Framework Agreement [1]."),
+    )
+    assert partner.startswith("Who did Sherali Mirzo sign an agreement with")
+    # "it" is the agreement, not the person the previous "Who ..." turn asked for.
+    assert name.startswith("What was it called") and "Sherali Mirzo" in name
+
+
+def test_a_pronoun_blocks_the_subject_swap() -> None:
+    _, why = converse(
+        ("When was the OTS founded?", "The OTS was set up in November 2021 [1]."),
+        ("Why isn't Tajikistan in it?", "Its population is mostly Persian-speaking [1]."),
+    )
+    assert why.startswith("Why isn't Tajikistan in it") and "OTS" in why
+
+
+def test_refused_answers_give_no_referent() -> None:
+    _, follow = converse(
+        ("Which company builds the drones?", "The documents I have don't answer this question."),
+        ("Who owns it?", ""),
+    )
+    assert follow.startswith("Who owns it")
+
+
+def test_context_carries_over_four_turns() -> None:
+    rewrites = converse(
+        ("When was the Organization of Turkic States created?", "In November 2021 [1]."),
+        ("Which countries founded it with Turkey?", "Azerbaijan, Kazakhstan, Kyrgyzstan and Uzbekistan [1]."),
+        ("Why isn't Tajikistan part of it?", "Its population is predominantly Persian-speaking [1]."),
+        ("How did they react when its secretary-general sided with Kyrgyzstan?", "Tajikistan protested [1]."),
+    )
+    assert all("Organization of Turkic States" in r for r in rewrites)
+
+
+def test_standalone_questions_are_left_alone() -> None:
+    last = Turn(question="How many died on the Tajik side?", answer="41 [1].")
+    q = "Who manufactures the Bayraktar TB2 drones?"
+    assert not looks_like_followup(q) and rewrite_offline(q, [last]) == q
+    assert rewrite_offline("And what did Kyrgyzstan say?", []) == "And what did Kyrgyzstan say?"
+    assert looks_like_followup("How many were wounded then?") and looks_like_followup("Did they sell them too?")
