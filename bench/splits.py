@@ -12,7 +12,7 @@ both strata and spans the whole range of ids (the sets are written in topic orde
 - new_qa.test.jsonl, chains.test.jsonl: written after the split, in the test split from the start (never tuned on);
   chains.dev.jsonl: a few follow-up chains for developing the rewriter.
 - RealTime QA dev weeks: split by week (tests/data/realtimeqa_split.json): dev = 20260327 + 20260410,
-  test = 20260403 + 20260417 -- 30 questions each, 23 answerable each (gold string in the pooled corpus).
+  test = 20260403 + 20260417 -- 30 questions each; 24 dev / 23 test answerable (gold string in the pooled corpus).
   The corpus stays pooled over all four weeks (retrieval must find the right week's article among all).
 """
 

@@ -1,13 +1,16 @@
 """Quality gate: a change that hurts retrieval, answers or citations fails CI.
 
-Small fixed sets through the real pipeline (files -> Ingestor -> HybridRetriever -> Engine, extractive mode), in
-well under 3 minutes on 2 cores:
-- seed_qa (the seed article) and corpus_qa (examples/corpus): answers correct with a cited quote holding the gold,
-  refusals, cited sentences supported (engine verifier and verbatim/number check) -- bench/citations.py;
+It grades the TEST splits only (tests/data/*.test.jsonl, see bench/splits.py and /work/notes/splits.md); the dev
+splits are for tuning and are never graded here. Through the real pipeline (files -> Ingestor -> HybridRetriever
+-> Engine, extractive mode):
+- seed_qa.test + corpus_qa.test (the seed article / examples/corpus) and new_qa.test (65 questions written for
+  the test split, never tuned on): answers correct with a cited quote holding the gold, refusals, cited
+  sentences supported (verifier and verbatim/number check) -- bench/citations.py via bench/quality.py;
+- follow-up chains (chains.test.jsonl): share of turns answered correctly in one conversation;
 - a SciFact subset (50 test claims, ~300 abstracts: their relevant ones + hard BM25 negatives), ingested fresh:
   nDCG@10 / recall@10 of the hybrid, vector-only and BM25-only rankings -- bench/scifact_footnote.py.
-Thresholds sit a little under the figures measured when the gate was set (in the comments): raise them when
-quality improves, and never lower them to make a change pass without saying why.
+Thresholds sit under the test figures measured when the gate was set (in the comments, with the margin): raise
+them when quality improves, and never lower them to make a change pass without saying why.
 """
 
 from __future__ import annotations
@@ -21,14 +24,21 @@ from bench.datasets import eval_dir, load_scifact
 
 pytestmark = pytest.mark.slow
 
-# measured (2 cores) -> gate
+# Test splits, measured 2026-12-01 with `python -m bench.quality --label before` (bench/results/quality.json):
+# figure -> gate, the margin being about one to two questions of each set.
 CITATIONS = {
-    "answerable_correct": 0.92,  # 0.974 (37/38)
-    "unanswerable_refused": 1.0,  # 8/8
-    "answerable_wrongly_refused_max": 0.05,  # 0/38
+    "answerable_correct": 0.75,  # 15/18 = 0.833 (seed_qa.test 11/13, corpus_qa.test 4/5)
+    "unanswerable_refused": 1.0,  # 3/3
+    "answerable_wrongly_refused_max": 0.12,  # 1/18 = 0.056
     "cited_supported_verifier": 0.95,  # 1.0
     "cited_supported_exact": 1.0,  # 1.0: extractive quotes are verbatim by construction
 }
+NEW_QUESTIONS = {
+    "answerable_correct": 0.68,  # 35/47 = 0.745
+    "unanswerable_refused": 0.83,  # 16/18 = 0.889 (unanswerable, off-topic, injection)
+    "answerable_wrongly_refused_max": 0.15,  # 4/47 = 0.085
+}
+CHAIN_TURNS = 0.6  # turn accuracy on chains.test: 25/36 = 0.694 before the multi-turn rewriter
 SCIFACT = {  # (nDCG@10, recall@10) on the 50-claim, 300-abstract subset (738 chunks)
     "hybrid": (0.85, 0.93),  # 0.869 / 0.956 (z-score fusion; RRF k=60 gave 0.853)
     "vector": (0.82, 0.93),  # 0.841 / 0.960
@@ -36,21 +46,44 @@ SCIFACT = {  # (nDCG@10, recall@10) on the 50-claim, 300-abstract subset (738 ch
 }
 
 
-def test_citations_and_refusals(tmp_path: Path, embedder: Any) -> None:
-    from bench.citations import run_set, sample_corpus, seed_article, summarise
+@pytest.fixture(scope="module")
+def test_splits(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> dict[str, Any]:
+    from bench.quality import own_sets
 
-    rows = []
-    for name, paths, qa in (("seed", [seed_article()], "seed_qa.jsonl"),
-                            ("corpus", [sample_corpus()], "corpus_qa.jsonl")):
-        rows += run_set(name, paths, qa, embedder, tmp_path)["rows"]
-    got = summarise(rows)
-    misses = [r["id"] for r in rows if (r["answerable"] and not r["correct"]) or (not r["answerable"]
-                                                                                 and not r["refused"])]
+    return own_sets(tmp_path_factory.mktemp("quality"), ("test",), embedder)
+
+
+def _misses(rows: list[dict[str, Any]]) -> list[str]:
+    return [r["id"] for r in rows if (r["answerable"] and not r["correct"]) or (not r["answerable"]
+                                                                             and not r["refused"])]
+
+
+def test_citations_and_refusals(test_splits: dict[str, Any]) -> None:
+    from bench.citations import summarise
+
+    rows = test_splits["seed set"]["test"]["rows"] + test_splits["corpus set"]["test"]["rows"]
+    got, misses = summarise(rows), _misses(rows)
     assert got["answerable_correct"] >= CITATIONS["answerable_correct"], (got, misses)
     assert got["unanswerable_refused"] >= CITATIONS["unanswerable_refused"], (got, misses)
     assert got["answerable_wrongly_refused"] <= CITATIONS["answerable_wrongly_refused_max"], got
     assert got["cited_supported_verifier"] >= CITATIONS["cited_supported_verifier"], got
     assert got["cited_supported_exact"] >= CITATIONS["cited_supported_exact"], got
+
+
+def test_new_questions(test_splits: dict[str, Any]) -> None:
+    rows = test_splits["new questions"]["test"]["rows"]
+    got, misses = test_splits["new questions"]["test"]["summary"], _misses(rows)
+    assert got["answerable"] >= 40 and got["unanswerable"] >= 15, got
+    assert got["answerable_correct"] >= NEW_QUESTIONS["answerable_correct"], (got, misses)
+    assert got["unanswerable_refused"] >= NEW_QUESTIONS["unanswerable_refused"], (got, misses)
+    assert got["answerable_wrongly_refused"] <= NEW_QUESTIONS["answerable_wrongly_refused_max"], got
+    assert got["cited_supported_exact"] >= CITATIONS["cited_supported_exact"], got
+
+
+def test_follow_up_chains(test_splits: dict[str, Any]) -> None:
+    got = test_splits["follow-up chains"]["test"]["summary"]
+    assert got["turns"] >= 30, got
+    assert got["turn_accuracy"] >= CHAIN_TURNS, (got, _misses(test_splits["follow-up chains"]["test"]["rows"]))
 
 
 @pytest.mark.skipif(not (eval_dir() / "scifact").exists(), reason="../shared/eval/scifact not present")
