@@ -102,7 +102,7 @@ class LLMClient:
         if deadline is None:
             return self.deadline_s, False
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left < 0.05:  # not worth a request: it could not get an answer back
             raise QuestionDeadlineError("No time was left for the language model within the question's deadline.")
         return (left, True) if left < self.deadline_s else (self.deadline_s, False)
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.cli import main
+from bot.terminal import DRAFT_LABEL
 from tests.conftest import SAMPLE_CORPUS
+from tests.fakes.openai_server import Behaviour, FakeOpenAI, Reply
 
 
 @pytest.fixture
@@ -112,3 +116,80 @@ def test_errors_become_one_line_messages(cli) -> None:  # type: ignore[no-untype
 def test_overlong_question_is_refused_clearly(cli, ingested) -> None:  # type: ignore[no-untyped-def]
     code, _, err = cli("ask", "why? " * 30_000)
     assert code == 2 and "too long" in err.lower() and len(err) < 400
+
+
+# --- LLM mode: streaming in the terminal, fallback labels ------------------------------------------------
+
+DELIVERY = "When did Kyrgyzstan take delivery of its TB2 drones?"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def copy_the_sentence_with(phrase: str) -> Any:
+    """A fake model that answers with the passage sentence holding `phrase`, cited to that passage."""
+
+    def respond(body: dict[str, Any]) -> Behaviour:
+        user = "\n".join(str(m["content"]) for m in body["messages"] if m["role"] == "user")
+        for m in re.finditer(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S):
+            for sentence in re.split(r"(?<=[.!?])\s+", m.group(2)):
+                if phrase in sentence:
+                    return Reply(f"{sentence.rstrip('.')} [{m.group(1)}].", chunks=6)
+        return Reply("The documents don't answer this question.")
+
+    return respond
+
+
+@pytest.fixture
+def llm_cli(cli, ingested, fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    monkeypatch.setenv("FOOTNOTE_ANSWER_MODE", "llm")
+    fake_llm.default = copy_the_sentence_with("December 2021")
+    return cli
+
+
+def test_ask_streams_a_draft_on_a_tty_then_replaces_it_with_the_verified_answer(  # type: ignore[no-untyped-def]
+    llm_cli, fake_llm: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    assert llm_cli("ask", DELIVERY)[0] == 0
+    out = terminal.getvalue()
+    assert fake_llm.requests[-1].body["stream"] is True
+    draft, _, final = out.partition("\x1b[J")  # the erase: back over the draft, clear to the end of the screen
+    assert "\x1b[2m" in draft  # dimmed: it is not the answer yet
+    draft = re.sub(r"\x1b\[[0-9;]*m", "", draft)  # each streamed piece is wrapped in its own dim/reset
+    assert DRAFT_LABEL in draft and "December 2021" in draft
+    assert "December 2021" in final and "[1]" in final and "\x1b" not in final
+    assert not final.startswith("(")  # a verified LLM answer, not a fallback
+
+
+def test_ask_without_a_tty_or_with_json_prints_only_the_final_answer(llm_cli, fake_llm: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = llm_cli("ask", DELIVERY)
+    assert code == 0 and "\x1b" not in out and DRAFT_LABEL not in out
+    assert "December 2021" in out and fake_llm.requests[-1].body.get("stream") is not True
+    code, out, _ = llm_cli("ask", "--json", DELIVERY)
+    answer = json.loads(out)  # nothing but the JSON document
+    assert answer["mode"] == "llm" and answer["fallback_kind"] is None and "judge" in answer["trace"]
+
+
+def test_fallbacks_are_labelled_by_what_happened(llm_cli, fake_llm: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.default = Reply("Kyrgyzstan took delivery of 75 submarines in 1850 [1].")
+    code, out, _ = llm_cli("ask", DELIVERY)
+    assert code == 0 and out.startswith("(LLM answer not verified: ") and "LLM unavailable" not in out
+    assert "December 2021" in out  # the extractive answer
+    fake_llm.default = Reply("", chunks=1)  # an empty completion: the LLM itself failed
+    code, out, _ = llm_cli("ask", DELIVERY)
+    assert code == 0 and out.startswith("(LLM unavailable: ")
+
+
+def test_chat_streams_on_a_tty(llm_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{DELIVERY}\n\n"))
+    monkeypatch.setattr("sys.stdout", terminal)
+    assert llm_cli("chat")[0] == 0
+    out = terminal.getvalue()
+    assert "(llm answers)" in out and DRAFT_LABEL in out and "\x1b[J" in out
+    assert "December 2021" in out.rpartition("\x1b[J")[2]

@@ -158,13 +158,13 @@ async def test_a_number_not_in_its_passage_is_removed(
 
 
 @pytest.mark.parametrize(
-    ("script", "reason"),
+    ("script", "reason", "kind"),
     [
-        ([Status(500), Status(500)], "HTTP 500"),
-        ([Status(429, retry_after="0.3"), Status(429, retry_after="0.3")], "429"),
-        ([Slow(5.0), Slow(5.0)], "timed out|did not answer"),
-        ([Garbage()], "malformed"),
-        ([Reply("Lorem ipsum dolor sit amet [1]. Quantum flux hums [2].")], "supported"),
+        ([Status(500), Status(500)], "HTTP 500", "llm_error"),
+        ([Status(429, retry_after="0.3"), Status(429, retry_after="0.3")], "429", "llm_error"),
+        ([Slow(5.0), Slow(5.0)], "timed out|did not answer", "llm_error"),
+        ([Garbage()], "malformed", "llm_error"),
+        ([Reply("Lorem ipsum dolor sit amet [1]. Quantum flux hums [2].")], "supported", "unverified"),
     ],
     ids=["500", "429", "timeout", "garbage", "unsupported"],
 )
@@ -175,11 +175,13 @@ async def test_llm_failures_fall_back_to_the_extractive_answer(
     fake_llm: FakeOpenAI,
     script: list[Behaviour],
     reason: str,
+    kind: str,
 ) -> None:
     fake_llm.script(*script)
     started = time.monotonic()
     answer = await make_engine(llm_settings.model_copy(update={"llm_timeout_s": 0.5})).aask(TOLL)
-    assert answer.mode == "fallback"
+    assert answer.mode == "fallback" and answer.fallback_kind == kind
+    assert answer.to_json()["fallback_kind"] == kind == answer.trace["fallback_kind"]
     assert re.search(reason, answer.fallback_reason or ""), answer.fallback_reason
     assert answer.text == (await offline.aask(TOLL)).text
     assert len(fake_llm.requests) == len(script)
@@ -216,8 +218,37 @@ async def test_broken_stream_ends_with_the_fallback(
     assert any(isinstance(e, TextDelta) for e in events)
     assert isinstance(events[-1], FinalAnswer) and sum(isinstance(e, FinalAnswer) for e in events) == 1
     final = events[-1].answer
-    assert final.mode == "fallback" and final.fallback_reason
+    assert final.mode == "fallback" and final.fallback_reason and final.fallback_kind == "llm_error"
     assert "41" in final.text
+
+
+async def test_no_time_left_after_the_rewrite_means_no_answer_request(
+    make_engine: Callable[..., Engine], llm_settings: Settings, fake_llm: FakeOpenAI, offline: Engine
+) -> None:
+    """The question's deadline is shared: a rewrite that used it all leaves nothing for the answer, which
+    then comes from the extractive answerer at once, labelled "deadline"."""
+    engine = make_engine(llm_settings.model_copy(update={"question_deadline_s": 0.3}))
+    engine.REWRITE_SHARE = 10.0  # let the (frozen) condense call spend the whole budget
+    from bot.conversation import Turn
+
+    passage = Passage(chunk_id="seed-004", text="Tajikistan puts its death toll at 41.", doc_id="seed", title="t",
+                      source="s")
+    turns = [Turn(question="Who fought?", answer="Tajikistan and Kyrgyzstan [1].", rewritten="Who fought?",
+                  cited_chunk_ids=("seed-004",), passages=(passage,))]
+
+    class History:
+        def history(self, cid: str) -> list[Turn]:
+            return turns
+
+        def add(self, cid: str, turn: Turn) -> None:
+            pass
+
+    engine.history = History()  # type: ignore[assignment]
+    fake_llm.script(Slow(30.0))
+    answer = await engine.aask("How many did Tajikistan say died?", conversation_id="c")
+    assert answer.mode == "fallback" and answer.fallback_kind == "deadline", answer.fallback_reason
+    assert len(fake_llm.requests) == 1  # the condense request only
+    assert "41" in answer.text
 
 
 async def test_model_saying_the_documents_lack_the_answer_is_a_refusal(
