@@ -77,8 +77,9 @@ def cited_units(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def check_answer(engine: Any, stored: dict[str, str], item: dict[str, Any], answer: Any) -> dict[str, Any]:
-    """Score one answer: correctness, refusal, and citation support (verifier and exact)."""
+def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """Score one answer: correctness, refusal, and citation support (`verifier`: a `CitationVerifier`, the one
+    the LLM path uses; and exact)."""
     from bot.answer import Passage
     from bot.text.terms import numbers
 
@@ -103,7 +104,7 @@ def check_answer(engine: Any, stored: dict[str, str], item: dict[str, Any], answ
             for n in range(1, top + 1)
         ]
         text = " ".join(f"{s} {''.join(f'[{n}]' for n in ns)}" for s, ns in units)
-        result = engine.verifier.verify(item["question"], text, passages, mode="extractive")
+        result = verifier.verify(item["question"], text, passages, mode="extractive")
         checks = [c for c in result.checks if c.cited]
         for (sentence, ns), check in zip(units, checks, strict=False):
             v_ok = check.action == "kept"
@@ -145,15 +146,21 @@ def stored_chunks(index: Any) -> dict[str, str]:
     return {n.node_id: n.get_content() for n in index.nodes()}
 
 
-def run_items(engine: Any, stored: dict[str, str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def make_verifier(embedder: Any) -> Any:
+    from bot.answering.verify import CitationVerifier
+
+    return CitationVerifier(embedder)
+
+
+def run_items(engine: Any, verifier: Any, stored: dict[str, str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each item asked on its own (no conversation), scored by `check_answer`."""
-    return [check_answer(engine, stored, item, engine.ask(item["question"])) for item in items]
+    return [check_answer(verifier, stored, item, engine.ask(item["question"])) for item in items]
 
 
 def run_set(name: str, paths: list[Path], qa_file: str, embedder: Any, tmp: Path) -> dict[str, Any]:
     engine, index = build(paths, tmp / name, embedder)
     stored = stored_chunks(index)
-    rows = run_items(engine, stored, load_qa(qa_file))
+    rows = run_items(engine, make_verifier(embedder), stored, load_qa(qa_file))
     return {"summary": summarise(rows), "rows": rows, "chunks": len(stored)}
 
 

@@ -27,7 +27,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.citations import build, check_answer, run_items, sample_corpus, seed_article, stored_chunks, summarise
+from bench.citations import (
+    build,
+    check_answer,
+    make_verifier,
+    run_items,
+    sample_corpus,
+    seed_article,
+    stored_chunks,
+    summarise,
+)
 from bench.pipeline import RESULTS_DIR, print_table
 from bench.splits import DATA, SPLITS, read_jsonl, realtimeqa_weeks
 
@@ -39,7 +48,9 @@ def _load(name: str) -> list[dict[str, Any]]:
     return read_jsonl(path) if path.exists() else []
 
 
-def run_chains(engine: Any, stored: dict[str, str], chains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run_chains(
+    engine: Any, verifier: Any, stored: dict[str, str], chains: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Every turn of a chain in one conversation; a row per turn."""
     rows = []
     for chain in chains:
@@ -47,7 +58,7 @@ def run_chains(engine: Any, stored: dict[str, str], chains: list[dict[str, Any]]
         for i, turn in enumerate(chain["turns"]):
             item = {"id": f"{chain['id']}[{i}]", **turn}
             answer = engine.ask(turn["question"], conversation_id=cid)
-            row = check_answer(engine, stored, item, answer)
+            row = check_answer(verifier, stored, item, answer)
             row["turn"] = i
             row["rewritten"] = answer.rewritten_question
             rows.append(row)
@@ -61,23 +72,26 @@ def turn_accuracy(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "followup_turn_accuracy": round(sum(later) / len(later), 4) if later else None}
 
 
-def own_sets(tmp: Path) -> dict[str, Any]:
-    from index.embeddings import LocalMiniLMEmbedding
+def own_sets(tmp: Path, splits: tuple[str, ...] = SPLITS, embedder: Any = None) -> dict[str, Any]:
+    """The project's own sets for `splits`: {row name: {split: {"summary", "rows", ...}}}."""
+    if embedder is None:
+        from index.embeddings import LocalMiniLMEmbedding
 
-    embedder = LocalMiniLMEmbedding()
+        embedder = LocalMiniLMEmbedding()
     out: dict[str, Any] = {}
     for source, paths in (("seed", [seed_article()]), ("corpus", [sample_corpus()])):
         engine, index = build(paths, tmp / source, embedder)
         stored = stored_chunks(index)
-        for split in SPLITS:
-            rows = run_items(engine, stored, _load(f"{SETS[source]}.{split}.jsonl"))
+        verifier = make_verifier(embedder)
+        for split in splits:
+            rows = run_items(engine, verifier, stored, _load(f"{SETS[source]}.{split}.jsonl"))
             out.setdefault(f"{source} set", {})[split] = {"summary": summarise(rows), "rows": rows}
             new = [q for q in _load(f"new_qa.{split}.jsonl") if q["set"] == source]
             out.setdefault("new questions", {}).setdefault(split, {"rows": []})["rows"] += run_items(
-                engine, stored, new)
+                engine, verifier, stored, new)
             chains = [c for c in _load(f"chains.{split}.jsonl") if c["set"] == source]
             out.setdefault("follow-up chains", {}).setdefault(split, {"rows": []})["rows"] += run_chains(
-                engine, stored, chains)
+                engine, verifier, stored, chains)
     for split, part in out["new questions"].items():
         part["summary"] = summarise(part["rows"]) if part["rows"] else None
         by_type: dict[str, list[bool]] = {}
