@@ -56,15 +56,17 @@ class VerifierConfig:
     """The verifier's operating point. Each value says where it came from."""
 
     # Support score = semantic_weight * semantic + (1 - semantic_weight) * lexical >= min_support.
-    # Chosen on SciFact dev (claims_train.csv): the lowest dev non-rationale + CONTRADICT accept rate with dev
-    # SUPPORT accept >= 0.88; `python -m bench.verifier --tune`, bench/results/verifier_tuning.json.
+    # NOT YET TUNED: hand-set (the old 0.5/0.5 pair folded into one score). `python -m bench.verifier --tune
+    # --sample 60` on SciFact dev found no point with dev SUPPORT accept >= 0.88 (only 32 % of SUPPORT pairs pass
+    # the deterministic checks) and its fallback (0.0, 0.84) keeps 10 % of SUPPORT: see
+    # bench/results/verifier_tuning.json. Tuning waits on the SciFact false rejections of the checks.
     semantic_weight: float = 0.6
     min_support: float = 0.45
     # Alignment: how much holding the claim's facts and words weighs against similarity when choosing the span.
     # Set by hand (it picks the quote, it does not accept anything): the checks then run on that span.
     align_fact_weight: float = 0.3
     align_lexical_weight: float = 0.3
-    source: str = "SciFact dev (claims_train.csv), python -m bench.verifier --tune"
+    source: str = "hand-set; dev tuning attempted (bench/results/verifier_tuning.json), not adopted"
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
