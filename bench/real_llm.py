@@ -177,7 +177,7 @@ def load_labels(path: Path = LABELS) -> dict[tuple[str, str], dict[str, Any]]:
 
 def score(rows: list[dict[str, Any]], labels: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     actions: Counter[str] = Counter()
-    kept_yes = kept_n = drop_yes = drop_n = 0
+    kept_yes = kept_n = drop_yes = drop_n = real_drop_n = 0
     unlabelled, wrong_kept, false_drops, term_violations = [], [], [], []
     for row in rows:
         seen: set[tuple[str, str]] = set()
@@ -204,6 +204,7 @@ def score(rows: list[dict[str, Any]], labels: dict[tuple[str, str], dict[str, An
             else:
                 drop_n += 1
                 drop_yes += bool(lab["supported"])
+                real_drop_n += not c["reason"].startswith("a fragment")
                 if lab["supported"]:
                     false_drops.append({"question": row["question"], **c, "note": lab.get("note", "")})
     return {
@@ -213,6 +214,9 @@ def score(rows: list[dict[str, Any]], labels: dict[tuple[str, str], dict[str, An
         "kept_precision": round(kept_yes / kept_n, 4) if kept_n else None,
         "labelled_dropped": drop_n,
         "false_drop_rate": round(drop_yes / drop_n, 4) if drop_n else None,
+        # The same over drops that were not fragments ("1.", "X is"): those are easy drops and would flatter it.
+        "labelled_dropped_not_fragments": real_drop_n,
+        "false_drop_rate_not_fragments": round(drop_yes / real_drop_n, 4) if real_drop_n else None,
         "wrong_kept": wrong_kept,
         "false_drops": false_drops,
         "term_violations": term_violations,
@@ -260,6 +264,8 @@ def main() -> None:
     print(f"answers by mode: {s['answers_by_mode']}")
     print(f"kept-claim precision: {s['kept_precision']} over {s['labelled_kept']} labelled kept claims")
     print(f"false-drop rate: {s['false_drop_rate']} over {s['labelled_dropped']} labelled dropped claims")
+    print(f"  over drops that were not fragments: {s['false_drop_rate_not_fragments']} "
+          f"({s['labelled_dropped_not_fragments']} claims)")
     print(f"kept claims with a name/number missing from their quote: {len(s['term_violations'])}")
     print(f"unlabelled claims: {len(s['unlabelled'])}")
     print(f"wrote {path}")
