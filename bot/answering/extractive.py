@@ -1,13 +1,12 @@
 """The offline answerer: picks the sentences of the retrieved passages that best answer the question and
 quotes them verbatim, each with its footnote. No LLM, so nothing to hallucinate: the only failure mode is
-choosing the wrong sentence, which the relevance threshold turns into an honest refusal.
+choosing the wrong sentence, which the calibrated refusal threshold turns into an honest refusal.
 
-Score of a sentence = semantic_weight * cosine(question, sentence)
-                    + lexical_weight * idf-weighted share of the question's content terms it contains
-                    + rank_bonus (earlier retrieved passage)
-                    + type_bonus / - type penalty: does it hold the kind of token the question asks for (a
-                      number next to what is counted, a date, a person's name next to the role asked about)?
-Thresholds were measured on tests/data/seed_qa.jsonl and tests/data/corpus_qa.jsonl (see the report).
+A candidate (a sentence, a sentence with the one it leans on, or a list with its lead-in) is scored by a
+logistic model over cheap features (bot/answering/extractive_config.py: FEATURES): MiniLM cosine to the
+question, idf-weighted term overlap, retrieval rank, whether it holds the kind of token the question asks for
+(a number next to what is counted, a date, a person's name next to the role asked about), position and length.
+Its weights are fitted by `python -m bench.fit_extractive`; its output is P(candidate answers the question).
 """
 
 from __future__ import annotations
@@ -19,10 +18,21 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage
 from bot.answering.base import AnswerRequest, make_citation, refusal
+from bot.answering.extractive_compose import (
+    display_text,
+    is_summary_request,
+    mmr,
+    sentence_keys,
+    summary_topic,
+    with_antecedent,
+    without_bullet,
+)
+from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import attach_markers
@@ -36,17 +46,20 @@ from bot.text.questions import (
     typed_positions,
 )
 from bot.text.sentences import Span, split_sentences
-from bot.text.terms import content_terms, proper_vocabulary, same_text, stem, term_in
+from bot.text.terms import content_terms, proper_vocabulary, stem, term_in
 
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
 _CONTINUATION = re.compile(r"[\"“‘']|(?:he|she|it|they|this|that|these|those|his|her|its|their|such)\b", re.I)
 _LIST_ITEM = re.compile(r"(?:[-*•–]|\d+[.)])\s")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
-
-# How much a sentence loses when it lacks the token its question asks for: a sentence without a number
-# cannot say "how many"; a reason is often given without "because".
-TYPE_PENALTIES = {"number": 0.4, "money": 0.4, "date": 0.3, "person": 0.25, "name": 0.2, "reason": 0.1}
+# "Who makes / builds / owns X?" is answered by a company or a body as often as by a person: a sentence naming
+# the maker ("Baykar, the drone's manufacturer") holds the wanted token even without a two-word personal name.
+_AGENT_QUESTION = re.compile(r"\bwho (?:make|build|produce|manufacture|develop|design)s?\b", re.I)
+_AGENT_WORDS = re.compile(
+    r"\b(?:makers?|manufactur\w*|producers?|produc(?:es|ed)|builders?|buil[dt]s?|company|firm)\b", re.I
+)
+_TOPICAL = ("cosine", "lexical", "log_words", "span_pair", "lead")  # what `relevance` looks at
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,8 @@ class Scored:
     span: Span
     semantic: float
     lexical: float
-    score: float
+    score: float  # P(this candidate answers the question), from the fitted model
+    logit: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,47 +77,33 @@ class _Candidate:
     rank: int
     span: Span  # what gets quoted
     views: tuple[str, ...]  # texts it is scored by (best one wins): the span, or just its lead sentence
+    lead: bool = False  # first sentence of its passage
+    multi: bool = False  # two or more sentences (a continuation pair, a list with its lead-in)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
 class ExtractiveAnswerer:
-    def __init__(
-        self,
-        embedder: BaseEmbedding | SentenceEmbedder,
-        *,
-        min_relevance: float = 0.44,
-        select_threshold: float = 0.35,
-        margin: float = 0.2,
-        max_sentences: int = 4,
-        max_passages: int = 8,
-        semantic_weight: float = 0.7,
-        lexical_weight: float = 0.3,
-        rank_bonus: float = 0.04,
-        type_bonus: float = 0.06,
-        type_penalties: dict[str, float] | None = None,
-        focus_similarity: float = 0.6,
-        duplicate_similarity: float = 0.92,
-    ) -> None:
+    def __init__(self, embedder: BaseEmbedding | SentenceEmbedder, config: ExtractiveConfig | None = None) -> None:
         self.embed = embedder if isinstance(embedder, SentenceEmbedder) else SentenceEmbedder(embedder)
-        self.min_relevance = min_relevance  # below this, the best sentence is not an answer: refuse
-        self.select_threshold = select_threshold  # further sentences must reach this ...
-        self.margin = margin  # ... and be within `margin` of the best one
-        self.max_sentences = max_sentences
-        self.max_passages = max_passages
-        self.semantic_weight = semantic_weight
-        self.lexical_weight = lexical_weight
-        self.rank_bonus = rank_bonus
-        self.type_bonus = type_bonus
-        self.type_penalties = {**TYPE_PENALTIES, **(type_penalties or {})}
-        self.focus_similarity = focus_similarity  # word cosine for "academic" ~ "scholar"
-        self.duplicate_similarity = duplicate_similarity
+        self.config = config or DEFAULT_CONFIG
+        self._w = np.asarray(self.config.weight_vector(), dtype=np.float64)
+        self._topical = np.asarray([1.0 if f in _TOPICAL else 0.0 for f in FEATURES])
+
+    @property
+    def min_relevance(self) -> float:
+        """The refusal threshold, on the scale of `Scored.score` and `relevance`."""
+        return self.config.refuse_below
 
     # --- scoring ---------------------------------------------------------------------------------------
 
-    def score(self, question: str, passages: list[Passage]) -> list[Scored]:
-        """Every sentence (and continuation span) of the first `max_passages` passages, best first."""
+    def features(self, question: str, passages: list[Passage]) -> tuple[list[_Candidate], np.ndarray]:
+        """The candidates of the first `max_passages` passages and their feature rows (columns: FEATURES)."""
         cands = self._candidates(passages)
         if not cands:
-            return []
+            return [], np.zeros((0, len(FEATURES)))
         views = list(dict.fromkeys(v for c in cands for v in c.views))
         vectors = self.embed([question, *views])
         cosine = dict(zip(views, (vectors[1:] @ vectors[0]).tolist(), strict=True))
@@ -115,36 +115,58 @@ class ExtractiveAnswerer:
         total = sum(idf.values()) or 1.0
         shape = question_shape(question)
         typed = self._typed(shape, question, [c.span.text for c in cands])
-        last = max(1, min(len(passages), self.max_passages) - 1)
-        out: list[Scored] = []
-        for c, ok in zip(cands, typed, strict=True):
+        last = max(1, min(len(passages), self.config.max_passages) - 1)
+        rows = np.zeros((len(cands), len(FEATURES)))
+        for i, (c, ok) in enumerate(zip(cands, typed, strict=True)):
             semantic = max(cosine[v] for v in c.views)
             lexical = max(sum(w for t, w in idf.items() if term_in(t, terms[v])) / total for v in c.views)
-            score = self.semantic_weight * semantic + self.lexical_weight * lexical
-            score += self.rank_bonus * (1 - c.rank / last)
-            if shape.kind is not None:
-                score += self.type_bonus if ok else -self.type_penalties[shape.kind]
-            out.append(Scored(c.rank, c.span, semantic, lexical, score))
-        out.sort(key=lambda s: -s.score)
+            rows[i] = (
+                semantic,
+                lexical,
+                1 - c.rank / last,
+                float(shape.kind is not None and ok),
+                float(shape.kind is not None and not ok),
+                float(c.lead),
+                math.log1p(len(c.span.text.split())),
+                float(c.multi),
+            )
+        return cands, rows
+
+    def score(self, question: str, passages: list[Passage]) -> list[Scored]:
+        """Every sentence (and continuation span) of the first `max_passages` passages, best first."""
+        cands, rows = self.features(question, passages)
+        if not cands:
+            return []
+        logits = rows @ self._w + self.config.bias
+        probs = _sigmoid(logits)
+        out = [
+            Scored(c.rank, c.span, float(r[0]), float(r[1]), float(p), float(z))
+            for c, r, p, z in zip(cands, rows, probs, logits, strict=True)
+        ]
+        out.sort(key=lambda s: -s.logit)
         return out
 
     def _candidates(self, passages: list[Passage]) -> list[_Candidate]:
         out: list[_Candidate] = []
-        for rank, p in enumerate(passages[: self.max_passages]):
+        for rank, p in enumerate(passages[: self.config.max_passages]):
             # A question in a document is never its answer; planted instructions are never quoted.
-            spans = [s for s in split_sentences(p.text) if not looks_like_injection(s.text) and s.text[-1] != "?"]
+            spans = [
+                without_bullet(s)
+                for s in split_sentences(p.text)
+                if not looks_like_injection(s.text) and s.text[-1] != "?"
+            ]
             for i, s in enumerate(spans):
                 if s.text.endswith(":") and i + 1 < len(spans):
                     end = i + 1
                     while end + 1 < len(spans) and _LIST_ITEM.match(spans[end + 1].text) and end - i < 8:
                         end += 1
                     whole = Span(s.start, spans[end].end, p.text[s.start : spans[end].end])
-                    out.append(_Candidate(rank, whole, (s.text, whole.text)))
+                    out.append(_Candidate(rank, whole, (s.text, whole.text), lead=i == 0, multi=True))
                     continue
-                out.append(_Candidate(rank, s, (s.text,)))
+                out.append(_Candidate(rank, s, (s.text,), lead=i == 0))
                 if i + 1 < len(spans) and _CONTINUATION.match(spans[i + 1].text):
                     pair = Span(s.start, spans[i + 1].end, p.text[s.start : spans[i + 1].end])
-                    out.append(_Candidate(rank, pair, (pair.text,)))
+                    out.append(_Candidate(rank, pair, (pair.text,), lead=i == 0, multi=True))
         return out
 
     def _typed(self, shape: QuestionShape, question: str, sentences: list[str]) -> list[bool]:
@@ -164,10 +186,13 @@ class ExtractiveAnswerer:
                 grid = vecs[: len(vocab)] @ vecs[len(vocab) :].T
                 sims = {(w, f): float(grid[a, b]) for a, w in enumerate(vocab) for b, f in enumerate(shape.focus)}
         proper = proper_vocabulary(sentences)
+        agent = shape.kind == "person" and bool(_AGENT_QUESTION.search(question))
         window = 3 if shape.kind in ("number", "money") else 4
         out: list[bool] = []
         for sentence, toks in zip(sentences, tokens, strict=True):
             hits = typed_positions(shape.kind, toks, sentence, question, proper)
+            if not hits and agent and _AGENT_WORDS.search(sentence):
+                hits = typed_positions("name", toks, sentence, question, proper)
             if not hits or not shape.focus:
                 out.append(bool(hits))
                 continue
@@ -179,66 +204,124 @@ class ExtractiveAnswerer:
         lt = token.lower()
         st = stem(lt)
         return any(
-            st == stem(f) or term_in(st, {stem(f)}) or sims.get((lt, f), 0.0) >= self.focus_similarity
+            st == stem(f) or term_in(st, {stem(f)}) or sims.get((lt, f), 0.0) >= self.config.focus_similarity
             for f in shape.focus
         )
 
     # --- answering -------------------------------------------------------------------------------------
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if is_summary_request(question):
+            return self._summary(question, passages)
         parts = split_question(question)
-        budget = max(1, self.max_sentences // len(parts))
+        budget = max(1, self.config.max_sentences // len(parts))
         chosen: list[Scored] = []
         bests: list[float] = []
         for part in parts:
             scored = self.score(part, passages)
-            bests.append(scored[0].score if scored else -1.0)
-            if scored and scored[0].score >= self.min_relevance:
-                fresh = [
-                    c for c in self._select(scored) if not any(same_text(c.span.text, k.span.text) for k in chosen)
-                ]
-                chosen.extend(fresh[:budget])
+            bests.append(scored[0].score if scored else 0.0)
+            if scored and scored[0].score >= self.config.refuse_below and not self._lacks_hard_type(part, scored[0]):
+                chosen.extend(self._select(scored, passages, chosen)[:budget])
         trace: dict[str, object] = {
             "parts": parts,
             "best_scores": [round(b, 4) for b in bests],
-            "min_relevance": self.min_relevance,
+            "min_relevance": self.config.refuse_below,
         }
         if not chosen:
             out = refusal(question, passages, reason="no sentence is relevant enough")
             out.trace.update(trace)
             return out
+        return self._compose(question, passages, chosen, trace)
+
+    def _lacks_hard_type(self, question: str, best: Scored) -> bool:
+        """A "how many" / "how much" / "when" question whose best sentence holds no number or date has no
+        answer in these passages, however on-topic the sentence is."""
+        kind = question_shape(question).kind
+        return kind in self.config.hard_types and not self._typed(question_shape(question), question,
+                                                                   [best.span.text])[0]
+
+    def _compose(
+        self, question: str, passages: list[Passage], chosen: list[Scored], trace: dict[str, object]
+    ) -> Answer:
         # Reading order: groups by passage (best group first), textual order inside a passage.
         group = {c.rank: max(x.score for x in chosen if x.rank == c.rank) for c in chosen}
-        chosen.sort(key=lambda c: (-group[c.rank], c.rank, c.span.start))
+        chosen = sorted(chosen, key=lambda c: (-group[c.rank], c.rank, c.span.start))
         citations = [make_citation(i + 1, passages[c.rank], c.span.text) for i, c in enumerate(chosen)]
-        text = " ".join(attach_markers(c.span.text, [i + 1]) for i, c in enumerate(chosen))
+        text = " ".join(attach_markers(display_text(c.span), [i + 1]) for i, c in enumerate(chosen))
         trace["selected"] = [{"chunk_id": passages[c.rank].chunk_id, "score": round(c.score, 4)} for c in chosen]
         return Answer(question=question, text=text, citations=citations, mode="extractive", trace=trace)
 
-    def _select(self, scored: list[Scored]) -> list[Scored]:
-        """The best sentence, then others close to it, skipping near-duplicates (chunks overlap)."""
-        floor = max(self.select_threshold, scored[0].score - self.margin)
-        pool = [s for s in scored if s.score >= floor][: self.max_sentences * 4]
-        vecs = self.embed([s.span.text for s in pool])
-        chosen: list[int] = []
-        for i, s in enumerate(pool):
-            if len(chosen) >= self.max_sentences:
+    def _readable(self, s: Scored, passages: list[Passage]) -> Scored | None:
+        """The candidate as it can be quoted: extended to the sentence its pronoun leans on, or None when
+        that sentence is not in the passage."""
+        span = with_antecedent(s.span, passages[s.rank].text)
+        if span is None:
+            return None
+        return s if span == s.span else Scored(s.rank, span, s.semantic, s.lexical, s.score, s.logit)
+
+    def _select(self, scored: list[Scored], passages: list[Passage], already: list[Scored]) -> list[Scored]:
+        """The best readable candidate, then others close to it; a sentence is never quoted twice (chunks
+        overlap) and near-duplicates are skipped."""
+        cfg = self.config
+        best = scored[0].logit
+        pool = [s for s in scored if s.logit >= best - cfg.select_margin and s.score >= cfg.select_floor]
+        pool = pool[: cfg.max_sentences * 4] or scored[:1]
+        seen: set[str] = set().union(*(sentence_keys(k.span.text) for k in already)) if already else set()
+        picked: list[Scored] = []
+        vecs: list[np.ndarray] = [self.embed([k.span.text])[0] for k in already]
+        for s in pool:
+            if len(picked) >= cfg.max_sentences:
                 break
-            if any(same_text(s.span.text, pool[j].span.text) for j in chosen):
+            readable = self._readable(s, passages)
+            if readable is None:
                 continue
-            if any(float(vecs[i] @ vecs[j]) >= self.duplicate_similarity for j in chosen):
+            keys = sentence_keys(readable.span.text)
+            if keys & seen:
                 continue
-            chosen.append(i)
-        return [pool[i] for i in chosen]
+            v = self.embed([readable.span.text])[0]
+            if any(float(v @ u) >= cfg.duplicate_similarity for u in vecs):
+                continue
+            picked.append(readable)
+            seen |= keys
+            vecs.append(v)
+        return picked
+
+    def _summary(self, question: str, passages: list[Passage]) -> Answer:
+        """A short extractive summary: MMR over the best single sentences of several passages."""
+        cfg = self.config
+        topic = summary_topic(question)
+        scored = [s for s in self.score(topic, passages) if "\n" not in s.span.text]
+        trace: dict[str, object] = {"summary_topic": topic, "best_scores": [round(scored[0].score, 4)] if scored
+                                    else [], "min_relevance": cfg.refuse_below}
+        readable: list[Scored] = []
+        seen: set[str] = set()
+        for s in scored[: cfg.summary_sentences * 6]:
+            r = self._readable(s, passages)
+            if r is None or (keys := sentence_keys(r.span.text)) & seen:
+                continue
+            readable.append(r)
+            seen |= keys
+        # A summary is refused only when nothing is on topic (its "question" rarely has an answer type).
+        if not readable or max(r.semantic for r in readable) < cfg.summary_min_cosine:
+            out = refusal(question, passages, reason="nothing on this topic to summarise")
+            out.trace.update(trace)
+            return out
+        vecs = self.embed([r.span.text for r in readable])
+        picks = mmr([r.score for r in readable], vecs, cfg.summary_sentences, cfg.summary_diversity)
+        chosen = [readable[i] for i in picks]
+        trace["summary"] = True
+        return self._compose(question, passages, chosen, trace)
 
     def relevance(self, question: str, passages: list[Passage]) -> float:
-        """THE relevance of passages to a question: how on-topic their best sentence is (weighted cosine and
-        term overlap, no rank or answer-type bonus), over the question's parts. The LLM path's gate uses it;
-        the extractive refusal additionally needs the answer type (see `answer`)."""
-        best = -1.0
+        """THE relevance of passages to a question: P(answers) of their best sentence from its topical features
+        only (cosine, term overlap, length, position; no rank or answer type), over the question's parts. The
+        LLM path's gate uses it; the extractive refusal additionally weighs the answer type (see `answer`)."""
+        best = 0.0
+        w = self._w * self._topical
         for part in split_question(question):
-            for s in self.score(part, passages):
-                best = max(best, self.semantic_weight * s.semantic + self.lexical_weight * s.lexical)
+            _, rows = self.features(part, passages)
+            if len(rows):
+                best = max(best, float(_sigmoid(rows @ w + self.config.bias).max()))
         return best
 
 

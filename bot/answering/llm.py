@@ -48,7 +48,7 @@ class LLMStrategy:
         extractive: ExtractiveStrategy,
         *,
         context_tokens: int,
-        min_relevance: float = 0.25,
+        min_relevance: float | None = None,
         judge: ClaimJudge | None = None,
     ) -> None:
         self.llm = llm
@@ -57,7 +57,8 @@ class LLMStrategy:
         self.judge = judge  # None: deterministic checks only (FOOTNOTE_VERIFY_JUDGE=false)
         self.context_tokens = context_tokens
         # Below this relevance (see ExtractiveAnswerer.relevance), the LLM is not asked: nothing to ground it.
-        self.min_relevance = min_relevance
+        # Default: the extractive scorer's calibrated threshold (ExtractiveConfig.refuse_below), same scale.
+        self.min_relevance = extractive.answerer.min_relevance if min_relevance is None else min_relevance
 
     async def run(self, request: AnswerRequest) -> AsyncIterator[AnswerEvent]:
         local = time.monotonic()

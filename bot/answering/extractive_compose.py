@@ -1,0 +1,112 @@
+"""How chosen sentences become a readable answer: each sentence once, none leaning on a sentence the reader
+does not see, no bare list bullets, and summaries that span several passages.
+
+Pure functions over spans; the scorer (bot/answering/extractive.py) decides which sentences are worth quoting.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from bot.text.markers import BULLET
+from bot.text.sentences import Span, split_sentences
+
+# A sentence opening with a pronoun or a demonstrative leans on the sentence before it: "He also warned ...",
+# "They answered that ...", "This was the first ...". Quoted alone, the reader cannot tell who "he" is.
+DANGLING_OPENER = re.compile(
+    r"[\"“‘']?\s*(?:he|she|it|they|this|these|those|his|her|its|their|such|him|them|there)\b"
+    r"(?!\s+(?:week|month|year|morning|weekend|time)\b)",
+    re.I,
+)
+# "Summarize ...", "give me an overview", "what happened ...": the user wants the gist, not one fact.
+SUMMARY_REQUEST = re.compile(
+    r"\b(?:summar(?:y|ies|i[sz]e[sd]?|i[sz]ing)|overview|recap|gist|tl;?dr|brief me|"
+    r"what(?:'s| has| have)? happen(?:ed|ing)|what is going on|what's going on|main points|key points)\b",
+    re.I,
+)
+_SUMMARY_FILLER = re.compile(
+    r"\b(?:please|can you|could you|give me|an?|the|me|of|for|about|on|in|summar\w*|overview|recap|gist|"
+    r"tl;?dr|brief|what|happened|happening|has|have|is|going|main|key|points|short|quick)\b",
+    re.I,
+)
+
+
+def is_summary_request(question: str) -> bool:
+    return bool(SUMMARY_REQUEST.search(question))
+
+
+def summary_topic(question: str) -> str:
+    """ "Summarize the conflict" -> "conflict": what the summary is about (the question itself when nothing
+    else is left)."""
+    topic = " ".join(_SUMMARY_FILLER.sub(" ", question).replace("?", " ").split())
+    return topic if len(topic) >= 3 else question
+
+
+def is_dangling(text: str) -> bool:
+    return bool(DANGLING_OPENER.match(text))
+
+
+def without_bullet(span: Span) -> Span:
+    """A list item quoted without its bullet ("- Baykar builds ..." -> "Baykar builds ...")."""
+    m = BULLET.match(span.text)
+    if not m or m.end() >= len(span.text):
+        return span
+    return Span(span.start + m.end(), span.end, span.text[m.end() :])
+
+
+def display_text(span: Span) -> str:
+    """The answer text of a quote: a lead-in with its list reads as one sentence, items joined by ";"."""
+    lines = [BULLET.sub("", ln).strip() for ln in span.text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if len(lines) <= 1:
+        return lines[0] if lines else span.text
+    head, items = lines[0], [ln.rstrip(".;,") for ln in lines[1:]]
+    return f"{head} {'; '.join(items)}."
+
+
+def sentence_keys(text: str) -> set[str]:
+    """Normalised sentences of a quote: two quotes sharing one repeat it (overlapping chunks)."""
+    out = set()
+    for s in split_sentences(text):
+        key = " ".join(BULLET.sub("", s.text).lower().split()).strip(" .;:")
+        if key:
+            out.add(key)
+    return out
+
+
+def with_antecedent(span: Span, passage_text: str) -> Span | None:
+    """`span` extended back to the sentence before it when it opens with a pronoun ("He also warned ...");
+    None when the passage has no sentence before it to resolve the pronoun."""
+    if not is_dangling(span.text):
+        return span
+    before = [s for s in split_sentences(passage_text[: span.start]) if s.end <= span.start]
+    if not before:
+        return None
+    prev = before[-1]
+    if is_dangling(prev.text):  # two leaning sentences in a row: one more step back, at most
+        earlier = [s for s in before[:-1]]
+        if not earlier:
+            return None
+        prev = earlier[-1]
+    return Span(prev.start, span.end, passage_text[prev.start : span.end])
+
+
+def mmr(relevance: list[float], vectors: np.ndarray, k: int, diversity: float) -> list[int]:
+    """Maximal marginal relevance: each pick maximises (1 - diversity) * relevance - diversity * (highest
+    cosine to the picks so far)."""
+    chosen: list[int] = []
+    if not relevance:
+        return chosen
+    sims = vectors @ vectors.T
+    remaining = list(range(len(relevance)))
+    while remaining and len(chosen) < k:
+        def gain(i: int) -> float:
+            redundancy = max((float(sims[i, j]) for j in chosen), default=0.0)
+            return (1 - diversity) * relevance[i] - diversity * redundancy
+
+        best = max(remaining, key=gain)
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen
