@@ -305,6 +305,8 @@ class _Aligner:
             for nb in (best - 1, best + 1):
                 if 0 <= nb < len(spans):
                     lo, hi = min(best, nb), max(best, nb)
+                    if self.passages[j].text[spans[lo].end : spans[hi].start].strip():
+                        continue  # not adjacent: a sentence left out (planted instructions) lies between them
                     joined = self.passages[j].text[spans[lo].start : spans[hi].end]
                     still = missing_facts(c_nums, c_names, joined, meta)
                     if len(still) < len(missing):
