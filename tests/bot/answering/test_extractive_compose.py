@@ -111,8 +111,6 @@ def test_no_sentence_twice_when_chunks_overlap(embed: SentenceEmbedder, corpus: 
     assert keys and len(keys) == len(set(keys)), answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 9 item 5): the maker sentence ('executives of Baykar, the drone's "
-                   "manufacturer') is not in the top 8 here; the retrieved Baykar sentence lacks a maker word")
 def test_who_makes_the_tb2_quotes_the_baykar_sentence(embed: SentenceEmbedder, corpus: MemoryRetriever) -> None:
     question = "Who makes the TB2?"
     answer = ExtractiveAnswerer(embed).answer(question, corpus.retrieve(question, top_k=8).passages)

@@ -50,7 +50,7 @@ async def test_forum_post_reply_follow_up_context_menu_and_escalation(
         post = await fake.forum_post("Casualties", TAJIK_Q)
         tid = int(post["id"])
         [answer] = await fake.wait_until(lambda: answers(fake, tid), ANSWER_TIMEOUT)
-        assert "41" in answer["content"] and answer["embeds"][0]["fields"][0]["name"] == f"[1] {TAJIK_DOC}"
+        assert "41" in answer["content"] and any(f["name"].endswith(TAJIK_DOC) for f in answer["embeds"][0]["fields"])
 
         # 2. a reply to an inline channel answer continues that answer's conversation in the engine's history
         await fake.say(CHANNELS[0], TAJIK_Q, mention_bot=True)
