@@ -235,9 +235,10 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_discord(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.discord.launch import run_bot
+    from bot.discord.launch import check_token, run_bot
     from index.admin import IndexAdmin
 
+    check_token(settings)  # before the model and index load: a missing token is told in a moment, not seconds
     engine = build_engine(settings)
     run_bot(settings, engine, IndexAdmin(settings, engine.retriever.embedder))
     return 0
