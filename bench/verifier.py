@@ -83,6 +83,13 @@ def run(verifier: Any, pairs: list[Pair], *, keep_examples: int = 8) -> dict[str
     return {"rates": rates, "wrong_examples": dict(examples), "seconds": round(time.perf_counter() - t, 1)}
 
 
+def record_candidates(verifier: Any, pair: Pair) -> list[Any]:
+    """Every passage's alignment of the pair's claim (cited as written), recorded once for offline sweeps."""
+    result = verifier.verify(pair.claim, f"{pair.claim} [{pair.cited + 1}]", list(pair.passages))
+    claim = result.claims[0] if result.claims else None
+    return list(claim.candidates) if claim else []
+
+
 def tune(sample_n: int | None) -> dict[str, Any]:
     """Record dev scores once, sweep (min_support, semantic_weight) offline, pick by the rule in the docstring."""
     from bot.answering.verify import VerifierConfig
@@ -92,9 +99,7 @@ def tune(sample_n: int | None) -> dict[str, Any]:
     pairs = sample(scifact_pairs("dev"), SCIFACT_GROUPS, sample_n)
     rows: list[tuple[str, list[tuple[float, float, bool]]]] = []
     for pair in pairs:
-        result = verifier.verify(pair.claim, f"{pair.claim} [1]", list(pair.passages))
-        claim = result.claims[0] if result.claims else None
-        cands = [(a.semantic, a.lexical, not a.failures) for a in (claim.candidates if claim else [])]
+        cands = [(a.semantic, a.lexical, not a.failures) for a in record_candidates(verifier, replace(pair, cited=0))]
         rows.append((pair.group, cands))
     grid = []
     for w10 in range(0, 11):
@@ -131,9 +136,7 @@ def tune_repoint(sample_n: int | None) -> dict[str, Any]:
     verifier = make_verifier(replace(base, min_support=-1.0))
     rows = []
     for pair in sample(mutation_pairs("dev"), MUTATION_GROUPS, sample_n):
-        result = verifier.verify(pair.claim, f"{pair.claim} [{pair.cited + 1}]", list(pair.passages))
-        claim = result.claims[0] if result.claims else None
-        cands = [(a.j, a.score(base.semantic_weight), not a.failures) for a in (claim.candidates if claim else [])]
+        cands = [(a.j, a.score(base.semantic_weight), not a.failures) for a in record_candidates(verifier, pair)]
         rows.append((pair.group, pair.cited, cands))
     sweep: dict[str, dict[str, list[int]]] = {}
     for r100 in range(45, 100, 5):
