@@ -2,7 +2,8 @@
 
     python -m bench.verifier                       # full run at the configured operating point
     python -m bench.verifier --sample 120          # a sample per group, while developing
-    python -m bench.verifier --tune                # sweep the operating point on SciFact dev (see below)
+    python -m bench.verifier --tune --sample 120   # choose the operating point on dev (see below)
+    python -m bench.verifier --split test          # read the test split only, at the configured point
     python -m bench.verifier --name verifier_before  # label the result file
 
 Every pair goes through `CitationVerifier.verify(claim, "claim [n]", passages)` with the real MiniLM
@@ -10,10 +11,10 @@ embedder; a pair is accepted when the sentence is kept (with its own citation or
 `bench.verify_data`. Wanted: SciFact SUPPORT accepted, CONTRADICT and non-rationale rejected; every mutation
 rejected, every true pair accepted.
 
---tune: the operating point (`VerifierConfig.min_support`, `semantic_weight`) is chosen on SciFact dev only:
-the per-claim scores are recorded once at a permissive point, then a grid is swept offline; the chosen point
-is the one with the lowest dev non-rationale + CONTRADICT accept rate whose dev SUPPORT accept rate is
->= 0.88 (a margin over the 0.85 target). The test split is then read once at that point.
+--tune: the operating point (`VerifierConfig.min_support`, `semantic_weight`) is chosen on DEV only (SciFact
+train claims + mutation dev pairs): alignments are recorded once at a permissive point, then a grid is swept
+offline under the rule in `tune` (mutation false accepts <= 2 % per type first, then SciFact SUPPORT vs
+CONTRADICT / non-rationale). The test split is then read once at that point (`--split test`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from bench.verify_data import Pair, mutation_pairs, scifact_pairs
 SCIFACT_GROUPS = ("support", "contradict", "non_rationale")
 MUTATION_GROUPS = ("true", "true_clause", "entity", "number", "negation", "exchange")
 TUNE_TARGET_SUPPORT = 0.88
+MAX_MUTATION_FALSE_ACCEPT = 0.02
+MIN_TRUE_ACCEPT = 0.95
 
 
 def make_verifier(config: Any = None) -> Any:
@@ -90,40 +93,71 @@ def record_candidates(verifier: Any, pair: Pair) -> list[Any]:
     return list(claim.candidates) if claim else []
 
 
+def _sweep_rows(verifier: Any, pairs: list[Pair]) -> list[tuple[str, int, list[tuple[int, float, float, bool]]]]:
+    """(group, cited, [(passage, semantic, lexical, clean)]) per pair: recorded once, swept offline."""
+    rows = []
+    for pair in pairs:
+        cands = [(a.j, a.semantic, a.lexical, not a.failures) for a in record_candidates(verifier, pair)]
+        rows.append((pair.group, pair.cited, cands))
+    return rows
+
+
+def _accept_rates(
+    rows: list[tuple[str, int, list[tuple[int, float, float, bool]]]], w: float, t: float, bar: float
+) -> dict[str, float]:
+    """Per group, the share accepted at weight w, support t, re-point bar max(bar, t) — the rule `_decide` runs."""
+    acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for group, cited, cands in rows:
+        own = any(j == cited and clean and w * s + (1 - w) * lex >= t for j, s, lex, clean in cands)
+        other = any(j != cited and clean and w * s + (1 - w) * lex >= max(bar, t) for j, s, lex, clean in cands)
+        acc[group][0] += own or other
+        acc[group][1] += 1
+    return {g: round(a / n, 4) for g, (a, n) in acc.items()}
+
+
 def tune(sample_n: int | None) -> dict[str, Any]:
-    """Record dev scores once, sweep (min_support, semantic_weight) offline, pick by the rule in the docstring."""
+    """The support operating point (`semantic_weight`, `min_support`) on DEV only: SciFact train claims (a sample
+    of `sample_n` per group) and every mutation dev pair. Alignments are recorded once at a permissive point and
+    the grid is swept offline. Rule, fixed before looking at the sweep: among points where every mutation type's
+    dev false-accept rate is <= MAX_MUTATION_FALSE_ACCEPT and dev true pairs keep >= MIN_TRUE_ACCEPT, the one with
+    dev SUPPORT >= TUNE_TARGET_SUPPORT and the fewest dev CONTRADICT + non-rationale accepts; if no point reaches
+    the SUPPORT target, the one maximising dev SUPPORT - (CONTRADICT + non-rationale) / 2."""
     from bot.answering.verify import VerifierConfig
 
     base = VerifierConfig()
-    verifier = make_verifier(replace(base, min_support=-1.0))
-    pairs = sample(scifact_pairs("dev"), SCIFACT_GROUPS, sample_n)
-    rows: list[tuple[str, list[tuple[float, float, bool]]]] = []
-    for pair in pairs:
-        cands = [(a.semantic, a.lexical, not a.failures) for a in record_candidates(verifier, replace(pair, cited=0))]
-        rows.append((pair.group, cands))
-    grid = []
+    verifier = make_verifier(replace(base, min_support=-1.0, min_repoint_support=-1.0))
+    sci = _sweep_rows(verifier, [replace(p, cited=0) for p in sample(scifact_pairs("dev"), SCIFACT_GROUPS, sample_n)])
+    mut = _sweep_rows(verifier, [p for p in mutation_pairs() if p.split == "dev"])
+    grid: list[dict[str, Any]] = []
     for w10 in range(0, 11):
         w = w10 / 10
-        for t100 in range(20, 91, 1):
+        for t100 in range(20, 91):
             t = t100 / 100
-            acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            for group, cands in rows:
-                ok = any(clean and w * s + (1 - w) * lex >= t for s, lex, clean in cands)
-                acc[group][0] += ok
-                acc[group][1] += 1
-            rate = {g: a / n for g, (a, n) in acc.items()}
-            grid.append({"semantic_weight": w, "min_support": t, **{g: round(r, 4) for g, r in rate.items()}})
-    feasible = [g for g in grid if g.get("support", 0) >= TUNE_TARGET_SUPPORT]
+            grid.append({"semantic_weight": w, "min_support": t, **_accept_rates(sci, w, t, base.min_repoint_support),
+                         "mutations": _accept_rates(mut, w, t, base.min_repoint_support)})
+
+    def safe(g: dict[str, Any]) -> bool:
+        m = g["mutations"]
+        return all(m.get(k, 0) <= MAX_MUTATION_FALSE_ACCEPT for k in MUTATION_GROUPS if not k.startswith("true")) and (
+            all(m.get(k, 1) >= MIN_TRUE_ACCEPT for k in ("true", "true_clause")))
+
+    safe_points = [g for g in grid if safe(g)] or grid
+    feasible = [g for g in safe_points if g.get("support", 0) >= TUNE_TARGET_SUPPORT]
     if feasible:
         best = min(feasible, key=lambda g: (g.get("non_rationale", 0) + g.get("contradict", 0), -g["support"]))
-        rule = f"min dev non_rationale+contradict accept s.t. dev support >= {TUNE_TARGET_SUPPORT}"
-    else:  # the deterministic checks alone reject too many SUPPORT pairs: take the most discriminating point
-        best = max(grid, key=lambda g: g.get("support", 0) - g.get("non_rationale", 0) - g.get("contradict", 0))
-        rule = (f"no point reaches dev support {TUNE_TARGET_SUPPORT}: max dev support - non_rationale - contradict")
-    clean = {g: round(sum(any(c for *_, c in cands) for gg, cands in rows if gg == g)
-                      / max(1, sum(1 for gg, _ in rows if gg == g)), 4) for g in SCIFACT_GROUPS}
-    return {"chosen": best, "rule": rule, "pairs": len(rows), "grid_size": len(grid),
-            "share_passing_deterministic_checks": clean}
+        rule = f"min dev non_rationale+contradict s.t. dev support >= {TUNE_TARGET_SUPPORT} and mutation limits"
+    else:
+        best = max(safe_points,
+                   key=lambda g: g.get("support", 0) - (g.get("contradict", 0) + g.get("non_rationale", 0)) / 2)
+        rule = (f"no safe point reaches dev support {TUNE_TARGET_SUPPORT}: max dev support - (contradict + "
+                "non_rationale) / 2 s.t. mutation limits")
+    clean = {g: round(sum(any(c[3] for c in cands) for gg, _, cands in sci if gg == g)
+                      / max(1, sum(1 for gg, _, _ in sci if gg == g)), 4) for g in SCIFACT_GROUPS}
+    return {"chosen": best, "rule": rule, "scifact_dev_pairs": len(sci), "mutation_dev_pairs": len(mut),
+            "safe_points": len(safe_points) if safe_points is not grid else 0, "grid_size": len(grid),
+            "share_passing_deterministic_checks": clean,
+            "best_support_among_safe": max((g.get("support", 0) for g in safe_points), default=0.0),
+            "grid": grid}
 
 
 def tune_repoint(sample_n: int | None) -> dict[str, Any]:
@@ -135,7 +169,8 @@ def tune_repoint(sample_n: int | None) -> dict[str, Any]:
     base = VerifierConfig()
     verifier = make_verifier(replace(base, min_support=-1.0))
     rows = []
-    for pair in sample(mutation_pairs("dev"), MUTATION_GROUPS, sample_n):
+    # (Until 2026-12-02 this read mutation_pairs("dev"), i.e. seed "dev" and BOTH splits: fixed to dev only.)
+    for pair in sample([p for p in mutation_pairs() if p.split == "dev"], MUTATION_GROUPS, sample_n):
         cands = [(a.j, a.score(base.semantic_weight), not a.failures) for a in record_candidates(verifier, pair)]
         rows.append((pair.group, pair.cited, cands))
     sweep: dict[str, dict[str, list[int]]] = {}
@@ -161,7 +196,9 @@ def main() -> None:
     ap.add_argument("--tune-repoint", action="store_true", help="choose min_repoint_support on mutation dev pairs")
     ap.add_argument("--name", default="verifier")
     ap.add_argument("--only", choices=("scifact", "mutations"), default=None)
+    ap.add_argument("--split", choices=("dev", "test"), default=None, help="one split only (default: both)")
     args = ap.parse_args()
+    splits = (args.split,) if args.split else ("dev", "test")
     if args.tune:
         out = tune(args.sample)
         print(out)
@@ -175,17 +212,18 @@ def main() -> None:
         return
     verifier = make_verifier()
     payload: dict[str, Any] = {"command": "python -m bench.verifier" + (f" --sample {args.sample}" if args.sample
-                                                                        else "")}
+                                                                        else "")
+                               + (f" --split {args.split}" if args.split else "")}
     config = getattr(verifier, "config", None)
     payload["config"] = config.describe() if config is not None else {
         "min_lexical": getattr(verifier, "min_lexical", None), "min_semantic": getattr(verifier, "min_semantic", None)}
     if args.only in (None, "scifact"):
-        pairs = [p for s in ("dev", "test") for p in sample(scifact_pairs(s), SCIFACT_GROUPS, args.sample)]
+        pairs = [p for s in splits for p in sample(scifact_pairs(s), SCIFACT_GROUPS, args.sample)]
         payload["scifact"] = run(verifier, pairs)
         _print("SciFact accept rate", payload["scifact"]["rates"], SCIFACT_GROUPS)
     if args.only in (None, "mutations"):
         all_pairs = mutation_pairs()
-        pairs = [p for s in ("dev", "test") for p in sample([q for q in all_pairs if q.split == s], MUTATION_GROUPS,
+        pairs = [p for s in splits for p in sample([q for q in all_pairs if q.split == s], MUTATION_GROUPS,
                                                            args.sample)]
         payload["mutations"] = run(verifier, pairs)
         _print("Mutation accept rate (true: want 1; others are false accepts: want 0)", payload["mutations"]["rates"],

@@ -1,7 +1,8 @@
 """The verifier benchmark's data: SciFact (claim, evidence) pairs and mutations of true (claim, span) pairs.
 
 SciFact (../shared/eval/scifact, CC BY-NC 2.0): each labelled row is (claim, abstract, SUPPORT|CONTRADICT,
-rationale sentence ids). Three groups per row: the claim against its rationale sentences (SUPPORT rows /
+rationale sentence ids). The abstract's title is each passage's title. Three groups per row:
+the claim against its rationale sentences (SUPPORT rows /
 CONTRADICT rows) and against the abstract's other sentences ("non-rationale"). Split by claim id:
 claims_train.csv is dev (the operating point is tuned on it), claims_validation.csv is test (never tuned on;
 its claim ids are disjoint from train's, asserted below). claims_test.csv has no labels.
@@ -58,7 +59,9 @@ def scifact_pairs(split: str) -> list[Pair]:
     """split "dev" = claims_train.csv, "test" = claims_validation.csv."""
     name = {"dev": "train", "test": "validation"}[split]
     with zipfile.ZipFile(eval_dir() / "scifact" / "scifact_hf_csv.zip") as zf:
-        corpus = {r["doc_id"]: parse_sentence_list(r["abstract"]) for r in _rows(zf, "corpus_train.csv")}
+        docs = _rows(zf, "corpus_train.csv")
+        corpus = {r["doc_id"]: parse_sentence_list(r["abstract"]) for r in docs}
+        titles = {r["doc_id"]: r["title"].strip() for r in docs}
         rows = _rows(zf, f"claims_{name}.csv")
         other = _rows(zf, "claims_validation.csv" if name == "train" else "claims_train.csv")
     assert not {r["id"] for r in rows} & {r["id"] for r in other}, "SciFact dev and test share claim ids"
@@ -73,10 +76,14 @@ def scifact_pairs(split: str) -> list[Pair]:
             continue
         key = f"{r['id']}:{r['evidence_doc_id']}"
         rationale = " ".join(sentences[i] for i in ids)
-        pairs.append(Pair(key, label, r["claim"].strip(), (_passage(key, rationale),), split=split))
+        # The abstract's title is the passage's document title, as a stored chunk has it: the verifier may find a
+        # name there (as in the product), never the support itself.
+        title = titles.get(r["evidence_doc_id"], "")
+        pairs.append(Pair(key, label, r["claim"].strip(), (_passage(key, rationale, title=title),), split=split))
         rest = " ".join(s for i, s in enumerate(sentences) if i not in ids)
         if rest.strip():
-            pairs.append(Pair(key + ":rest", "non_rationale", r["claim"].strip(), (_passage(key, rest),), split=split))
+            pairs.append(Pair(key + ":rest", "non_rationale", r["claim"].strip(),
+                              (_passage(key, rest, title=title),), split=split))
     # A claim may carry several rows for one abstract (several rationale sets): one pair per group and key.
     seen: set[tuple[str, str]] = set()
     unique = []

@@ -66,9 +66,10 @@ def polarity_failures(claim: str, span: str) -> list[str]:
     out = []
     # Negation is compared on the closest clause when the claim is negated (its negation must be there), and on
     # the whole span otherwise only when the closest clause carries it.
-    if negated(claim) != negated(best):
-        out.append("negation: " + ("the claim is negated, its span is not" if negated(claim) else
-                                   "the span is negated, the claim is not"))
+    if negated(claim) and not negated(best):
+        out.append("negation: the claim is negated, its span is not")
+    elif not negated(claim) and _negates_claim(best, c_terms):
+        out.append("negation: the span is negated, the claim is not")
     s_terms = {stem(w) for w in words(best)}
     c_stems = {stem(w) for w in words(claim)}
     for a, b in _OPPOSITE:
@@ -76,6 +77,22 @@ def polarity_failures(claim: str, span: str) -> list[str]:
             out.append(f"direction: the claim says {a!r}, its span {b!r}")
             break
     return out
+
+
+_NEGATION_SCOPE = 5  # words after a negator that it governs ("not from circulating monocytes")
+
+
+def _negates_claim(span: str, claim_terms: set[str]) -> bool:
+    """The span negates something the claim asserts: a negator followed, within a few words, by one of the
+    claim's content terms. "... originate during embryonic development and not from circulating monocytes" does
+    not negate "macrophages are seeded before birth"; "has not sealed the deal" negates "has sealed the deal"."""
+    ws = [w.lower().replace("’", "'") for w in words(span)]
+    for i, w in enumerate(ws):
+        if w in _NEGATORS or w.endswith("n't"):
+            scope = {stem(x) for x in ws[i + 1 : i + 1 + _NEGATION_SCOPE] if x not in STOPWORDS}
+            if scope & claim_terms:
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -165,9 +182,17 @@ def missing_facts(claim_numbers: set[str], claim_names: set[str], span: str, met
 
 
 def _name_in(name: str, vocab: set[str]) -> bool:
-    """Whole-word name match, a plural of the name counting as the name ("Bayraktars" ~ "Bayraktar")."""
+    """Whole-word name match, a plural of the name counting as the name ("Bayraktars" ~ "Bayraktar"). A
+    hyphenated compound is present when each of its parts is, by name form or stem ("Aire-expressing" in
+    "Aire expression ..."; "RANK-RANKL" in "RANK and RANKL"); a number part must be there as written."""
     forms = [name, name + "s"] + ([name[:-1]] if name.endswith("s") and len(name) > 3 else [])
-    return any(name_present(f, vocab) for f in forms)
+    if any(name_present(f, vocab) for f in forms):
+        return True
+    parts = [x for x in name.split("-") if x]
+    if len(parts) < 2:
+        return False
+    stems = {stem(v) for v in vocab}
+    return all(x in vocab or (not x.isdigit() and (_name_in(x, vocab) or stem(x) in stems)) for x in parts)
 
 
 def subject(text: str, facts: set[str]) -> str | None:
@@ -191,6 +216,14 @@ def subject_failures(claim: str, sentence: str, claim_names: set[str], sentence_
     cs = subject(claim, claim_names)
     ss = subject(sentence, sentence_names)
     vocab = {w.lower() for w in words(sentence)}
-    if cs and ss and not same_name(cs, ss) and not _name_in(cs, vocab):
+    if cs and ss and not _related_names(cs, ss) and not _name_in(cs, vocab):
         return [f"swap: the span's subject is {ss!r}, the claim's {cs!r}"]
     return []
+
+
+def _related_names(a: str, b: str) -> bool:
+    """Forms of one name, or compounds sharing a part ("RANK-RANKL" / "RANKL", "MafA" / "MafA-transcriptional")."""
+    if same_name(a, b):
+        return True
+    pa, pb = set(a.split("-")) - {""}, set(b.split("-")) - {""}
+    return (len(pa) > 1 or len(pb) > 1) and any(same_name(x, y) for x in pa for y in pb if len(x) > 2 and len(y) > 2)

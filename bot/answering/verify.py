@@ -33,7 +33,7 @@ from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import EMPTY_BULLET_LINE, attach_markers, parse_markers, strip_bullet, strip_markers
 from bot.text.sentences import Span, split_sentences
-from bot.text.terms import STOPWORDS, content_terms, names, numbers, proper_vocabulary, words
+from bot.text.terms import STOPWORDS, content_terms, names, numbers, proper_vocabulary, same_text, words
 
 # "The documents don't say ...": a statement about the sources, which needs no footnote.
 _LIMIT = re.compile(
@@ -47,7 +47,8 @@ _LIMIT = re.compile(
 # A sentence that stops where its answer should be: "The name of the secretary-general is [1]."
 _DANGLING = frozenset(
     "is are was were be been being am has have had will would can could should of to in on at by for with from "
-    "the a an and or but as than that which who whose named called".split()
+    "the a an and or but as than that which who whose named called not no also into onto about over under "
+    "between against through during including such its their his her".split()
 )
 
 
@@ -134,18 +135,24 @@ class CitationVerifier:
         removed: list[str] = []
         replacements: list[tuple[_Unit, str | None]] = []
         kept_cited = 0
+        kept_claims: list[str] = []
         for k, unit in enumerate(units):
             valid = [n for n in unit.cited if 1 <= n <= len(passages)]
             if not unit.cited and _LIMIT.search(unit.claim):
                 checks.append(SentenceCheck(unit.claim, [], [], "uncited", "states what the documents lack"))
                 replacements.append((unit, unit.raw))
                 continue
-            fragment = _fragment(unit.claim)
+            fragment = _fragment(unit.claim) or (
+                "a fragment: the answer stops mid-sentence" if k == len(units) - 1 and _cut_off(unit) else ""
+            )
+            repeated = next((c for c in kept_claims if _repeats(unit.claim, c)), None)
             sups = {j: aligner.align(k, j) for j in range(len(passages))}
             if fragment:
                 chosen: list[int] = []
                 action: Action = "dropped"
                 reason = fragment
+            elif repeated is not None:  # a looping model ("X. Y. X. Y."): say it once
+                chosen, action, reason = [], "dropped", f"repeats an earlier sentence: {repeated[:80]!r}"
             else:
                 chosen, action, reason = self._decide(unit, valid, sups)
             best = max(sups.values(), key=lambda a: a.score(self.config.semantic_weight), default=None)
@@ -170,6 +177,7 @@ class CitationVerifier:
                 if keys[key] not in ns:
                     ns.append(keys[key])
             replacements.append((unit, attach_markers(strip_markers(unit.raw).rstrip(), ns)))
+            kept_claims.append(unit.claim)
             kept_cited += 1
 
         trace = {"checks": [asdict(c) for c in checks], "config": self.config.describe()}
@@ -332,6 +340,20 @@ def _fragment(claim: str) -> str:
     if len([w for w in ws if w not in STOPWORDS]) < 2:
         return "a fragment: fewer than two content words"
     return ""
+
+
+def _cut_off(unit: _Unit) -> bool:
+    """The answer's last sentence has neither an end mark nor a footnote: generation stopped inside it (the
+    token limit), as in "The border guards service was set"."""
+    return not unit.cited and not re.search(r"[.!?…:)\]\"”'»]\s*$", unit.raw)
+
+
+def _repeats(claim: str, earlier: str) -> bool:
+    """`claim` says again what an earlier kept sentence said: the same text, or the same content terms."""
+    if same_text(claim, earlier):
+        return True
+    a, b = content_terms(claim), content_terms(earlier)
+    return bool(a) and a <= b
 
 
 def _units(text: str) -> list[_Unit]:

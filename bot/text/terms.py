@@ -146,25 +146,64 @@ _OPENERS = frozenset(
 )
 
 
+# Irregular plurals a dictionary of lemmas does not list.
+_IRREGULAR = frozenset("men women children people mice feet teeth geese data criteria phenomena analyses".split())
+
+
+@cache
+def dictionary_words() -> frozenset[str]:
+    """Common English words, independent of any corpus: the lower-case entries of Webster's Second (public domain,
+    via the `english-words` package). Proper nouns are capitalised there ("Azerbaijan", "Kyrgyzstan") and so
+    are not in this set; a few are also common nouns ("turkey", "china") and are."""
+    from english_words import get_english_words_set
+
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()) | _IRREGULAR
+
+
+def common_word(word: str) -> bool:
+    """`word` (lowercase) or its uninflected form is a dictionary word: "students", "integrated", "elevated"."""
+    vocab = dictionary_words()
+    w = word.lower()
+    if w in vocab or stem(w) in vocab:
+        return True
+    for end, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""),
+                      ("ing", "e"), ("ly", ""), ("er", ""), ("est", "")):
+        if w.endswith(end) and len(w) - len(end) >= 3 and w[: -len(end)] + repl in vocab:
+            return True
+    if "-" in w:  # "Tissue-resident", "Long-term": common when every part is
+        parts = [x for x in w.split("-") if x]
+        return bool(parts) and all(common_word(x) for x in parts)
+    return False
+
+
 def names(text: str, known_proper: Iterable[str] = (), *, common_words: set[str] | None = None) -> set[str]:
     """Lowercased capitalised words that are not sentence-initial (names, places, months), plus a
     sentence-initial word when `known_proper` says the corpus capitalises it mid-sentence.
 
     With `common_words` (lowercase words seen written in lower case, e.g. in the passages), a sentence-initial
-    capitalised word also counts as a name unless it is one of them, a stopword or a usual sentence opener:
-    "Azerbaijan and Uzbekistan ..." names Azerbaijan even when no passage mentions it."""
+    capitalised word also counts as a name unless it is one of them, a dictionary word (`common_word`), a
+    stopword or a usual sentence opener: "Azerbaijan and Uzbekistan ..." names Azerbaijan even when no passage
+    mentions it, "Mitochondria play a role ..." names nothing.
+    The letters inside a designator ("H" and "K" of "H3K9me3", "TB" of "TB2") are part of it, not names."""
     known = set(known_proper)
     out: set[str] = designators(text)
     for span in split_sentences(text):
+        inside = [(m.start(), m.end()) for m in _DESIGNATOR.finditer(span.text)]
         first = True
-        for w in words(span.text):
+        for m in _WORD.finditer(span.text):
+            w = m.group()
             lw = w.lower().replace("’", "'")
             lw = lw[:-2] if lw.endswith("'s") else lw
             lw = _MONTHS.get(lw, lw)
-            if w[0].isupper() and lw not in STOPWORDS and lw not in QUESTION_WORDS:
+            before = span.text[max(0, m.start() - 2) : m.start()]
+            part_of_designator = any(a <= m.start() and m.end() <= b and (a, b) != m.span() for a, b in inside) or (
+                len(w) <= 3 and bool(before) and (before[-1].isdigit() or (before[-1] == "-" and before[0].isdigit()))
+            )  # "10EB", "MUC1-C": a short letter run glued to a number, or after one and a hyphen, is part of a code
+            if w[0].isupper() and lw not in STOPWORDS and lw not in QUESTION_WORDS and not part_of_designator:
                 if not first or lw in known:
                     out.add(lw)
-                elif common_words is not None and lw not in common_words and lw not in _OPENERS:
+                elif (common_words is not None and lw not in common_words and lw not in _OPENERS
+                      and not common_word(lw)):
                     out.add(lw)
             if w[0].isalpha():
                 first = False
@@ -220,6 +259,8 @@ def lower_vocabulary(text: str) -> set[str]:
         lw = w.lower().replace("’", "'")
         lw = lw[:-2] if lw.endswith("'s") else lw
         out.add(_MONTHS.get(lw, lw))
+        if "-" in lw:  # the parts of a compound are words of the text too: "Aire-expressing" holds "aire"
+            out.update(x for x in lw.split("-") if x)
     return out
 
 

@@ -114,7 +114,8 @@ def test_nothing_supported_means_all_dropped(verifier: CitationVerifier, ctx: li
 
 
 def test_same_quote_shares_one_footnote(verifier: CitationVerifier, ctx: list[Passage]) -> None:
-    text = "Tajikistan puts its death toll at 41 [1]. Tajikistan's death toll is 41 [1]."
+    # Two sentences backed by one quote (a mere restatement would be dropped as a repeat: see below).
+    text = "Tajikistan puts its death toll at 41 [1]. The Tajik side gives 41 as its toll [1]."
     answer = verifier.verify("q", text, ctx).answer
     assert len(answer.citations) == 1
     assert answer.text.count("[1]") == 2
@@ -126,3 +127,30 @@ def test_joint_citation_of_two_passages(verifier: CitationVerifier, ctx: list[Pa
     assert answer.checks[0].action == "kept"
     assert answer.checks[0].supported_by == [1, 2]
     assert len(answer.citations) == 2
+
+
+def test_a_sentence_the_model_repeats_is_said_once(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Tajikistan puts its death toll at 41 [1]. Kyrgyzstan received the drones in December 2021 [2]. " \
+           "Tajikistan puts its death toll at 41 [1]."
+    result = verifier.verify("q", text, ctx)
+    assert [c.action for c in result.answer.checks] == ["kept", "kept", "dropped"]
+    assert "repeats" in result.answer.checks[2].reason
+    assert result.answer.text.count("41") == 1
+
+
+@pytest.mark.parametrize("tail", ["The two sides have not", "The border guard service was set"])
+def test_a_sentence_cut_off_by_the_token_limit_is_never_kept(
+    verifier: CitationVerifier, ctx: list[Passage], tail: str
+) -> None:
+    result = verifier.verify("q", f"Tajikistan puts its death toll at 41 [1]. {tail}", ctx)
+    assert [c.action for c in result.answer.checks] == ["kept", "dropped"]
+    assert "fragment" in result.answer.checks[1].reason
+    assert tail not in result.answer.text
+
+
+def test_a_negation_outside_the_claim_does_not_fail_it() -> None:
+    from bot.answering.alignment import polarity_failures
+
+    span = "Most adult tissue macrophages originate during embryonic development and not from circulating monocytes."
+    assert polarity_failures("Adult tissue macrophages originate before birth.", span) == []
+    assert polarity_failures("Adult macrophages come from circulating monocytes.", span) != []

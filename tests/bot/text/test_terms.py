@@ -49,3 +49,37 @@ def test_sentence_initial_names_with_common_words() -> None:
     assert "azerbaijan" in names(sentence, common_words={"talks"})
     assert "drones" not in names("Drones were sold to Kyrgyzstan.", common_words={"drones"})
     assert "however" not in names("However, Kyrgyzstan disagreed.", common_words=set())
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Mitochondria play a major role in apoptosis.",
+        "Students who perform poorly are at increased risk.",
+        "Integrated care is successful at tackling comorbidities.",
+        "Results showed a lower rate.",
+        "Tissue-resident macrophages are seeded before birth.",
+    ],
+)
+def test_sentence_initial_dictionary_words_are_not_names(sentence: str) -> None:
+    # Passages that never write the word in lower case: the corpus-independent dictionary decides.
+    assert names(sentence, common_words=set()) == set()
+
+
+def test_sentence_initial_word_the_passages_capitalise_is_a_name() -> None:
+    assert "turkey" in names("Turkey sold drones.", {"turkey"}, common_words=set())
+    assert "turkey" not in names("Turkey sold drones.", common_words=set())  # "turkey" is also a dictionary word
+
+
+def test_letters_inside_a_code_are_not_names() -> None:
+    assert names("Removal of H3K9me3 improves reprogramming of MUC1-C and 10EB.", common_words=set()) == {
+        "h3k9me3", "muc1"}
+
+
+def test_hyphenated_compounds_match_by_parts() -> None:
+    from bot.answering.alignment import missing_facts
+
+    assert missing_facts(set(), {"rank-rankl"}, "RANK and RANKL signalling is needed.", "") == []
+    assert missing_facts(set(), {"aire-expressing"}, "Aire is expressing the genes.", "") == []
+    assert missing_facts(set(), {"aire-expressing"}, "Cells expressing the genes.", "") == ["aire-expressing"]
+    assert missing_facts(set(), {"il-6"}, "IL and 7 were measured.", "") == ["il-6"]  # a number part as written
