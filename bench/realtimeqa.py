@@ -1,4 +1,4 @@
-"""RealTime QA (dev weeks) through Footnote's real pipeline: retrieval hits and extractive answers.
+"""RealTime QA (dev and test weeks) through Footnote's real pipeline: retrieval hits and extractive answers.
 
     python -m bench.realtimeqa
 
@@ -8,7 +8,10 @@ Retrieval: hit@1/5/10 (the SQuAD-normalised gold string occurs, on word boundari
 MRR@10. Answers: the real Engine (`bot.cli.build_engine`, answer_mode="extractive"): gold contained in the answer,
 exact match and F1 (footnote markers removed), refusal rate; beside the published with-documents LLM figures
 (README: 250 questions of 14 weeks) and the same LLMs' stored predictions scored on exactly these questions.
-Both over all questions and over the answerable subset (gold somewhere in the corpus).
+Both over all questions and over the answerable subset (gold somewhere in the corpus). Then per split (dev /
+test weeks, tests/data/realtimeqa_split.json; tune on dev only) without and with an as-of date (each question
+asked as of its own date, as `footnote ask --as-of` would): contains gold, cited quote contains gold, hit@5,
+refusals, on the answerable subset.
 """
 
 from __future__ import annotations
@@ -31,10 +34,16 @@ def realtimeqa_docs(ds: QADataset) -> list[SourceDoc]:
     for i, (url, d) in enumerate(sorted(ds.corpus.items())):
         if not d.text.strip():
             continue
-        date = (d.meta.get("publish_date") or "")[:10]
         out.append(SourceDoc(name=f"rq-{i:04d}", title=d.title or url, text=d.text, url=url,
-                             date=date if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else None))
+                             date=iso_day(d.meta.get("publish_date"))))
     return out
+
+
+def iso_day(value: str | None) -> str | None:
+    """RealTime QA writes dates as "2026/04/10" (articles, some weeks' questions) or "2026-03-26": ISO or None.
+    (Before 2026-12-02 the slash form was dropped, so no pooled article carried a date.)"""
+    m = re.match(r"(\d{4})[-/](\d{2})[-/](\d{2})", (value or "").strip())
+    return f"{m[1]}-{m[2]}-{m[3]}" if m else None
 
 
 def strip_markers(text: str) -> str:
@@ -79,12 +88,13 @@ def score_questions(engine: Any, questions: list[QAItem], answerable: set[str], 
                     ret_ms: list[float] | None = None, ans_ms: list[float] | None = None,
                     ask_kwargs: Any = None) -> list[dict[str, Any]]:
     """Per question: retrieval hits (top 10 of the engine's retriever) and the extractive answer's scores.
-    `ask_kwargs(q)` gives extra keyword arguments for `engine.ask` (e.g. an as-of date)."""
+    `ask_kwargs(q)` gives extra keyword arguments for `engine.ask` (e.g. an as-of date; the retrieval scored
+    for hit@k gets the same as-of date)."""
     per_q: list[dict[str, Any]] = []
     for q in questions:
         extra = ask_kwargs(q) if ask_kwargs else {}
         t0 = time.perf_counter()
-        r = engine.retriever.retrieve(q.question, top_k=10)
+        r = engine.retriever.retrieve(q.question, top_k=10, as_of=extra.get("as_of"))
         if ret_ms is not None:
             ret_ms.append((time.perf_counter() - t0) * 1000)
         scores = retrieval_scores([p.text for p in r.passages], q.gold)
@@ -101,6 +111,25 @@ def score_questions(engine: Any, questions: list[QAItem], answerable: set[str], 
             "cited_contains": contains(quotes, q.gold), "answer": answer.text[:400],
         })
     return per_q
+
+
+def as_of_question_date(q: QAItem) -> dict[str, Any]:
+    """Ask as of the question's own date (what `footnote ask --as-of` or a Discord message's time gives)."""
+    return {"as_of": iso_day(q.date)}
+
+
+def split_summaries(variants: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str], dict[str, float]]:
+    """(split, variant) -> answerable-subset summary, split by question week (bench.splits)."""
+    from bench.splits import realtimeqa_weeks
+
+    keys = ("contained", "cited_contains", "hit@5", "refused")
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for split in ("dev", "test"):
+        weeks = set(realtimeqa_weeks(split))
+        for variant, rows in variants.items():
+            picked = [r for r in rows if r["answerable"] and r["qid"].split("_")[0] in weeks]
+            out[split, variant] = summarise(picked, keys)
+    return out
 
 
 def llm_mode_answers(base: Any, questions: list[QAItem], answerable: set[str]) -> dict[str, Any] | None:
@@ -153,6 +182,8 @@ def main() -> None:
     ret_ms: list[float] = []
     ans_ms: list[float] = []
     per_q = score_questions(engine, ds.questions, answerable, ret_ms=ret_ms, ans_ms=ans_ms)
+    per_q_as_of = score_questions(engine, ds.questions, answerable, ask_kwargs=as_of_question_date)
+    by_split = split_summaries({"no as-of": per_q, "as-of question date": per_q_as_of})
 
     # The same questions with the previous fusion default (RRF k=60), retrieval only, for comparison.
     from dataclasses import replace
@@ -187,6 +218,10 @@ def main() -> None:
                  PUBLISHED["f1"], ""])
     rows += [[f"  {m} + docs (these q)", v["n"], v["contained"], v["em"], v["f1"], ""] for m, v in llms.items()]
     print_table(["answerer", "n", "contained", "EM", "F1", "refused"], rows, title="answers")
+    print_table(["split (answerable)", "as-of", "n", "contains gold", "cited quote contains", "hit@5", "refused"],
+                [[split, variant, m["n"], m["contained"], m["cited_contains"], m["hit@5"], m["refused"]]
+                 for (split, variant), m in by_split.items()],
+                title="dev / test weeks (tests/data/realtimeqa_split.json), with and without --as-of")
     print(f"\nretrieve p50/p95: {percentiles(ret_ms)['p50_ms']:.0f}/{percentiles(ret_ms)['p95_ms']:.0f} ms; "
           f"engine.ask p50/p95: {percentiles(ans_ms)['p50_ms']:.0f}/{percentiles(ans_ms)['p95_ms']:.0f} ms")
     path = write_result("realtimeqa", {
@@ -194,10 +229,11 @@ def main() -> None:
         "index": {"chunks": chunks, "dir": prepared.root.name, "ingest_seconds": prepared.summary["seconds"]},
         "fusion": str(retriever.fusion),
         "retrieval": retrieval, "answers_extractive": answers, "answers_llm": answers_llm,
+        "by_split_answerable": {f"{split} / {variant}": m for (split, variant), m in by_split.items()},
         "published_llm_with_docs_250q": PUBLISHED,
         "llm_with_docs_same_questions": llms,
         "latency": {"retrieve": percentiles(ret_ms), "ask_extractive": percentiles(ans_ms)},
-        "per_question": per_q,
+        "per_question": per_q, "per_question_as_of": per_q_as_of,
     })
     print(f"wrote {Path(path).name}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, Literal, Protocol
 
 AnswerMode = Literal["extractive", "llm", "fallback"]
@@ -184,6 +185,7 @@ class Retriever(Protocol):
         top_k: int,
         collection: str | None = None,
         filters: RetrievalFilters | None = None,
+        as_of: date | None = None,  # serve nothing dated after it; prefer what is dated shortly before it
     ) -> Retrieval: ...
 
 
@@ -196,11 +198,13 @@ class AnswerService(Protocol):
         ...
 
     async def aask(
-        self, question: str, *, conversation_id: str | None = None, collection: str | None = None
+        self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
+        as_of: date | None = None,
     ) -> Answer: ...
 
     def astream(
-        self, question: str, *, conversation_id: str | None = None, collection: str | None = None
+        self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
+        as_of: date | None = None,
     ) -> AsyncIterator[AnswerEvent]:
         """Yields TextDelta events (LLM mode) and always ends with exactly one FinalAnswer."""
         ...

@@ -42,8 +42,6 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", help="only documents dated on/after YYYY-MM-DD")
     ask.add_argument("--until", help="only documents dated on/before YYYY-MM-DD")
     ask.add_argument("--json", action="store_true", help="machine-readable answer with citations and trace")
-    ask.add_argument("--format", choices=["text", "markdown"], default="text",
-                     help="markdown: the answer as a Markdown document with footnotes and full quotes")
     ask.add_argument("--trace", action="store_true", help="also print the JSON trace")
 
     chat = sub.add_parser("chat", help="interactive terminal chat")
@@ -156,7 +154,7 @@ def render_answer(answer: Any) -> str:
         lines.append("")
         for c in answer.citations:
             where = c.url or c.source
-            date = f", as of {c.date}" if c.date else ", undated"
+            date = f", {c.date}" if c.date else ""
             lines.append(f"[{c.n}] {c.title} — {where}{date}")
             lines.append(f"    “{' '.join(c.quote.split())}”")  # one line, even for a quoted list
     if answer.refused and answer.nearest_sources:
@@ -197,16 +195,11 @@ def _answer(engine: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     engine = build_engine(settings)
     answer = _answer(
-        engine, args.question, stream=not args.json and args.format == "text",
+        engine, args.question, stream=not args.json,
         conversation_id=args.conversation, collection=args.collection, filters=_filters(args),
     )
     if args.json:
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
-        return 0
-    if args.format == "markdown":
-        from bot.answering.markdown_export import to_markdown
-
-        print(to_markdown(answer), end="")
         return 0
     print(render_answer(answer))
     if args.trace:

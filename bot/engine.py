@@ -20,6 +20,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage, RetrievalFilters, Retriever
@@ -28,6 +29,7 @@ from bot.conversation import ConversationStore, Turn
 from bot.deadline import sooner
 from bot.followups import FollowupRewriter
 from bot.prompting import count_tokens
+from bot.recency import parse_as_of
 from bot.text.questions import split_question
 from index.errors import QuestionError
 from index.settings import Settings
@@ -41,6 +43,7 @@ class _Run:
     conversation_id: str | None
     collection: str | None
     filters: RetrievalFilters | None = None
+    as_of: date | None = None  # the day the question is asked as of (bot.recency): retrieval's reference date
     deadline: float | None = None  # time.monotonic() by which every LLM call of this question has finished
     started: float = field(default_factory=time.perf_counter)
     rewritten: str = ""
@@ -94,23 +97,25 @@ class Engine:
 
     def ask(
         self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
-        filters: RetrievalFilters | None = None,
+        filters: RetrievalFilters | None = None, as_of: str | date | None = None,
     ) -> Answer:
         """Blocking `aask`, for callers without an event loop (the CLI)."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(
-                self.aask(question, conversation_id=conversation_id, collection=collection, filters=filters)
+                self.aask(question, conversation_id=conversation_id, collection=collection, filters=filters,
+                          as_of=as_of)
             )
         raise RuntimeError("Engine.ask() called inside an event loop: use `await engine.aask(...)`.")
 
     async def aask(
         self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
-        filters: RetrievalFilters | None = None,
+        filters: RetrievalFilters | None = None, as_of: str | date | None = None,
     ) -> Answer:
         final: Answer | None = None
-        async for event in self._run(question, conversation_id, collection, stream=False, filters=filters):
+        async for event in self._run(question, conversation_id, collection, stream=False, filters=filters,
+                                     as_of=as_of):
             if isinstance(event, FinalAnswer):
                 final = event.answer
         assert final is not None
@@ -118,23 +123,25 @@ class Engine:
 
     async def astream(
         self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
-        filters: RetrievalFilters | None = None,
+        filters: RetrievalFilters | None = None, as_of: str | date | None = None,
     ) -> AsyncIterator[AnswerEvent]:
-        async for event in self._run(question, conversation_id, collection, stream=True, filters=filters):
+        async for event in self._run(question, conversation_id, collection, stream=True, filters=filters,
+                                     as_of=as_of):
             yield event
 
     # --- pipeline --------------------------------------------------------------------------------------
 
     async def _run(
         self, question: str, conversation_id: str | None, collection: str | None, *, stream: bool,
-        filters: RetrievalFilters | None = None,
+        filters: RetrievalFilters | None = None, as_of: str | date | None = None,
     ) -> AsyncIterator[AnswerEvent]:
         question = self.validate(question)
-        run = _Run(question, conversation_id, collection, filters)
+        run = _Run(question, conversation_id, collection, filters, parse_as_of(as_of))
         run.deadline = time.monotonic() + self.settings.question_deadline_s
         await self._prepare(run)
         request = AnswerRequest(
-            run.rewritten, run.passages, stream=stream, deadline=run.deadline, timings=run.timings, tokens=run.tokens
+            run.rewritten, run.passages, stream=stream, deadline=run.deadline, timings=run.timings, tokens=run.tokens,
+            as_of=run.as_of,
         )
         answer: Answer | None = None
         async for event in self.strategy.run(request):
@@ -173,7 +180,7 @@ class Engine:
         with run.timed("retrieve"):
             retrieval = await asyncio.to_thread(
                 self.retriever.retrieve, run.rewritten, top_k=self.settings.top_k, collection=run.collection,
-                filters=run.filters,
+                filters=run.filters, as_of=run.as_of,
             )
         run.retrieval_trace = retrieval.trace
         run.passages = list(retrieval.passages)
@@ -184,7 +191,7 @@ class Engine:
                 for part in parts:
                     extra = await asyncio.to_thread(
                         self.retriever.retrieve, part, top_k=self.settings.top_k, collection=run.collection,
-                        filters=run.filters,
+                        filters=run.filters, as_of=run.as_of,
                     )
                     seen = {p.chunk_id for p in run.passages}
                     run.passages += [p for p in extra.passages if p.chunk_id not in seen][: self.PART_EXTRA]
@@ -204,6 +211,7 @@ class Engine:
         answer.trace = {
             "question": run.question,
             "rewritten_question": run.rewritten,
+            "as_of": run.as_of.isoformat() if run.as_of else None,
             "mode": answer.mode,
             "configured_mode": self.mode,
             "refused": answer.refused,

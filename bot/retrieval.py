@@ -12,6 +12,7 @@ import logging
 import math
 import threading
 import time
+from datetime import date
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -24,7 +25,8 @@ from llama_index.core.vector_stores import (
 )
 
 from bot.answer import Passage, Retrieval, RetrievalFilters
-from bot.fusion import FusionConfig, ScoredList, fuse
+from bot.fusion import FusionConfig, ScoredList, fuse, recency_boost
+from bot.recency import day_number, days_before, is_time_sensitive, parse_as_of
 from index.chunking import date_as_int
 from index.committed import CommittedView
 from index.embeddings import embedder_id
@@ -60,10 +62,12 @@ def passage_from_node(node: BaseNode, score: float, scores: dict[str, float]) ->
     )
 
 
-def _matches(node: BaseNode, filters: RetrievalFilters | None) -> bool:
+def _matches(node: BaseNode, filters: RetrievalFilters | None, as_of_day: int = 0) -> bool:
+    meta = node.metadata
+    if as_of_day and int(meta.get("date_int") or 0) > as_of_day:
+        return False  # dated after the as-of day: it did not exist yet (undated chunks stay)
     if filters is None:
         return True
-    meta = node.metadata
     if filters.sources and meta.get("source") not in filters.sources:
         return False
     day = int(meta.get("date_int") or 0)
@@ -72,10 +76,12 @@ def _matches(node: BaseNode, filters: RetrievalFilters | None) -> bool:
     return not (filters.date_to and (day == 0 or day > date_as_int(filters.date_to)))
 
 
-def _chroma_filters(filters: RetrievalFilters | None) -> MetadataFilters | None:
-    if filters is None:
-        return None
+def _chroma_filters(filters: RetrievalFilters | None, as_of_day: int = 0) -> MetadataFilters | None:
     items: list[MetadataFilter] = []
+    if as_of_day:  # undated chunks store 0 and pass
+        items.append(MetadataFilter(key="date_int", value=as_of_day, operator=FilterOperator.LTE))
+    if filters is None:
+        return MetadataFilters(filters=items) if items else None  # type: ignore[arg-type]
     if filters.sources:
         items.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
     if filters.date_from:
@@ -145,7 +151,12 @@ class HybridRetriever:
 
     def retrieve(
         self, query: str, *, top_k: int, collection: str | None = None, filters: RetrievalFilters | None = None,
+        as_of: str | date | None = None,
     ) -> Retrieval:
+        """The `top_k` best passages for `query`. `as_of` (a date, or YYYY-MM-DD): serve nothing dated after it
+        and prefer what is dated shortly before it (`bot.recency`)."""
+        as_of_date = parse_as_of(as_of)
+        as_of_day = day_number(as_of_date) if as_of_date else 0
         name = collection or self.settings.collection
         col = self._collection(name)
         timings: dict[str, float] = {}
@@ -157,7 +168,7 @@ class HybridRetriever:
 
         t0 = time.perf_counter()
         with chroma_errors(self.settings):
-            result = self.vector_store_query(col, query_vec, depth, filters)
+            result = self.vector_store_query(col, query_vec, depth, filters, as_of_day)
         writing = self.committed.writing(name)
         returned = [(node, 1.0 + math.log(max(sim, 1e-12)))  # exp(-distance) -> cosine
                     for node, sim in zip(result.nodes or [], result.similarities or [], strict=False)]
@@ -171,19 +182,26 @@ class HybridRetriever:
         bm25 = col.bm25()
         if bm25 is not None:
             n_docs = int(bm25.bm25.scores.get("num_docs", 0))
-            asked = min(n_docs, depth * (4 if filters else 1))
+            asked = min(n_docs, depth * (4 if filters or as_of_day else 1))
             bm25.similarity_top_k = asked
             matched = [hit for hit in bm25.retrieve(query) if (hit.score or 0.0) > 0]
-            bm25_hits = [(hit.node, float(hit.score or 0.0)) for hit in matched if _matches(hit.node, filters)]
+            bm25_hits = [(hit.node, float(hit.score or 0.0)) for hit in matched
+                         if _matches(hit.node, filters, as_of_day)]
             bm25_complete = len(matched) < asked or asked >= n_docs
             if len(bm25_hits) > depth:
                 bm25_hits, bm25_complete = bm25_hits[:depth], False
             bm25_hits = self.committed.bm25_hits(col.index, name, bm25_hits, writing)
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
-        passages = self._fuse(vector_hits, bm25_hits, bm25_complete=bm25_complete)[:top_k]
+        recency = 0.0
+        if as_of_date is not None:
+            cued = is_time_sensitive(query)
+            recency = self.fusion.recency_weight if cued else self.fusion.recency_weight_uncued
+        passages = self._fuse(vector_hits, bm25_hits, bm25_complete=bm25_complete, as_of=as_of_date,
+                              recency_weight=recency)[:top_k]
         trace = {
             "collection": name,
+            **({"as_of": as_of_date.isoformat(), "recency_weight": recency} if as_of_date else {}),
             "vector": [[n.node_id, round(s, 4)] for n, s in vector_hits],
             "bm25": [[n.node_id, round(s, 4)] for n, s in bm25_hits],
             "bm25_complete": bm25_complete,
@@ -193,23 +211,21 @@ class HybridRetriever:
         return Retrieval(passages=passages, trace=trace)
 
     def vector_store_query(self, col: _Collection, query_vec: list[float], depth: int,
-                           filters: RetrievalFilters | None) -> Any:
-        count = col.index.count()
-        if count == 0:
-            from llama_index.core.vector_stores.types import VectorStoreQueryResult
-
-            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+                           filters: RetrievalFilters | None, as_of_day: int = 0) -> Any:
+        # No count() first (it cost as much as a tenth of the query): Chroma 1.5.9 answers a collection smaller
+        # than n_results, or an empty one, with what it has.
         query = VectorStoreQuery(
-            query_embedding=query_vec, similarity_top_k=min(depth * VECTOR_OVERFETCH, count),
-            filters=_chroma_filters(filters),
+            query_embedding=query_vec, similarity_top_k=depth * VECTOR_OVERFETCH,
+            filters=_chroma_filters(filters, as_of_day),
         )
         return col.vector_store.query(query)
 
     def _fuse(
         self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]], *,
-        bm25_complete: bool = False,
+        bm25_complete: bool = False, as_of: date | None = None, recency_weight: float = 0.0,
     ) -> list[Passage]:
-        """`bot.fusion.fuse` over chunk ids, then back to passages carrying each retriever's raw score."""
+        """`bot.fusion.fuse` over chunk ids (then `recency_boost` when asked as of a date), back to passages
+        carrying each retriever's raw score."""
         nodes: dict[str, BaseNode] = {}
         scores: dict[str, dict[str, float]] = {}
         for label, hits in (("vector", vector_hits), ("bm25", bm25_hits)):
@@ -218,4 +234,9 @@ class HybridRetriever:
                 scores.setdefault(node.node_id, {}).setdefault(label, round(score, 4))
         vector = ScoredList([(n.node_id, s) for n, s in vector_hits])
         bm25 = ScoredList([(n.node_id, s) for n, s in bm25_hits], BM25_ABSENT if bm25_complete else None)
-        return [passage_from_node(nodes[cid], score, scores[cid]) for cid, score in fuse(vector, bm25, self.fusion)]
+        fused = fuse(vector, bm25, self.fusion)
+        if as_of is not None and recency_weight:
+            ages = {cid: days_before(as_of, int(n.metadata.get("date_int") or 0)) for cid, n in nodes.items()}
+            fused = recency_boost(fused, ages, weight=recency_weight,
+                                  half_life_days=self.fusion.recency_half_life_days)
+        return [passage_from_node(nodes[cid], score, scores[cid]) for cid, score in fused]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from bot.answer import Answer, AnswerEvent, AnswerMode, Citation, Passage
@@ -28,6 +29,7 @@ class AnswerRequest:
     deadline: float | None = None  # time.monotonic() by which the strategy must have answered
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage, filled in by the strategy
     tokens: dict[str, int] = field(default_factory=dict)
+    as_of: date | None = None  # the day the question is asked as of ("latest", "this week" are relative to it)
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""

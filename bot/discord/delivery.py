@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from typing import Any, Protocol
 
@@ -36,6 +37,7 @@ class AskRequest:
     conversation_id: str | None  # thread id in a thread, channel id in a DM, else one per question (replies)
     collection: str | None
     escalate: bool = False  # show "Still need help?" (public answers, when an expert role is set)
+    as_of: date | None = None  # the day the question was asked (UTC): "this week", "latest" are relative to it
 
 
 class Outcome(Enum):
@@ -82,7 +84,7 @@ class ChannelSink:
     async def report(self, text: str, placeholder: Editable | None) -> None:
         if placeholder is not None:
             try:
-                await placeholder.edit(content=text, embeds=[], view=None)
+                await placeholder.edit(content=text, embed=None, view=None)
                 return
             except discord.HTTPException as exc:
                 if isinstance(exc, discord.Forbidden):
@@ -149,7 +151,7 @@ class Answerer:
                     answer = await self._stream(ask, placeholder)
                 else:
                     answer = await self.service.aask(
-                        ask.question, conversation_id=ask.conversation_id, collection=ask.collection
+                        ask.question, conversation_id=ask.conversation_id, collection=ask.collection, as_of=ask.as_of
                     )
                 qid = await self._record(ask, answer)
                 shown = await self._deliver(sink, answer, qid, placeholder, escalate=ask.escalate)
@@ -176,10 +178,10 @@ class Answerer:
         for i, part in enumerate(rendered.parts):
             extra: dict[str, Any] = {}
             if i == last:  # footnotes and buttons under the last part
-                if rendered.embeds:
-                    extra["embeds"] = rendered.embeds
+                if rendered.embed is not None:
+                    extra["embed"] = rendered.embed
                 if qid is not None:
-                    extra["view"] = answer_view(qid, escalate=escalate, export=not answer.refused)
+                    extra["view"] = answer_view(qid, escalate=escalate)
             if i == 0 and placeholder is not None:
                 shown.append(await self._replace(sink, placeholder, part, extra))
             else:
@@ -215,7 +217,8 @@ class Answerer:
         throttle: EditThrottle[str] = EditThrottle(show, interval=self.edit_interval, clock=self.clock)
         text, final = "", None
         try:
-            events = self.service.astream(ask.question, conversation_id=ask.conversation_id, collection=ask.collection)
+            events = self.service.astream(ask.question, conversation_id=ask.conversation_id, collection=ask.collection,
+                                          as_of=ask.as_of)
             async for event in events:
                 if isinstance(event, TextDelta):
                     text += event.text

@@ -109,3 +109,23 @@ def test_retriever_keeps_per_retriever_scores(make_settings: Callable[..., Setti
     assert passages["b"].scores == {"vector": 0.8, "bm25": 10.0}
     assert passages["a"].scores == {"vector": 0.9}
     assert passages["b"].score == pytest.approx(scores(FusionConfig(), ScoredList(VECTOR), ScoredList(BM25))["b"])
+
+
+def test_recency_boost_lifts_recent_ids_and_leaves_undated_alone() -> None:
+    from bot.fusion import recency_boost
+
+    fused = [("old", 2.0), ("undated", 1.5), ("recent", 1.0), ("later", 0.9)]
+    ages = {"old": 400, "undated": None, "recent": 0, "later": -3}
+    got = dict(recency_boost(fused, ages, weight=3.0, half_life_days=30.0))
+    assert got["recent"] == pytest.approx(4.0)  # age 0: the whole weight
+    assert got["old"] == pytest.approx(2.0 + 3.0 * 0.5 ** (400 / 30))
+    assert got["undated"] == 1.5 and got["later"] == 0.9  # no age, or dated after the reference day: nothing
+    order = [cid for cid, _ in recency_boost(fused, ages, weight=3.0, half_life_days=30.0)]
+    assert order == ["recent", "old", "undated", "later"]
+    assert recency_boost(fused, ages, weight=0.0, half_life_days=30.0) == fused
+
+
+def test_recency_config_records_where_its_values_came_from() -> None:
+    config = FusionConfig()
+    for name in ("recency_weight", "recency_weight_uncued", "recency_half_life_days"):
+        assert "bench.tune_recency" in config.source(name) and "dev" in config.source(name)

@@ -4,6 +4,7 @@ in-memory retriever over them, and the fake OpenAI server."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,7 @@ class MemoryRetriever:
         top_k: int,
         collection: str | None = None,
         filters: RetrievalFilters | None = None,
+        as_of: date | None = None,
     ) -> Retrieval:
         self.queries.append(query)
         q = content_terms(query)

@@ -77,3 +77,44 @@ def test_the_same_question_gets_the_same_passages_in_every_process(
         for _ in range(3)
     }
     assert len(runs) == 1 and len(json.loads(runs.pop())) == 6
+
+
+NEWS = {  # same story over the years; the oldest says it in the question's own words
+    "water-2019.md": ("2019-06-02", "Corpus Christi in Texas is running out of water, officials warned this week."),
+    "water-2026.md": ("2026-03-20", "Corpus Christi may run dry within months; the Texas city declared a water "
+                                    "emergency on Friday."),
+    "water-later.md": ("2026-04-20", "Corpus Christi in Texas is running out of water: rationing began Monday."),
+}
+UNDATED = "Water utilities in Texas publish their reservoir levels every morning."
+
+
+def dated_corpus(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, (day, text) in NEWS.items():
+        (root / name).write_text(f"---\ntitle: {name}\ndate: {day}\n---\n{text}\n")
+    (root / "utilities.md").write_text(f"# Utilities\n{UNDATED}\n")
+    return root
+
+
+def test_as_of_excludes_later_documents_and_prefers_recent_ones(
+    settings: Settings, embedder: Any, tmp_path: Path,
+) -> None:
+    """Issue 9 item 7: asked as of 2026-03-26, an article of 2026-04-20 did not exist yet, and "this week"
+    means the 2026 article, not the 2019 one that repeats the question's words."""
+    Ingestor(settings, embedder).run([dated_corpus(tmp_path / "news")])
+    retriever = HybridRetriever(settings, embedder)
+    question = "Which city in Texas is running out of water this week?"
+    plain = retriever.retrieve(question, top_k=4)
+    assert {p.date for p in plain.passages} >= {"2026-04-20", "2019-06-02"}
+    assert plain.passages[0].date != "2026-03-20"  # without a date the recent article is not first
+
+    dated = retriever.retrieve(question, top_k=4, as_of="2026-03-26")
+    assert dated.passages[0].date == "2026-03-20"
+    assert "2026-04-20" not in {p.date for p in dated.passages}  # did not exist yet, in either retriever
+    assert any(p.text.startswith("Water utilities") for p in dated.passages)  # undated: kept
+    assert dated.trace["as_of"] == "2026-03-26" and dated.trace["recency_weight"] == retriever.fusion.recency_weight
+
+    # No time cue and the default (dev-tuned) uncued weight 0: the exclusion only, no reordering by date.
+    untimed = retriever.retrieve("Which city in Texas is running out of water?", top_k=4, as_of="2026-03-26")
+    assert "2026-04-20" not in {p.date for p in untimed.passages}
+    assert untimed.trace["recency_weight"] == retriever.fusion.recency_weight_uncued

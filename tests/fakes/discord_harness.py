@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ class Call:
     conversation_id: str | None
     collection: str | None
     history: list[str]  # earlier questions of the same conversation, as the engine would see them
+    as_of: date | None = None  # the reference day the frontend passed (the message's day)
 
 
 class FakeService:
@@ -81,23 +83,26 @@ class FakeService:
     def streams(self) -> bool:
         return self._streams
 
-    def _note(self, question: str, conversation_id: str | None, collection: str | None) -> Answer:
+    def _note(self, question: str, conversation_id: str | None, collection: str | None,
+              as_of: date | None = None) -> Answer:
         past = self.history.setdefault(conversation_id, []) if conversation_id else []
-        self.calls.append(Call(question, conversation_id, collection, list(past)))
+        self.calls.append(Call(question, conversation_id, collection, list(past), as_of))
         past.append(question)
         answer = self.reply(question)
         answer.conversation_id = conversation_id
         return answer
 
-    async def aask(self, question: str, *, conversation_id: str | None = None, collection: str | None = None) -> Answer:
-        answer = self._note(question, conversation_id, collection)
+    async def aask(self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
+                   as_of: date | None = None) -> Answer:
+        answer = self._note(question, conversation_id, collection, as_of)
         await asyncio.sleep(self.delay)
         return answer
 
     async def astream(
-        self, question: str, *, conversation_id: str | None = None, collection: str | None = None
+        self, question: str, *, conversation_id: str | None = None, collection: str | None = None,
+        as_of: date | None = None,
     ) -> AsyncIterator[TextDelta | FinalAnswer]:
-        answer = self._note(question, conversation_id, collection)
+        answer = self._note(question, conversation_id, collection, as_of)
         for piece in self.deltas:
             await asyncio.sleep(self.delta_gap)
             yield TextDelta(piece)

@@ -158,6 +158,7 @@ class AskingCog(commands.Cog, name="asking"):
             conversation,
             self.bot.admission.collection(where),
             escalate=self._escalates(message.guild),
+            as_of=message.created_at.date(),  # "this week" means the week of the message
         )
         async with typing(target):
             outcome = await self.bot.answerer.run(ask, ChannelSink(target, reference))
@@ -231,5 +232,6 @@ class AskingCog(commands.Cog, name="asking"):
             conversation,
             self.bot.admission.collection(where),
             escalate=not private and self._escalates(interaction.guild),
+            as_of=interaction.created_at.date(),
         )
         await self.bot.answerer.run(ask, FollowupSink(interaction, private))
