@@ -2,6 +2,8 @@
 engine, extractive mode, over examples/corpus + examples/analyst.
 
     python -m bench.analyst [--split dev|test|all] [--show]
+    python -m bench.analyst --sweep      # the thresholds' grid, on the dev split only
+
 
 The labelled set is tests/data/analyst_qa.jsonl (written for this project; dev and test splits: tune on dev,
 report test). Both folders are ingested fresh with the real Ingestor into a temp data dir; each question goes
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -31,9 +34,8 @@ from bench.pipeline import bench_settings, write_result
 from bot.answer import Answer, Citation, Passage
 from bot.answering.analyst.compare import NOT_STATED
 from bot.answering.analyst.evidence import mentions
-from bot.answering.analyst.router import wrap_analyst
+from bot.answering.analyst.router import AnalystRouter, AnalystSettings
 from bot.answering.verify import CitationVerifier
-from bot.engine import Engine
 from bot.text.markers import attach_markers, strip_markers
 from bot.text.sentences import split_sentences
 
@@ -149,7 +151,9 @@ def _holds(question: str, claim: str, c: Citation, verifier: CitationVerifier) -
     return result.outcome == "ok" and all(ch.action == "kept" for ch in result.checks)
 
 
-async def run(rows: list[dict[str, Any]], data_dir: Path, show: bool) -> list[dict[str, Any]]:
+async def run(
+    rows: list[dict[str, Any]], data_dir: Path, show: bool, settings_override: AnalystSettings | None = None
+) -> list[dict[str, Any]]:
     from bot.cli import build_engine
     from index.embeddings import make_embedder
     from index.ingest import Ingestor
@@ -157,11 +161,11 @@ async def run(rows: list[dict[str, Any]], data_dir: Path, show: bool) -> list[di
     settings = bench_settings(data_dir, answer_mode="extractive")
     files = sorted(p for folder in FOLDERS for p in folder.glob("*.md"))
     Ingestor(settings, make_embedder(settings)).run(files)
-    base = build_engine(settings)
-    embed = base.strategy.answerer.embed
-    router = wrap_analyst(base.strategy, embed)
-    engine = Engine(settings, base.retriever, router)
-    verifier = CitationVerifier(embed)
+    engine = build_engine(settings)  # the product's wiring: the AnalystRouter around the configured strategy
+    assert isinstance(engine.strategy, AnalystRouter)
+    if settings_override is not None:
+        engine.strategy.settings = settings_override
+    verifier = CitationVerifier(engine.strategy.answerer.embed)
     out = []
     for row in rows:
         a = await engine.aask(row["question"])
@@ -212,11 +216,60 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+# The grid `--sweep` tries, one setting at a time around the defaults (types are independent: each setting is
+# read only by its own question type). Every default in bot/answering/analyst records its sweep result.
+SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
+    ("compare", "compare.min_score", (0.06, 0.08, 0.1143, 0.14, 0.18, 0.22)),
+    ("conflict", "conflicts.min_score", (0.1143, 0.15, 0.2, 0.25)),
+    ("conflict", "conflicts.margin", (0.1, 0.15, 0.2, 0.3)),
+    ("latest", "dated.latest_min", (0.08, 0.1143, 0.15, 0.2, 0.25)),
+    ("latest", "dated.latest_margin", (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)),
+    ("timeline", "dated.timeline_min", (0.0, 0.02, 0.04, 0.06, 0.08, 0.1143, 0.15)),
+    ("attribution", "dated.attribution_min", (0.1143, 0.15, 0.2, 0.25)),
+)
+
+
+async def sweep(data_dir: Path) -> None:
+    """Structure right and supported claims per threshold value, on dev rows only (tune on dev)."""
+    from bot.cli import build_engine
+    from index.embeddings import make_embedder
+    from index.ingest import Ingestor
+
+    settings = bench_settings(data_dir, answer_mode="extractive")
+    Ingestor(settings, make_embedder(settings)).run(sorted(p for folder in FOLDERS for p in folder.glob("*.md")))
+    engine = build_engine(settings)
+    router = engine.strategy
+    assert isinstance(router, AnalystRouter)
+    verifier = CitationVerifier(router.answerer.embed)
+    dev = load("dev")
+    base = AnalystSettings()
+    for kind, name, values in SWEEP:
+        group, attr = name.split(".")
+        for value in values:
+            parts: dict[str, Any] = {"compare": base.compare, "conflicts": base.conflicts, "dated": base.dated}
+            parts[group] = dataclasses.replace(parts[group], **{attr: value})
+            router.settings = AnalystSettings(**parts)
+            rows = [r for r in dev if r["type"] == kind]
+            right, ok, total, fails = 0, 0, 0, []
+            for row in rows:
+                a = await engine.aask(row["question"])
+                good, _ = structure_right(row, a)
+                o, t, _ = await asyncio.to_thread(supported, row["question"], a, verifier)
+                right, ok, total = right + good, ok + o, total + t
+                fails += [] if good else [row["id"]]
+            print(f"{kind:12s} {name}={value}: right {right}/{len(rows)} supported {ok}/{total} failed {fails}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--show", action="store_true", help="print every answer")
+    parser.add_argument("--sweep", action="store_true", help="sweep the thresholds on the dev split")
     args = parser.parse_args()
+    if args.sweep:
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(sweep(Path(tmp) / "data"))
+        return
     rows = load(args.split)
     with tempfile.TemporaryDirectory() as tmp:
         records = asyncio.run(run(rows, Path(tmp) / "data", args.show))

@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", help="only documents dated on/after YYYY-MM-DD")
     ask.add_argument("--until", help="only documents dated on/before YYYY-MM-DD")
     ask.add_argument("--json", action="store_true", help="machine-readable answer with citations and trace")
+    ask.add_argument("--format", choices=["text", "markdown"], default="text",
+                     help="markdown: the answer as a Markdown document with footnotes and full quotes")
     ask.add_argument("--trace", action="store_true", help="also print the JSON trace")
 
     chat = sub.add_parser("chat", help="interactive terminal chat")
@@ -154,7 +156,7 @@ def render_answer(answer: Any) -> str:
         lines.append("")
         for c in answer.citations:
             where = c.url or c.source
-            date = f", {c.date}" if c.date else ""
+            date = f", as of {c.date}" if c.date else ", undated"
             lines.append(f"[{c.n}] {c.title} — {where}{date}")
             lines.append(f"    “{' '.join(c.quote.split())}”")  # one line, even for a quoted list
     if answer.refused and answer.nearest_sources:
@@ -195,11 +197,16 @@ def _answer(engine: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     engine = build_engine(settings)
     answer = _answer(
-        engine, args.question, stream=not args.json,
+        engine, args.question, stream=not args.json and args.format == "text",
         conversation_id=args.conversation, collection=args.collection, filters=_filters(args),
     )
     if args.json:
         print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    if args.format == "markdown":
+        from bot.answering.markdown_export import to_markdown
+
+        print(to_markdown(answer), end="")
         return 0
     print(render_answer(answer))
     if args.trace:

@@ -1,5 +1,9 @@
 """The read path's composition root: which answer strategy, verifier and rewriter a configuration gets.
 
+Every engine answers analyst questions (comparisons, conflicting sources, latest / timeline, who says what)
+with structure: the configured strategy (extractive or LLM) is wrapped in the `AnalystRouter`, which hands
+every other question to it untouched.
+
 `bot.cli.build_engine` (the CLI and the Discord bot) and the tests wire the engine through `assemble_engine`,
 so a test exercises exactly the objects the product runs, with fakes injected only for the outside world
 (retriever, LLM server).
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from bot.answer import Retriever
+from bot.answering.analyst import wrap_analyst
 from bot.answering.base import AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
 from bot.conversation import ConversationStore
@@ -59,7 +64,7 @@ def assemble_engine(
     embed = (
         embedder if isinstance(embedder, SentenceEmbedder) else SentenceEmbedder(embedder, cache_dir=settings.data_dir)
     )
-    strategy = build_strategy(settings, embed, llm, extractive=extractive)
+    strategy = wrap_analyst(build_strategy(settings, embed, llm, extractive=extractive), embed)
     rewriter = FollowupRewriter(
         llm if strategy.mode == "llm" else None,
         history_tokens=settings.history_tokens,

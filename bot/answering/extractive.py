@@ -317,12 +317,26 @@ class ExtractiveAnswerer:
         only (cosine, term overlap, length, position; no rank or answer type), over the question's parts. The
         LLM path's gate uses it; the extractive refusal additionally weighs the answer type (see `answer`)."""
         best = 0.0
-        w = self._w * self._topical
         for part in split_question(question):
-            _, rows = self.features(part, passages)
-            if len(rows):
-                best = max(best, float(_sigmoid(rows @ w + self.config.bias).max()))
+            ranked = self.topical(part, passages)
+            if ranked:
+                best = max(best, ranked[0].score)
         return best
+
+    def topical(self, question: str, passages: list[Passage]) -> list[Scored]:
+        """Every candidate scored by `relevance`'s function (its `score`), best first: the analyst strategies
+        rank sentences on this one relevance scale."""
+        cands, rows = self.features(question, passages)
+        if not cands:
+            return []
+        logits = rows @ (self._w * self._topical) + self.config.bias
+        probs = _sigmoid(logits)
+        out = [
+            Scored(c.rank, c.span, float(r[0]), float(r[1]), float(p), float(z))
+            for c, r, p, z in zip(cands, rows, probs, logits, strict=True)
+        ]
+        out.sort(key=lambda s: -s.logit)
+        return out
 
 
 class ExtractiveStrategy:

@@ -15,6 +15,11 @@ from bot.answer import Answer, Citation
 from bot.answering.analyst.dates import UNDATED
 from bot.text.markers import MARKER
 
+_FALLBACK = {
+    "llm_error": "the LLM was unavailable",
+    "deadline": "the LLM was too slow",
+    "unverified": "the LLM's answer could not be verified",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -43,7 +48,9 @@ def to_markdown(answer: Answer) -> str:
     """The whole answer as a self-contained Markdown document."""
     parts = [f"# {_inline(answer.question)}", ""]
     if answer.mode == "fallback":
-        parts += [f"*Extractive answer (the generated one was not used: {_inline(answer.fallback_reason or '')}).*", ""]
+        why = f": {_inline(answer.fallback_reason)}" if answer.fallback_reason else ""
+        what = _FALLBACK.get(answer.fallback_kind or "", "the generated one was not used")
+        parts += [f"*Extractive answer ({what}{why}).*", ""]
     parts += [_footnote_markers(clean(answer.text).strip()), ""]
     if answer.refused and answer.nearest_sources:
         parts += ["## Closest sources", ""]

@@ -84,7 +84,7 @@ class ChannelSink:
     async def report(self, text: str, placeholder: Editable | None) -> None:
         if placeholder is not None:
             try:
-                await placeholder.edit(content=text, embed=None, view=None)
+                await placeholder.edit(content=text, embeds=[], view=None)
                 return
             except discord.HTTPException as exc:
                 if isinstance(exc, discord.Forbidden):
@@ -178,10 +178,10 @@ class Answerer:
         for i, part in enumerate(rendered.parts):
             extra: dict[str, Any] = {}
             if i == last:  # footnotes and buttons under the last part
-                if rendered.embed is not None:
-                    extra["embed"] = rendered.embed
+                if rendered.embeds:
+                    extra["embeds"] = rendered.embeds
                 if qid is not None:
-                    extra["view"] = answer_view(qid, escalate=escalate)
+                    extra["view"] = answer_view(qid, escalate=escalate, export=not answer.refused)
             if i == 0 and placeholder is not None:
                 shown.append(await self._replace(sink, placeholder, part, extra))
             else:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import discord
 from discord.utils import escape_markdown
 
-from bot.answer import Answer, Citation
+from bot.answer import Answer, Citation, Table
 from bot.discord.splitting import DISCORD_LIMIT, split_message
 from bot.feedback import Stats, StoredAnswer
 
@@ -24,6 +24,15 @@ FIELD_VALUE = 1024
 
 PLACEHOLDER = "🔎 *Searching the documents…*"
 FALLBACK_LABEL = "-# ⚠️ LLM unavailable — extractive answer"
+# What the fallback line says, by `Answer.fallback_kind`: whether the LLM failed, ran out of the question's
+# time, or answered with nothing the checks could confirm (as the CLI's labels).
+FALLBACK_LABELS = {
+    "llm_error": FALLBACK_LABEL,
+    "deadline": "-# ⏱️ LLM too slow — extractive answer",
+    "unverified": "-# ⚠️ LLM answer not verified — extractive answer",
+}
+UNDATED = "undated"  # as bot.answering.analyst.dates.UNDATED (not imported: the frontend stays light)
+TABLE_BUDGET = 2500  # chars of the comparison embed; the footnotes get the rest of the message's 6,000
 _STREAM_NOTE = "\n-# ✍️ writing… citations are checked before the final answer"
 _QUOTE_CHARS = 300
 _CONTEXT_CHARS = 1200
@@ -33,8 +42,14 @@ _REFUSAL_COLOUR = discord.Colour.light_grey()
 
 @dataclass
 class RenderedAnswer:
-    parts: list[str]  # message contents, each ≤ 2,000 chars; the embed goes on the last one
-    embed: discord.Embed | None
+    parts: list[str]  # message contents, each ≤ 2,000 chars; the embeds go on the last one
+    embed: discord.Embed | None  # the footnotes
+    table: discord.Embed | None = None  # a comparison table
+
+    @property
+    def embeds(self) -> list[discord.Embed]:
+        """What the last message carries: the table first, then the footnotes (together ≤ 6,000 chars)."""
+        return [e for e in (self.table, self.embed) if e is not None]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -75,14 +90,29 @@ def _source_line(c: Citation) -> str:
     label = escape_markdown(_clip(_one_line(_link_label(c)), 120)).replace("]", "\\]")
     url = _safe_url(c.url)
     where = f"[{label}]({url})" if url else label
-    return f"{where} · {c.date}" if c.date else where
+    return f"{where} · {as_of_label(c)}"
+
+
+def as_of_label(c: Citation) -> str:
+    """Every footnote says how current it is: its document's date, or that it has none (never guessed)."""
+    return f"as of {c.date}" if c.date else UNDATED
+
+
+def fallback_label(answer: Answer) -> str:
+    return FALLBACK_LABELS.get(answer.fallback_kind or "llm_error", FALLBACK_LABEL)
 
 
 def answer_content(answer: Answer) -> str:
     lines: list[str] = []
     if answer.mode == "fallback":
-        lines.append(FALLBACK_LABEL)
-    lines.append(answer.text.strip() or "*(empty answer)*")
+        lines.append(fallback_label(answer))
+    text = answer.text.strip()
+    if answer.table is not None:
+        # The table goes in its own embed (Discord renders no Markdown tables): the text keeps its lead line.
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("|")).strip()
+        if answer.table.rows:
+            text += "\n-# One row per entity below; each cell quotes its source [n]."
+    lines.append(text or "*(empty answer)*")
     if answer.removed:
         n = len(answer.removed)
         what = f"{n} sentences" if n > 1 else "1 sentence"
@@ -90,8 +120,45 @@ def answer_content(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def table_embed(table: Table, budget: int = TABLE_BUDGET) -> discord.Embed | None:
+    """A comparison table as embed fields: one field per row, one line per column ("**facet**: cell [n]"),
+    cells shortened (then rows dropped, with a note) until it fits `budget` and Discord's field limits."""
+    if not table.rows:
+        return None
+    cap = 300
+    while True:
+        embed = discord.Embed(title="Comparison", colour=_COLOUR)
+        shown = table.rows[: EMBED_FIELDS - 1]
+        for row in shown:
+            lines = []
+            for column, cell in zip(table.columns, row.cells, strict=False):
+                text = escape_markdown(_clip(_one_line(cell.text), cap))
+                marks = "".join(f"[{n}]" for n in cell.citations)
+                text = f"*{text}*" if not cell.citations else f"{text} {marks}"
+                lines.append(f"**{escape_markdown(_clip(_one_line(column), 80))}**: {text}")
+            embed.add_field(
+                name=_clip(escape_markdown(_one_line(row.label)), FIELD_NAME) or "—",
+                value=_clip("\n".join(lines), FIELD_VALUE) or "—",
+                inline=False,
+            )
+        if len(embed) <= budget or cap <= 40:
+            break
+        cap //= 2
+    hidden = len(table.rows) - len(shown)
+    while len(embed) > budget and len(embed.fields) > 1:
+        embed.remove_field(len(embed.fields) - 1)
+        hidden += 1
+    if hidden:
+        embed.set_footer(text=f"{hidden} more rows not shown: Export has the whole table.")
+    return embed
+
+
 def citations_embed(
-    citations: Sequence[Citation], *, title: str = "Sources", refusal: bool = False
+    citations: Sequence[Citation],
+    *,
+    title: str = "Sources",
+    refusal: bool = False,
+    budget: int = EMBED_TOTAL - 100,
 ) -> discord.Embed | None:
     """One field per footnote: title, link/date and a one-line quote, trimmed to Discord's embed limits."""
     if not citations:
@@ -107,7 +174,7 @@ def citations_embed(
             embed.add_field(name=_clip(name, FIELD_NAME), value=_clip(value, FIELD_VALUE), inline=False)
         hidden = len(citations) - len(shown)
         # Fields beyond the total budget go; the Sources button still shows every passage.
-        while len(embed) > EMBED_TOTAL - 100 and len(embed.fields) > 1:
+        while len(embed) > budget and len(embed.fields) > 1:
             embed.remove_field(len(embed.fields) - 1)
             hidden += 1
         if hidden == 0 or quote_cap <= 60:
@@ -122,11 +189,13 @@ def citations_embed(
 
 def render_answer(answer: Answer) -> RenderedAnswer:
     parts = [p for p in split_message(answer_content(answer)) if p.strip()] or ["*(empty answer)*"]
+    table = table_embed(answer.table) if answer.table is not None and not answer.refused else None
     if answer.refused:
         embed = citations_embed(answer.nearest_sources, title="Nearest sources", refusal=True)
     else:
-        embed = citations_embed(answer.citations)
-    return RenderedAnswer(parts, embed)
+        room = EMBED_TOTAL - 100 - (len(table) if table is not None else 0)
+        embed = citations_embed(answer.citations, budget=room)
+    return RenderedAnswer(parts, embed, table)
 
 
 def stream_preview(text: str) -> str:
@@ -165,7 +234,7 @@ def render_sources(stored: StoredAnswer) -> list[str]:
     for c in cits:
         url = _safe_url(c.url)
         link = f" — <{url}>" if url else ""
-        date = f" · {c.date}" if c.date else ""
+        date = f" · {as_of_label(c)}"
         # A web page's source is its URL: show the link once, not as "(url) — <url>".
         same = url is not None and (c.source.strip() == (c.url or "").strip() or _is_url(c.source))
         src = "" if same else f" ({escape_markdown(_one_line(c.source))})"

@@ -1,4 +1,4 @@
-"""Buttons under an answer (Sources, 👍, 👎, "Still need help?") and the "why?" modal.
+"""Buttons under an answer (Sources, 👍, 👎, Export, "Still need help?") and the "why?" modal.
 
 The buttons are `DynamicItem`s whose custom_id carries the answer's row id in the feedback store, so they
 keep working after a restart (register them with `Client.add_dynamic_items(*PERSISTENT_ITEMS)`); everything
@@ -13,6 +13,7 @@ answer and the user (`footnote:why:{qid}:{user}`), its input has a fixed id, it 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from typing import Any, Literal, Protocol, cast
 import discord
 from discord import ui
 
+from bot.answer import Answer, AnswerMode
 from bot.discord.render import render_sources
 from bot.discord.texts import GONE
 from bot.feedback import FeedbackStore, StoredAnswer
@@ -155,6 +157,60 @@ class EscalateButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:help:(?
             await _host(interaction).report_interaction_error(interaction, exc)
 
 
+class ExportButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:md:(?P<qid>[0-9]+)"):
+    """"Export": the answer as a Markdown document (footnotes, dates, full quotes) in a private `.md` file, the
+    same document as `footnote ask --format markdown`, rebuilt from the feedback store."""
+
+    def __init__(self, qid: int) -> None:
+        super().__init__(
+            ui.Button(
+                label="Export",
+                emoji="📄",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"footnote:md:{qid}",
+            )
+        )
+        self.qid = qid
+        self._stored: StoredAnswer | None = None
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+    ) -> ExportButton:
+        return cls(int(match["qid"]))
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        self._stored = await asyncio.to_thread(_host(interaction).feedback_store.get_answer, self.qid)
+        return True if self._stored is not None else await _deny(interaction, GONE)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            assert self._stored is not None  # set by interaction_check
+            document = export_markdown(self._stored)
+            file = discord.File(io.BytesIO(document.encode("utf-8")), filename=f"footnote-answer-{self.qid}.md")
+            await interaction.response.send_message(EXPORT_NOTE, file=file, ephemeral=True)
+        except Exception as exc:
+            await _host(interaction).report_interaction_error(interaction, exc)
+
+
+EXPORT_NOTE = "📄 This answer as Markdown, with every footnote's source, date and full quote."
+
+
+def export_markdown(stored: StoredAnswer) -> str:
+    """The stored answer as the Markdown document `footnote ask --format markdown` writes."""
+    from bot.answering.markdown_export import to_markdown  # the frontend loads the core's exporter on use
+
+    answer = Answer(
+        question=stored.question,
+        text=stored.answer,
+        citations=stored.citations,
+        mode=cast(AnswerMode, stored.mode),
+        refused=stored.refused,
+        nearest_sources=stored.nearest_sources,
+    )
+    return to_markdown(answer)
+
+
 def reason_modal(qid: int, user_id: int) -> ui.Modal:
     """The "why?" modal for one user's 👎 on answer `qid`: rendered only, never registered (module docstring)."""
     modal = ui.Modal(title="What was wrong with this answer?", custom_id=f"footnote:why:{qid}:{user_id}", timeout=None)
@@ -199,15 +255,18 @@ def parse_reason_submit(data: Mapping[str, Any]) -> ReasonSubmit | None:
     return ReasonSubmit(int(m["qid"]), text.strip() or None)
 
 
-PERSISTENT_ITEMS = (SourcesButton, VoteButton, EscalateButton)
+PERSISTENT_ITEMS = (SourcesButton, VoteButton, EscalateButton, ExportButton)
 
 
-def answer_view(qid: int, *, escalate: bool = False) -> ui.View:
-    """The buttons under an answer whose record has id `qid`; `escalate` adds "Still need help?"."""
+def answer_view(qid: int, *, escalate: bool = False, export: bool = False) -> ui.View:
+    """The buttons under an answer whose record has id `qid`; `escalate` adds "Still need help?", `export`
+    the Markdown "Export"."""
     view = ui.View(timeout=None)
     view.add_item(SourcesButton(qid))
     view.add_item(VoteButton(qid, "up"))
     view.add_item(VoteButton(qid, "down"))
+    if export:
+        view.add_item(ExportButton(qid))
     if escalate:
         view.add_item(EscalateButton(qid))
     return view

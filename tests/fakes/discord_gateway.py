@@ -71,6 +71,7 @@ class Recorded:
     json: Any
     at: float  # loop time
     status: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart uploads: filename -> content
 
 
 @dataclass
@@ -638,12 +639,14 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body: Any = None
+        files: dict[str, bytes] = {}
         if request.content_type == "application/json":
             body = await request.json()
         elif request.content_type.startswith("multipart/"):
             form = await request.post()
             body = json.loads(str(form.get("payload_json", "{}")))
-        rec = Recorded(request.method, path, dict(request.query), body, asyncio.get_running_loop().time())
+            files = {v.filename: v.file.read() for v in form.values() if isinstance(v, web.FileField)}
+        rec = Recorded(request.method, path, dict(request.query), body, asyncio.get_running_loop().time(), files=files)
         self.requests.append(rec)
         for f in self._failures:
             if f.times > 0 and f.method == request.method and f.pattern.match(path):

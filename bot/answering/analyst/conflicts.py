@@ -32,11 +32,12 @@ _PARTY_IN_QUESTION = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\
 
 @dataclass(frozen=True)
 class ConflictSettings:
-    # A sentence takes part when its extractive score is at least `min_score` and within `margin` of the
-    # best one. Tuned on tests/data/analyst_dev.jsonl (conflict rows: precision first, then recall;
-    # `python -m bench.analyst --split dev`).
-    min_score: float = 0.4
-    margin: float = 0.25
+    # A sentence takes part when its relevance (`ExtractiveAnswerer.topical`, P scale) is at least `min_score`
+    # and within `margin` of the best one. Dev conflict rows (`python -m bench.analyst --sweep`, dev split only):
+    # margin 0.3 -> 7/7 for min_score 0.1143..0.2 (margins 0.1..0.2 -> 6/7; min_score 0.25 -> at most 6/7);
+    # min_score = the refusal threshold (ExtractiveConfig.refuse_below) among the tied values.
+    min_score: float = 0.1143
+    margin: float = 0.3
     max_versions: int = 4
     window: int = 5
     focus_similarity: float = 0.6  # as the extractive answerer's former focus similarity
@@ -59,7 +60,7 @@ class ConflictFinder:
         evidence = self._relevant(question, passages)
         near = content_terms(question)
         asked = asked_parties(question)
-        picked: list[tuple[Evidence, Quantity]] = []
+        picked: list[tuple[Evidence, Quantity, str | None]] = []
         focus = self._focus(question)
         for e in evidence:
             qs = [q for q in quantities(e.span.text, near) if self._counts_focus(e.span.text, q, focus)]
@@ -70,19 +71,25 @@ class ConflictFinder:
                 continue  # the question asks about one party: other parties' figures are not versions
             if not asked and party is not None:
                 continue  # a total is compared with totals only
-            picked.append((e, qs[0]))
-        versions: list[tuple[Evidence, Quantity]] = []
-        for e, q in picked:
-            if e.passage.doc_id in {v.passage.doc_id for v, _ in versions}:
-                continue  # one version per document: its best sentence
-            versions.append((e, q))
-        distinct: list[tuple[Evidence, Quantity]] = []
-        for e, q in versions:
-            if not any(compatible(q, other) for _, other in distinct):
-                distinct.append((e, q))
-        if len(distinct) < 2:
-            return None, [e for e, _ in versions]
-        chosen = [e for e, _ in distinct[: self.settings.max_versions]]
+            picked.append((e, qs[0], party))
+        # "How many did Tajikistan and Kyrgyzstan each say ...": two parties' figures are two facts; versions
+        # are compared within one party (or among totals), the party with the most versions first.
+        by_party: dict[str | None, list[tuple[Evidence, Quantity]]] = {}
+        for e, q, party in picked:
+            versions = by_party.setdefault(party[:5] if party else None, [])
+            if e.passage.doc_id not in {v.passage.doc_id for v, _ in versions}:
+                versions.append((e, q))  # one version per document: its best sentence
+        best: list[tuple[Evidence, Quantity]] = []
+        for versions in by_party.values():
+            distinct: list[tuple[Evidence, Quantity]] = []
+            for e, q in versions:
+                if not any(compatible(q, other) for _, other in distinct):
+                    distinct.append((e, q))
+            if len(distinct) > len(best):
+                best = distinct
+        if len(best) < 2:
+            return None, [e for e, _, _ in picked]
+        chosen = [e for e, _ in best[: self.settings.max_versions]]
         return Conflict(about=question.rstrip("?"), versions=[]), chosen
 
     def _focus(self, question: str) -> set[str]:

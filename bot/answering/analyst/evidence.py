@@ -53,32 +53,21 @@ class Evidence:
 
 
 def scored(answerer: ExtractiveAnswerer, query: str, passages: list[Passage], floor: float) -> list[Evidence]:
-    """Sentences of the passages scored against `query` by the extractive scorer, best first, at least
-    `floor`, overlapping chunks' repeats removed."""
+    """Sentences of the passages scored against `query` by the ONE relevance function of the read path
+    (`ExtractiveAnswerer.topical`, the scale of `relevance` and of the refusal threshold), best first, at
+    least `floor`, overlapping chunks' repeats removed."""
     out: list[Evidence] = []
     wanted = content_terms(query)
-    ranked = sorted(((topical(s.semantic, s.lexical), s) for s in answerer.score(query, passages)), key=lambda x: -x[0])
-    for score, s in ranked:
-        if score < floor:
+    for s in answerer.topical(query, passages):
+        if s.score < floor:
             break
         if looks_like_injection(s.span.text):
             continue
         span = _one_sentence(s.span, wanted)
         if any(same_text(span.text, e.span.text) for e in out):
             continue
-        out.append(Evidence(s.rank, passages[s.rank], span, score))
+        out.append(Evidence(s.rank, passages[s.rank], span, s.score))
     return out
-
-
-# The analyst strategies rank the extractive answerer's candidates by topicality alone, on a scale of their
-# own (the answerer's own score is a fitted answer probability that changes with its model): 0.7 * MiniLM
-# cosine + 0.3 * idf-weighted share of the query's terms. The weights are the extractive answerer's former
-# hand-set ones; the analyst thresholds on this scale were set on tests/data/analyst_qa.jsonl dev rows.
-SEMANTIC_WEIGHT, LEXICAL_WEIGHT = 0.7, 0.3
-
-
-def topical(semantic: float, lexical: float) -> float:
-    return SEMANTIC_WEIGHT * semantic + LEXICAL_WEIGHT * lexical
 
 
 def _one_sentence(span: Span, wanted: set[str]) -> Span:

@@ -78,6 +78,11 @@ def classify(question: str) -> AnalystQuestion:
     return AnalystQuestion("default")
 
 
+def is_yes_no(question: str) -> bool:
+    """ "Did Tajikistan buy ...?": a claim a source may affirm and another deny (never a "how many" question)."""
+    return bool(_YES_NO.search(question)) and question_shape(question).kind not in ("number", "money")
+
+
 def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(entities, facets) of a comparison question."""
     body = question.strip().rstrip("?.!").strip()

@@ -15,20 +15,28 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-from bot.answer import Answer, AnswerEvent, Conflict, FinalAnswer, Passage
-from bot.answering.analyst.compare import Footnotes, TableBuilder, parse_generated_cells, table_markdown
-from bot.answering.analyst.conflicts import ConflictFinder, describe, version
+from bot.answer import Answer, AnswerEvent, Conflict, FallbackKind, FinalAnswer, Passage
+from bot.answering.analyst.compare import (
+    CompareSettings,
+    Footnotes,
+    TableBuilder,
+    parse_generated_cells,
+    table_markdown,
+)
+from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, describe, version
 from bot.answering.analyst.dates import as_of
 from bot.answering.analyst.evidence import Evidence, mentions
-from bot.answering.analyst.questions import AnalystQuestion, classify
-from bot.answering.analyst.timeline import DatedAnswers, date_phrase
+from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no
+from bot.answering.analyst.timeline import DatedAnswers, DatedSettings, date_phrase
 from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
 from bot.answering.verify import CitationVerifier
+from bot.deadline import QuestionDeadlineError
 from bot.text.embedder import SentenceEmbedder
 from bot.text.markers import attach_markers, strip_bullet
 from index.errors import LLMError
@@ -45,6 +53,15 @@ _CELLS_SYSTEM = (
 )
 
 
+@dataclass(frozen=True)
+class AnalystSettings:
+    """The thresholds of the structured answers (each records where its values came from)."""
+
+    compare: CompareSettings = field(default_factory=CompareSettings)
+    conflicts: ConflictSettings = field(default_factory=ConflictSettings)
+    dated: DatedSettings = field(default_factory=DatedSettings)
+
+
 class AnalystRouter:
     """`AnswerStrategy` that routes analyst questions to structured answers and the rest to `wrapped`."""
 
@@ -55,14 +72,40 @@ class AnalystRouter:
         *,
         llm: LLMClient | None = None,
         verifier: CitationVerifier | None = None,
+        settings: AnalystSettings | None = None,
     ) -> None:
         self.wrapped = wrapped
-        self.answerer = answerer
+        self._answerer = answerer
         self.llm = llm
         self.verifier = verifier or CitationVerifier(answerer.embed)
-        self.tables = TableBuilder(answerer)
-        self.conflicts = ConflictFinder(answerer)
-        self.dated = DatedAnswers(answerer)
+        self.settings = settings or AnalystSettings()
+
+    @property
+    def extractive(self) -> ExtractiveStrategy | None:
+        """The extractive strategy inside (benches swap its answerer's config; the router follows)."""
+        inner = self.wrapped
+        if isinstance(inner, ExtractiveStrategy):
+            return inner
+        found = getattr(inner, "extractive", None)
+        return found if isinstance(found, ExtractiveStrategy) else None
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        """The wrapped strategy's own answerer, so there is one scorer and one relevance function."""
+        inner = self.extractive
+        return inner.answerer if inner is not None else self._answerer
+
+    @property
+    def tables(self) -> TableBuilder:
+        return TableBuilder(self.answerer, self.settings.compare)
+
+    @property
+    def conflicts(self) -> ConflictFinder:
+        return ConflictFinder(self.answerer, self.settings.conflicts)
+
+    @property
+    def dated(self) -> DatedAnswers:
+        return DatedAnswers(self.answerer, self.settings.dated)
 
     @property
     def mode(self) -> str:
@@ -93,10 +136,11 @@ class AnalystRouter:
             try:
                 return await self._llm_table(aq, request)
             except LLMError as err:
-                log.warning("LLM table failed, using the extractive table: %s", err)
+                kind: FallbackKind = "deadline" if isinstance(err, QuestionDeadlineError) else "llm_error"
+                log.warning("LLM table failed (%s), using the extractive table: %s", kind, err)
                 answer = await asyncio.to_thread(self.answer, aq, request.question, request.passages)
                 if answer is not None:
-                    answer.mode, answer.fallback_reason = "fallback", str(err)
+                    answer.mode, answer.fallback_reason, answer.fallback_kind = "fallback", str(err), kind
                 return answer
         return await asyncio.to_thread(self.answer, aq, request.question, request.passages)
 
@@ -130,7 +174,9 @@ class AnalystRouter:
 
     def _conflict(self, question: str, passages: list[Passage]) -> Answer | None:
         conflict, evidence = self.conflicts.figures(question, passages)
-        if conflict is None:
+        if conflict is None and is_yes_no(question):
+            # Only a yes/no question has a claim to deny: a "how many" question whose figures agree is no
+            # conflict because one sentence says "not the same figure" and another "bought".
             conflict, evidence = self.conflicts.denial(question, passages)
         if conflict is None:
             return None
@@ -218,7 +264,7 @@ class AnalystRouter:
             ChatMessage(role=MessageRole.USER, content=user),
         ]
         t = time.perf_counter()
-        completion = await self.llm.complete(messages)
+        completion = await self.llm.complete(messages, deadline=request.deadline)
         request.timings["llm"] = round((time.perf_counter() - t) * 1000, 1)
         generated = parse_generated_cells(completion.text)
         notes = Footnotes()
@@ -229,6 +275,7 @@ class AnalystRouter:
             answer = await asyncio.to_thread(self.answer, aq, request.question, request.passages)
             if answer is not None:
                 answer.mode, answer.fallback_reason = "fallback", "no generated cell was supported by its sources"
+                answer.fallback_kind = "unverified"
                 answer.removed = removed
             return answer
         answer = self._table_answer(request.question, table, notes, "llm")

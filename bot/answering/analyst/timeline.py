@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.answer import Passage
 from bot.answering.analyst.conflicts import asked_parties, other_party
 from bot.answering.analyst.dates import UNDATED, When, as_of, context_year, document_date, stated_date
-from bot.answering.analyst.evidence import Evidence, quantities, scored, sentences, speaker, topical
+from bot.answering.analyst.evidence import Evidence, quantities, scored, sentences, speaker
 from bot.answering.analyst.questions import topic
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.questions import question_shape
@@ -22,14 +22,17 @@ _FIGURE = re.compile(r"\b(?:toll|figure|count|number|total|tally|estimate)\b", r
 
 @dataclass(frozen=True)
 class DatedSettings:
-    # Latest: candidates score at least `latest_min` and within `latest_margin` of the best. Timeline: a dated
-    # sentence joins when it scores at least `timeline_min` against the question. Tuned on
-    # tests/data/analyst_dev.jsonl (latest/timeline rows; `python -m bench.analyst --split dev`).
-    latest_min: float = 0.4
+    # On the relevance scale of `ExtractiveAnswerer.topical` (P). Latest: candidates at least `latest_min` and
+    # within `latest_margin` of the best (dev latest rows: 0.08 -> 3/3 for every margin 0.15..0.5, 0.1143 ->
+    # 2/3, 0.15..0.25 -> 0/3 at margin <= 0.15; the smallest tied margin). Timeline: a dated sentence joins
+    # when its span scores at least `timeline_min` (dev timeline rows: 0.0..0.04 -> 2/3, 0.06..0.15 -> 1/3; the
+    # highest tied value). Attribution: 4/4 for 0.1143..0.25; the refusal threshold (refuse_below) is used.
+    # `python -m bench.analyst --sweep`, dev split only.
+    latest_min: float = 0.08
     latest_margin: float = 0.15
-    timeline_min: float = 0.2
+    timeline_min: float = 0.04
     max_items: int = 12
-    attribution_min: float = 0.4
+    attribution_min: float = 0.1143
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,8 @@ class DatedAnswers:
         # A sentence is relevant when a candidate span that holds it is (a list item inside its lead-in).
         spans = [
             (passages[s.rank].chunk_id, s.span.start, s.span.end)
-            for s in self.answerer.score(topic(question), passages)
-            if topical(s.semantic, s.lexical) >= self.settings.timeline_min
+            for s in self.answerer.topical(topic(question), passages)
+            if s.score >= self.settings.timeline_min
         ]
         keep = {
             (p.chunk_id, x.start)

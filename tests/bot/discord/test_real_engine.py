@@ -466,7 +466,8 @@ async def test_sources_and_thumbs_down_on_a_real_answer(
         assert content.startswith("**Sources**")
         # Each source: its number and title in bold, its link, its date, then the full quote in bold inside the
         # passage. (Which report is [1] depends on the scorer's ordering; the rendering under test does not.)
-        assert re.search(r"\*\*\[1\] [^*]+\*\* — <https://example\.org/[^>]+> · 2022-09-2\d", content), content[:300]
+        source_line = r"\*\*\[1\] [^*]+\*\*(?: \([^)]+\))? — <https://example\.org/[^>]+> · as of 2022-09-2\d"
+        assert re.search(source_line, content), content[:300]
         assert "> " in content and content.count("**") >= 4
 
         down = await fake.click(msg, button(msg, "footnote:vote:down:"), author=BOB)

@@ -58,7 +58,7 @@ def test_answer_with_embed() -> None:
     assert d["title"] == "Sources"
     field = d["fields"][0]
     assert field["name"] == "[1] Handbook 1"
-    assert "[docs/handbook-1.md](https://wiki.example.com/1) · 2024-05-01" in field["value"]
+    assert "[docs/handbook-1.md](https://wiki.example.com/1) · as of 2024-05-01" in field["value"]
     assert "> Deploys go through CI." in field["value"]
 
 
@@ -165,7 +165,7 @@ def test_a_web_source_shows_its_link_once_and_a_readable_label() -> None:
     r = render_answer(_answer(citations=[c]))
     assert r.embed is not None
     value = r.embed.to_dict()["fields"][0]["value"]
-    assert value.startswith(f"[example.org]({url}) · 2024-05-01")
+    assert value.startswith(f"[example.org]({url}) · as of 2024-05-01")
 
 
 def test_reindex_summary_is_human_and_relative() -> None:
