@@ -9,11 +9,27 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from index.errors import FootnoteError
 from index.settings import Settings
+
+
+def say(text: str, *, end: str = "\n", file: Any = None) -> None:
+    """Everything the CLI prints goes through here: control characters from documents, file names or model text
+    (terminal escapes, bidi overrides) are removed, so a hostile document cannot drive the terminal."""
+    from bot.terminal import printable
+
+    print(printable(text), end=end, file=file or sys.stdout)
+
+
+def to_json(value: Any) -> str:
+    """JSON with every control and bidi character escaped (\\uXXXX): the data is kept, the terminal is safe."""
+    from bot.terminal import escape_controls
+
+    return escape_controls(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="keep documents whose files were removed from these folders")
     ingest.add_argument("--rebuild", action="store_true", help="drop the collection and index from scratch")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ingest.add_argument("--wait", type=float, metavar="SECONDS",
+                        help="if another ingest is writing this index, wait this long for it (default "
+                             "FOOTNOTE_INGEST_WAIT_S, 0: refuse at once)")
 
     status = sub.add_parser("status", help="what is indexed")
     status.add_argument("--collection")
@@ -38,12 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--collection")
     ask.add_argument("--conversation", help="continue conversation ID (history kept under the data dir)")
     ask.add_argument("--mode", choices=["auto", "extractive", "llm"], help="override FOOTNOTE_ANSWER_MODE")
-    ask.add_argument("--source", action="append", default=[], help="only passages from this source (repeatable)")
-    ask.add_argument("--since", help="only documents dated on/after YYYY-MM-DD")
-    ask.add_argument("--until", help="only documents dated on/before YYYY-MM-DD")
+    ask.add_argument("--source", action="append", default=[],
+                     help="only passages from this document or folder: its path (as ingested, or from here), or "
+                          "the URL it claims, or a prefix of either (repeatable)")
+    ask.add_argument("--since", help="only documents dated on/after this day: YYYY-MM-DD, YYYY-MM, yesterday, ...")
+    ask.add_argument("--until", help="only documents dated on/before this day: YYYY-MM-DD, YYYY-MM, today, ...")
     ask.add_argument("--json", action="store_true", help="machine-readable answer with citations and trace")
-    ask.add_argument("--format", choices=["text", "markdown"], default="text",
-                     help="markdown: the answer as a Markdown document with footnotes and full quotes")
     ask.add_argument("--trace", action="store_true", help="also print the JSON trace")
 
     chat = sub.add_parser("chat", help="interactive terminal chat")
@@ -71,21 +90,23 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from index.embeddings import make_embedder
     from index.ingest import Ingestor
 
+    if args.wait is not None:
+        settings = settings.model_copy(update={"ingest_wait_s": max(0.0, args.wait)})
     ingestor = Ingestor(settings, make_embedder(settings), collection=args.collection)
     summary = ingestor.run(args.paths, prune=not args.no_prune, rebuild=args.rebuild)
     if args.json:
-        print(json.dumps(summary.to_json(), indent=2))
+        say(to_json(summary.to_json()))
         return 0
-    print(
+    say(
         f"indexed {len(summary.indexed)} · unchanged {len(summary.unchanged)} · "
         f"skipped {len(summary.skipped)} · deleted {len(summary.deleted)}"
         + (f" · recovered {summary.recovered} from an interrupted run" if summary.recovered else "")
     )
     for path, reason in summary.skipped:
-        print(f"  skipped {path}: {reason}")
+        say(f"  skipped {path}: {reason}")
     for path, note in summary.notes:
-        print(f"  note {path}: {note}")
-    print(f"{summary.documents} documents, {summary.chunks} chunks in {summary.seconds:.1f} s")
+        say(f"  note {path}: {note}")
+    say(f"{summary.documents} documents, {summary.chunks} chunks in {summary.seconds:.1f} s")
     return 0
 
 
@@ -94,15 +115,16 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     status = index_status(settings, args.collection)
     if args.json:
-        print(json.dumps(status, indent=2))
+        say(to_json(status))
     else:
         for key, value in status.items():
-            print(f"{key.replace('_', ' ')}: {value}")
+            say(f"{key.replace('_', ' ')}: {value}")
     return 0
 
 
-def build_engine(settings: Settings) -> Any:
-    """Wire the read path: embedder, hybrid retriever, optional LLM, conversation history."""
+def build_engine(settings: Settings, *, history: bool = True) -> Any:
+    """Wire the read path: embedder, hybrid retriever, optional LLM, conversation history (`history`: only
+    where a conversation is kept, so a one-shot `ask` creates no file and works on a read-only data dir)."""
     from bot.conversation import ConversationStore
     from bot.retrieval import HybridRetriever
     from bot.wiring import assemble_engine
@@ -119,15 +141,25 @@ def build_engine(settings: Settings) -> Any:
         from bot.llm import LLMClient
 
         llm = LLMClient(settings)
-    return assemble_engine(settings, retriever, embedder, llm, ConversationStore.from_settings(settings))
+    store = ConversationStore.from_settings(settings) if history else None
+    return assemble_engine(settings, retriever, embedder, llm, store)
 
 
-def _filters(args: argparse.Namespace) -> Any:
+def _filters(settings: Settings, args: argparse.Namespace) -> Any:
+    """--source / --since / --until as retrieval filters, checked before anything loads: a date that is not one
+    or a source that is not indexed is told at once, never silently turned into "nothing matches"."""
     from bot.answer import RetrievalFilters
+    from bot.cli_dates import DateError, date_range
+    from index.sources import resolve_sources
 
     if not (args.source or args.since or args.until):
         return None
-    return RetrievalFilters(sources=tuple(args.source), date_from=args.since, date_to=args.until)
+    try:
+        since, until = date_range(args.since, args.until)
+    except DateError as err:
+        raise FootnoteError(f"--since/--until: {err}") from err
+    sources = resolve_sources(settings, args.collection or settings.collection, args.source) if args.source else ()
+    return RetrievalFilters(sources=sources, date_from=since, date_to=until)
 
 
 # What the fallback line says, by `Answer.fallback_kind`: a user should know whether the LLM failed, was too
@@ -144,7 +176,7 @@ def fallback_line(answer: Any) -> str:
     return f"({label}: {answer.fallback_reason} — showing the extractive answer)"
 
 
-def render_answer(answer: Any) -> str:
+def render_answer(answer: Any, allowlist: Sequence[str] = ()) -> str:
     """Plain-text rendering for terminals: the answer, then its footnotes (no control characters)."""
     from bot.terminal import printable
 
@@ -155,16 +187,30 @@ def render_answer(answer: Any) -> str:
     if answer.citations:
         lines.append("")
         for c in answer.citations:
-            where = c.url or c.source
-            date = f", as of {c.date}" if c.date else ", undated"
+            where = source_line(c, allowlist)
+            date = f", {c.date}" if c.date else ""
             lines.append(f"[{c.n}] {c.title} — {where}{date}")
             lines.append(f"    “{' '.join(c.quote.split())}”")  # one line, even for a quoted list
     if answer.refused and answer.nearest_sources:
         lines.append("")
         lines.append("Nearest sources:")
         for c in answer.nearest_sources:
-            lines.append(f"  - {c.title} — {c.url or c.source}")
+            lines.append(f"  - {c.title} — {source_line(c, allowlist)}")
     return printable("\n".join(lines))
+
+
+def source_line(c: Any, allowlist: Sequence[str] = ()) -> str:
+    """Where a passage really came from (its path under the ingest root), then the URL the document claims, marked
+    as a claim: a document can name any URL (issue 12). With FOOTNOTE_URL_ALLOWLIST, a URL on another host is not
+    shown as a link at all."""
+    from bot.terminal import allowed_link
+
+    if not c.url or c.url == c.source:
+        return str(c.source or c.url or "")
+    link = allowed_link(c.url, allowlist)
+    if link is None:
+        return f"{c.source} (claims a link to a host not in FOOTNOTE_URL_ALLOWLIST)"
+    return f"{c.source} · claims {link}"
 
 
 def _answer(engine: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
@@ -195,22 +241,18 @@ def _answer(engine: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
-    engine = build_engine(settings)
+    filters = _filters(settings, args)
+    engine = build_engine(settings, history=bool(args.conversation))
     answer = _answer(
-        engine, args.question, stream=not args.json and args.format == "text",
-        conversation_id=args.conversation, collection=args.collection, filters=_filters(args),
+        engine, args.question, stream=not args.json,
+        conversation_id=args.conversation, collection=args.collection, filters=filters,
     )
     if args.json:
-        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        say(to_json(answer.to_json()))
         return 0
-    if args.format == "markdown":
-        from bot.answering.markdown_export import to_markdown
-
-        print(to_markdown(answer), end="")
-        return 0
-    print(render_answer(answer))
+    say(render_answer(answer, settings.url_allowlist))
     if args.trace:
-        print(json.dumps(answer.trace, indent=2, ensure_ascii=False))
+        say(to_json(answer.trace))
     return 0
 
 
@@ -235,10 +277,10 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         try:
             answer = _answer(engine, question, stream=True, conversation_id=conversation, collection=args.collection)
         except FootnoteError as err:  # a bad question should not end the session
-            print(f"footnote: {err}")
+            say(f"footnote: {err}")
             continue
         print()
-        print(render_answer(answer))
+        say(render_answer(answer, settings.url_allowlist))
 
 
 def cmd_discord(settings: Settings, args: argparse.Namespace) -> int:
@@ -258,10 +300,23 @@ _READ_ONLY = frozenset({"ask", "status"})
 def _exit_now(code: int) -> None:
     """Skip interpreter teardown (~0.4 s of freeing llama-index's and chromadb's module graphs) after a read-only
     command: Chroma was only read and SQLite commits are already durable, so nothing is left to flush but stdio."""
+    from index.store import remove_snapshots
+
+    remove_snapshots()  # atexit does not run after os._exit
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+        try:
+            stream.flush()
+        except BrokenPipeError:  # `footnote status | head`: the reader has gone, nothing left to say
+            pass
     logging.shutdown()
     os._exit(code)
+
+
+def _printable_record(record: logging.LogRecord) -> bool:
+    from bot.terminal import printable
+
+    record.msg, record.args = printable(record.getMessage()), None
+    return True
 
 
 def main(argv: list[str] | None = None, *, fast_exit: bool = False) -> int:
@@ -270,6 +325,8 @@ def main(argv: list[str] | None = None, *, fast_exit: bool = False) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # log lines name files too: same rule as everything printed
+        handler.addFilter(_printable_record)
     handlers = {
         "ingest": cmd_ingest, "status": cmd_status, "ask": cmd_ask, "chat": cmd_chat, "discord": cmd_discord,
     }
@@ -280,8 +337,15 @@ def main(argv: list[str] | None = None, *, fast_exit: bool = False) -> int:
             _exit_now(code)
         return code
     except FootnoteError as err:
-        print(f"footnote: {err}", file=sys.stderr)
+        say(f"footnote: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `footnote status | head`: the reader has all it wanted. Point stdout at /dev/null so that the final
+        # flush at exit cannot raise again; 141 is what a process killed by SIGPIPE reports (128 + 13).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
     except KeyboardInterrupt:
         print("footnote: interrupted", file=sys.stderr)
         return 130

@@ -36,7 +36,7 @@ class CommittedView:
             path = self.settings.data_dir / "manifest.sqlite"
             if not path.exists():
                 return None
-            self._manifest = Manifest(path)
+            self._manifest = Manifest(path, readonly=True)
         return self._manifest
 
     def writing(self, collection: str) -> set[str]:

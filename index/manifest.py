@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS documents (
     chunk_ids TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('writing', 'complete')),
     updated_at TEXT NOT NULL,
+    url TEXT,
     PRIMARY KEY (collection, doc_id)
 );
 CREATE TABLE IF NOT EXISTS skipped (
@@ -58,6 +59,9 @@ class DocumentRecord:
     chunk_ids: list[str]
     state: str
     updated_at: str
+    # The URL the document claims (front matter, canonical link), "" for none. None: written before sources were
+    # stored as paths relative to the ingest root (the chunks' `source` may be that URL): re-indexed once.
+    url: str | None = ""
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,29 @@ class PendingDocument:
 
     doc_id: str
     path: str
-    source: str
+    source: str  # path relative to the ingest root: where the document really came from
     title: str
     content_hash: str
     chunk_ids: list[str]
     previous: list[str]
+    url: str = ""  # what the document claims as its source
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection that writes nothing. `mode=ro` still needs the WAL's shared-memory file, which
+    SQLite cannot create in a read-only directory: then the database is opened `immutable` (no locks, no WAL
+    index), safe because nobody can be writing to a directory that cannot be written."""
+    if not path.is_file():
+        raise sqlite3.OperationalError("no such file")
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
 
 
 def _now() -> str:
@@ -78,15 +100,24 @@ def _now() -> str:
 
 
 class Manifest:
-    def __init__(self, path: Path) -> None:
+    """`readonly`: for readers (`status`, `ask`, the bot): never creates or changes a file, so it works on a
+    read-only data dir. The manifest must exist."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         self._lock = threading.Lock()
         try:
+            if readonly:
+                self._db = _open_readonly(path)
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+            if "url" not in columns:  # a manifest from before root-relative sources: rows keep url NULL
+                self._db.execute("ALTER TABLE documents ADD COLUMN url TEXT")
         except (sqlite3.Error, OSError) as err:
             raise DataDirError(f"Cannot open the manifest at {path}: {err}") from err
 
@@ -113,13 +144,21 @@ class Manifest:
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [
-            DocumentRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows
+            DocumentRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8]) for r in rows
         ]
 
-    _COLUMNS = "doc_id, path, source, title, content_hash, chunk_ids, state, updated_at"
+    @property
+    def _columns(self) -> str:
+        if self._has_url is None:
+            with self._lock:
+                self._has_url = any(r[1] == "url" for r in self._db.execute("PRAGMA table_info(documents)"))
+        return "doc_id, path, source, title, content_hash, chunk_ids, state, updated_at" + (
+            ", url" if self._has_url else ", NULL")
+
+    _has_url: bool | None = None
 
     def documents(self, collection: str) -> dict[str, DocumentRecord]:
-        rows = self._rows(f"SELECT {self._COLUMNS} FROM documents WHERE collection = ?", (collection,))
+        rows = self._rows(f"SELECT {self._columns} FROM documents WHERE collection = ?", (collection,))
         return {r.doc_id: r for r in rows}
 
     def writing_doc_ids(self, collection: str) -> set[str]:
@@ -155,11 +194,12 @@ class Manifest:
             for doc in docs:
                 ids = sorted(set(doc.chunk_ids) | set(doc.previous))
                 db.execute(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, '', ?, 'writing', ?) "
+                    "INSERT INTO documents (collection, doc_id, path, source, title, content_hash, chunk_ids, "
+                    "state, updated_at, url) VALUES (?, ?, ?, ?, ?, '', ?, 'writing', ?, ?) "
                     "ON CONFLICT (collection, doc_id) DO UPDATE SET path=excluded.path, source=excluded.source, "
                     "title=excluded.title, content_hash='', chunk_ids=excluded.chunk_ids, state='writing', "
-                    "updated_at=excluded.updated_at",
-                    (collection, doc.doc_id, doc.path, doc.source, doc.title, json.dumps(ids), _now()),
+                    "updated_at=excluded.updated_at, url=excluded.url",
+                    (collection, doc.doc_id, doc.path, doc.source, doc.title, json.dumps(ids), _now(), doc.url),
                 )
 
     def commit(self, collection: str, docs: list[PendingDocument]) -> None:

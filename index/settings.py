@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     context_tokens: int = Field(3000, ge=256, validation_alias=_env("FOOTNOTE_CONTEXT_TOKENS"))
     history_tokens: int = Field(1200, ge=0, validation_alias=_env("FOOTNOTE_HISTORY_TOKENS"))
     max_question_chars: int = Field(2000, ge=10, validation_alias=_env("FOOTNOTE_MAX_QUESTION_CHARS"))
+    # Hosts whose URLs a document may claim as its link ("example.org" also allows its subdomains); empty: any
+    # http(s) URL is shown, always beside the file's real path. A document's claimed URL is never provenance.
+    url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("FOOTNOTE_URL_ALLOWLIST")
+    )
 
     # --- LLM (any OpenAI-compatible server) ---
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
@@ -87,6 +92,13 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias=_env("FOOTNOTE_DISCORD_FORUMS")
     )
     discord_expert_role: str | None = Field(None, validation_alias=_env("FOOTNOTE_DISCORD_EXPERT_ROLE"))
+
+    @field_validator("url_allowlist", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):  # "example.org, docs.example.com" in the environment
+            return [h.strip().lower().rstrip(".") for h in value.split(",") if h.strip()]
+        return value
 
     @field_validator("discord_channel_allowlist", "discord_forums", mode="before")
     @classmethod

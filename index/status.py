@@ -30,7 +30,7 @@ def index_status(settings: Settings, collection: str | None = None) -> dict[str,
     }
     manifest_path = settings.data_dir / "manifest.sqlite"
     if manifest_path.exists():
-        manifest = Manifest(manifest_path)
+        manifest = Manifest(manifest_path, readonly=True)
         try:
             docs = manifest.documents(name)
             status["documents"] = sum(1 for d in docs.values() if d.state == "complete")

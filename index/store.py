@@ -8,6 +8,7 @@ Chroma and connection errors are translated into ours here, where they enter.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import uuid
@@ -144,10 +145,52 @@ def open_client(settings: Settings, *, create: bool) -> Any:
         raise
     except BaseException as err:  # a damaged store can also raise a Rust panic, which is not an Exception
         _forget_failed_client(str(path))
+        if not create and "readonly database" in str(err):
+            return _open_snapshot(path, chroma_settings)
         raise DamagedStoreError(
             f"Cannot open the Chroma store at {path}: {' '.join(str(err).split())[:300] or type(err).__name__}. "
             "If it is damaged, `footnote ingest --rebuild PATH` starts the index over from your documents."
         ) from err
+
+
+_snapshots: list[Path] = []
+
+
+def _open_snapshot(path: Path, chroma_settings: Any) -> Any:
+    """A reader on a read-only data dir: Chroma's Rust core writes to its SQLite file on every open (even with
+    migrations set to "validate"), so it cannot open a store it may not write. It reads a private copy in the
+    temp dir instead, removed at exit (`remove_snapshots`); nothing is written under the data dir."""
+    import atexit
+    import tempfile
+
+    import chromadb
+
+    snapshot = Path(tempfile.mkdtemp(prefix="footnote-readonly-chroma-"))
+    _snapshots.append(snapshot)
+    if len(_snapshots) == 1:
+        atexit.register(remove_snapshots)
+    try:
+        shutil.copytree(path, snapshot / "chroma", copy_function=shutil.copyfile)
+        for folder, _, names in os.walk(snapshot):  # copytree copies the read-only modes of the folders
+            os.chmod(folder, 0o700)
+            for name in names:
+                os.chmod(os.path.join(folder, name), 0o600)
+        log.info("the Chroma store at %s is read-only: reading a copy in %s", path, snapshot)
+        return chromadb.PersistentClient(path=str(snapshot / "chroma"), settings=chroma_settings)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:
+        remove_snapshots()
+        raise DataDirError(
+            f"The Chroma store at {path} is read-only and could not be read from a temporary copy "
+            f"({' '.join(str(err).split())[:200] or type(err).__name__})."
+        ) from err
+
+
+def remove_snapshots() -> None:
+    """Delete the temporary copies of read-only stores (at exit; also before a fast `os._exit`)."""
+    while _snapshots:
+        shutil.rmtree(_snapshots.pop(), ignore_errors=True)
 
 
 def discard_embedded_store(settings: Settings) -> None:

@@ -92,11 +92,12 @@ def test_conversation_follow_up_resolves(cli, ingested) -> None:  # type: ignore
 
 
 def test_source_filter_restricts_citations(cli, ingested) -> None:  # type: ignore[no-untyped-def]
-    source = "https://example.org/footnote-sample/kyrgyz-casualty-report"
-    code, out, _ = cli("ask", "--json", "--source", source, "How many people were killed?")
+    url = "https://example.org/footnote-sample/kyrgyz-casualty-report"
+    code, out, _ = cli("ask", "--json", "--source", url, "How many people were killed?")
     answer = json.loads(out)
     assert code == 0 and answer["citations"]
-    assert {c["source"] for c in answer["citations"]} == {source}
+    # The source is where the file really is (under the ingest root); the URL it claims is kept beside it.
+    assert {(c["source"], c["url"]) for c in answer["citations"]} == {("corpus/02-kyrgyz-casualty-report.md", url)}
 
 
 def test_chat_session(cli, ingested, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
