@@ -117,7 +117,7 @@ def test_fifo_is_skipped_without_hanging(settings: Settings, embedder: Any, tmp_
 def test_zip_bomb_docx_is_bounded_and_not_reparsed(
     make_settings: Callable[..., Settings], embedder: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.loaders
+    import index.loader_docx
 
     settings = make_settings(max_file_mb=1.0)  # bound: 10 MB unzipped
     docs = corpus(tmp_path / "docs")
@@ -131,7 +131,7 @@ def test_zip_bomb_docx_is_bounded_and_not_reparsed(
     assert indexed(summary) == {"good.md"}
 
     calls: list[Path] = []
-    monkeypatch.setattr(index.loaders, "_check_zip", lambda path, *a: calls.append(path))
+    monkeypatch.setattr(index.loader_docx, "check_zip", lambda path, *a: calls.append(path))
     again = Ingestor(settings, embedder).run([docs])
     assert calls == [] and "not read again" in skipped(again)["bomb.docx"]
     bomb.write_bytes(write_docx(tmp_path / "fixed.docx", "Fixed", [("Intro", GOOD)]).read_bytes())  # changed
