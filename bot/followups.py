@@ -40,6 +40,28 @@ _ASKS_FOR_PERSON = re.compile(rf"^\W*(?:who|whom|(?:which|what) (?:[\w-]+ ){{0,2
 _ASKS_FOR_THING = re.compile(rf"^\W*(?:which|what) (?:[\w-]+ ){{0,2}}({_THING_HEADS})\b", re.I)
 _HEAD = re.compile(rf"\b({_PERSON_HEADS}|{_THING_HEADS})\b", re.I)
 MAX_CONTEXT_NAMES = 5
+# "that company", "this deal", "the agreement": a demonstrative and a head noun the previous turns bound to a
+# name ("Baykar, the company producing the drones", "the drone's manufacturer Baykar"). Nouns of one cluster
+# stand for each other: "Who makes the TB2?" -> "... Baykar, the drone's manufacturer" -> "that company".
+_CLUSTERS = (
+    ("company", "firm", "manufacturer", "maker", "producer", "builder"),
+    ("deal", "agreement", "contract", "pact"),
+    ("organization", "organisation", "body", "bloc", "group", "alliance"),
+    ("plant", "factory"),
+    ("outlet", "agency", "newspaper"),
+    ("minister", "president", "official", "leader"),
+    ("academic", "scholar", "analyst", "expert"),
+)
+_DEMONSTRATIVE = re.compile(r"\b(that|this|the same|said)\s+([a-z]+)\b", re.I)
+# A plural pronoun and the plural noun phrase of an earlier question it stands for ("When did Kyrgyzstan
+# receive the Bayraktar drones?" -> "Who were they put in the service of?").
+_PLURAL_PRONOUNS = frozenset({"they", "them"})
+_PLURAL_NP = re.compile(r"\b(?:the|its|their|[A-Z][\w\-]*['’]s)\s+((?:[A-Z][\w\-]*\s+)*[a-z][a-z\-]*[a-z]s)\b")
+_NOT_PLURAL_NOUNS = frozenset("is was has does its this thus always perhaps less unless news series".split())
+# Two or more capitalised words in a row, titles and all ("Kerim Has", "Sherali Mirzo"); a wh-word opening the
+# question is dropped.
+_PERSON_NAME = re.compile(r"(?<![\w'’])[A-Z][a-z][\w'’\-]*(?:\s+[A-Z][a-z][\w'’\-]*)+")
+_TRAILING_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
 
 
 class FollowupRewriter:
@@ -91,8 +113,6 @@ def _names(text: str) -> list[str]:
         toks = m.group(0).split()
         while toks and not is_content(toks[0]):
             toks.pop(0)
-        while toks and not is_content(toks[-1]):
-            toks.pop()
         if toks:
             out.append(" ".join(toks).removesuffix("’s").removesuffix("'s"))
     return list(dict.fromkeys(out))
@@ -109,7 +129,7 @@ def _referent(question: str, answer: str) -> tuple[str, frozenset[str]] | None:
     it: the name nearest the question's head noun ("Which company ..." -> "Baykar, the company ..."), titles
     dropped ("Defense Minister Sherali Mirzo" -> "Sherali Mirzo"). None when the question did not ask for one
     person or thing, or the answer was a refusal."""
-    who_is = re.match(r"^\W*who (?:is|was) ([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)", question)
+    who_is = re.match(r"^\W*(?i:who) (?:is|was) ([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)", question)
     if who_is:
         return who_is.group(1), _PEOPLE
     if _ASKS_FOR_PERSON.match(question):
@@ -139,6 +159,90 @@ def _referent(question: str, answer: str) -> tuple[str, frozenset[str]] | None:
     return (best[1], pronouns) if best else None
 
 
+def _cluster(noun: str) -> tuple[str, ...]:
+    low = noun.lower().removesuffix("s") if noun.lower() not in ("series",) else noun.lower()
+    return next((c for c in _CLUSTERS if low in c), ())
+
+
+def _bound_name(head: str, texts: list[str], skip: str) -> str | None:
+    """The name the earlier text bound to `head` (or a noun of its cluster) by apposition -- "Baykar, the
+    company producing ...", "the drone's manufacturer, Baykar", "the Military Framework Agreement" -- newest
+    text first. A name merely near the noun ("a deal with Russia") is not bound to it."""
+    nouns = _cluster(head)
+    if not nouns:
+        return None
+    noun = rf"(?:{'|'.join(nouns)})s?"
+    for text in texts:
+        plain = strip_markers(text)
+        for m in _NAME.finditer(plain):
+            toks = [t for t in m.group(0).split() if t.lower() not in _TITLES]
+            while toks and not is_content(toks[0]):
+                toks.pop(0)
+            name = " ".join(toks).removesuffix("’s").removesuffix("'s")
+            if not name or _mentioned(name, skip):
+                continue
+            after, before = plain[m.end() : m.end() + 60], plain[max(0, m.start() - 40) : m.start()]
+            if (re.match(rf"(?i:,\s+(?:the|a|an)\s+(?:[\w'’\-]+\s+){{0,3}}{noun})\b", after)
+                    or re.search(rf"(?i:\b{noun},?\s+)$", before)
+                    or re.search(rf"(?i:\b{noun})$", m.group(0))):
+                return name
+    return None
+
+
+def _plural_phrase(texts: list[str], skip: str) -> str | None:
+    """The last plural common-noun phrase of the newest earlier question that has one ("the Bayraktar
+    drones"), not a wh-phrase ("Which countries ...")."""
+    for text in texts:
+        plain = _TRAILING_CONTEXT.sub("?", text)
+        found = [
+            m for m in _PLURAL_NP.finditer(plain)
+            if m.group(1).split()[-1].lower() not in _NOT_PLURAL_NOUNS
+            and not re.search(r"\b(?:which|what|how many)\s+$", plain[: m.start()], re.I)
+            and m.group(1).split()[-1].lower() not in skip.lower()
+        ]
+        if found:
+            return f"the {found[-1].group(1)}"
+    return None
+
+
+def _resolve(question: str, turns: list[Turn]) -> str:
+    """Demonstratives and plural pronouns replaced by what earlier turns bound them to (see the patterns)."""
+    newest = list(reversed(turns))[:3]
+    texts = [t for turn in newest for t in (turn.answer, turn.rewritten or turn.question)]
+    out = question
+    for m in _DEMONSTRATIVE.finditer(question):
+        name = _bound_name(m.group(2), texts, question)
+        if name:
+            out = out.replace(m.group(0), name, 1)
+            break
+    pronoun = next((w for w in words(out) if w.lower() in _PLURAL_PRONOUNS), None)
+    if pronoun:
+        phrase = _plural_phrase([t.rewritten or t.question for t in newest], out)
+        if phrase:
+            out = re.sub(rf"\b{pronoun}\b", phrase, out, count=1)
+    person = re.search(r"\b(he|she|him|his|her)\b", out, re.I)
+    for turn in newest if person else []:  # the person the newest earlier question that names one names
+        previous = _TRAILING_CONTEXT.sub("?", turn.rewritten or turn.question)
+        people = list(dict.fromkeys(
+            " ".join(m.group(0).split()[1:] if m.start() == 0 else m.group(0).split())
+            for m in _PERSON_NAME.finditer(previous)
+        ))
+        people = [p for p in people if len(p.split()) >= 2]
+        if people:
+            if len(people) == 1 and not _mentioned(people[0], out) and person:
+                pronoun = person.group(1).lower()
+                name = f"{people[0]}'s" if pronoun == "his" else people[0]
+                out = out[: person.start()] + name + out[person.end():]
+            break
+    its = re.search(r"\bits\b", out)
+    if its:
+        previous = _TRAILING_CONTEXT.sub("?", newest[0].rewritten or newest[0].question)
+        names = [n for n in _names(previous) if not _mentioned(n, out)]
+        if len(names) == 1:
+            out = out[: its.start()] + f"{names[0]}'s" + out[its.end():]
+    return out
+
+
 def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     """Make a follow-up standalone without an LLM, against the previous turns' questions AND answers.
 
@@ -158,19 +262,23 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     own = [w for w in words(question) if is_content(w) and not w[0].isupper() and w.lower() not in _FILLER]
     old_names = [w for w in words(previous)[1:] if w[0].isupper() and is_content(w)]
     leans_back = any(w.lower() in _PRONOUNS for w in words(question))
-    if new_names and old_names and len(own) <= 1 and not leans_back:
+    # "And what did Kyrgyzstan say?", "What about Tajikistan?", "Kyrgyzstan?" swap the subject; "Who is Kerim
+    # Has?" is a new question, however short.
+    continues = bool(_FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question)) or not any(
+        w.lower() in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how") for w in words(question))
+    if new_names and old_names and len(own) <= 1 and not leans_back and continues:
         swapped = previous
         for old, new in zip(old_names, new_names + [new_names[-1]] * len(old_names), strict=False):
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:
             return swapped
-    rewritten = question
+    rewritten = _resolve(question, turns)
     found = _referent(previous, last.answer)
     referent = found[0] if found else None
-    if found and not _mentioned(found[0], question):
-        pronoun = next((w for w in words(question) if w.lower() in found[1]), None)
+    if found and not _mentioned(found[0], rewritten):
+        pronoun = next((w for w in words(rewritten) if w.lower() in found[1]), None)
         if pronoun:
-            rewritten = re.sub(rf"\b{re.escape(pronoun)}\b", found[0], question, count=1)
+            rewritten = re.sub(rf"\b{re.escape(pronoun)}\b", found[0], rewritten, count=1)
     # Context: the previous standalone question's names (which carry earlier turns' names in parentheses);
     # other keywords only when it has no names at all.
     context = [n for n in [*([referent] if referent else []), *_names(previous)] if not _mentioned(n, rewritten)]

@@ -33,11 +33,13 @@ from bot.answering.extractive_compose import (
     without_bullet,
 )
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
+from bot.answering.extractive_refusal import Scored, question_features
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import attach_markers
 from bot.text.questions import (
     QuestionShape,
+    addresses_the_assistant,
     has_date,
     has_reason,
     is_content,
@@ -63,16 +65,6 @@ _TOPICAL = ("cosine", "lexical", "log_words", "span_pair", "lead")  # what `rele
 
 
 @dataclass(frozen=True)
-class Scored:
-    rank: int  # index of the passage in retrieval order
-    span: Span
-    semantic: float
-    lexical: float
-    score: float  # P(this candidate answers the question), from the fitted model
-    logit: float = 0.0
-
-
-@dataclass(frozen=True)
 class _Candidate:
     rank: int
     span: Span  # what gets quoted
@@ -91,6 +83,7 @@ class ExtractiveAnswerer:
         self.config = config or DEFAULT_CONFIG
         self._w = np.asarray(self.config.weight_vector(), dtype=np.float64)
         self._topical = np.asarray([1.0 if f in _TOPICAL else 0.0 for f in FEATURES])
+        self._rw = np.asarray(self.config.refusal_vector(), dtype=np.float64)
 
     @property
     def min_relevance(self) -> float:
@@ -208,23 +201,53 @@ class ExtractiveAnswerer:
             for f in shape.focus
         )
 
+    # --- question-level refusal -------------------------------------------------------------------------
+
+    def question_features(self, question: str, passages: list[Passage], scored: list[Scored]) -> np.ndarray:
+        """The refusal model's row for one question (bot/answering/extractive_refusal.py)."""
+        return question_features(question, passages[: self.config.max_passages], scored)
+
+    def answerable_probability(self, question: str, passages: list[Passage], scored: list[Scored]) -> float:
+        """P(the passages answer the question), from the fitted question-level model."""
+        if not scored:
+            return 0.0
+        z = float(self.question_features(question, passages, scored) @ self._rw + self.config.refusal_bias)
+        return float(_sigmoid(np.asarray([z]))[0])
+
+    def _answers(self, question: str, passages: list[Passage], scored: list[Scored]) -> tuple[bool, float]:
+        """Whether to answer this (part of a) question, and the probability it was decided on."""
+        if not scored or self._lacks_hard_type(question, scored[0]):
+            return False, 0.0
+        if scored[0].score < self.config.refuse_below:  # no sentence is even close (off-topic questions)
+            return False, scored[0].score
+        if not self.config.refusal_weights:  # no question-level model: the best sentence's threshold decides
+            return True, scored[0].score
+        p = self.answerable_probability(question, passages, scored)
+        return p >= self.config.answer_above, p
+
     # --- answering -------------------------------------------------------------------------------------
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if addresses_the_assistant(question) or looks_like_injection(question):
+            return refusal(question, passages, reason="the question is addressed to the assistant, not the documents")
         if is_summary_request(question):
             return self._summary(question, passages)
         parts = split_question(question)
         budget = max(1, self.config.max_sentences // len(parts))
         chosen: list[Scored] = []
         bests: list[float] = []
+        decided: list[float] = []
         for part in parts:
             scored = self.score(part, passages)
             bests.append(scored[0].score if scored else 0.0)
-            if scored and scored[0].score >= self.config.refuse_below and not self._lacks_hard_type(part, scored[0]):
+            ok, p = self._answers(part, passages, scored)
+            decided.append(p)
+            if ok:
                 chosen.extend(self._select(scored, passages, chosen)[:budget])
         trace: dict[str, object] = {
             "parts": parts,
             "best_scores": [round(b, 4) for b in bests],
+            "answerable_p": [round(p, 4) for p in decided],
             "min_relevance": self.config.refuse_below,
         }
         if not chosen:

@@ -6,7 +6,10 @@ hand-set, by `python -m bench.fit_extractive` (L2 logistic regression, numpy New
 - SciFact `claims_train.csv`: rationale sentences (`evidence_sentences`) of the cited abstracts vs. the rest;
 - RealTime QA, dev split: sentences of the retrieved passages that contain the gold answer vs. the rest;
 - the sample-corpus question sets, dev splits: sentences containing a gold string vs. the rest.
-The refusal threshold is calibrated on the dev splits (answerable questions kept, unanswerable refused).
+Whether to answer at all is a question-level decision: a second logistic model (REFUSAL_FEATURES: the best
+sentence's logit and cosine, whether the question's names occur in it) gives P(the passages answer the
+question), fitted and thresholded on dev splits only by `python -m bench.fit_refusal`; questions addressed to
+the assistant ("Ignore the documents and ...") and counts/dates without a number/date are refused by rule.
 The fit writes bench/results/fit_extractive.json; the values below are copied from it, and `provenance` says
 which run and data each came from. Values marked "hand-set" were not fitted: they are product choices
 (answer length) or checked, not searched, on dev data.
@@ -26,6 +29,17 @@ FEATURES: tuple[str, ...] = (
     "lead",  # first sentence of its passage
     "log_words",  # log(1 + words in the candidate)
     "span_pair",  # the candidate is two or more sentences (a continuation or a list with its lead-in)
+)
+
+# Question-level refusal model (ExtractiveAnswerer.question_features): P(the passages answer this question).
+REFUSAL_FEATURES: tuple[str, ...] = (
+    "best_logit",  # the sentence model's logit of the best candidate (cosine, overlap, answer type, position)
+    "best_cosine",  # MiniLM cosine of the closest candidate to the question
+    "coverage",  # share of the question's content terms found in the best candidate's passage (text, title)
+    "reach",  # share of them found anywhere in the passages read
+    "name_coverage",  # share of the question's names (and model designators) found in the passages read
+    "name_in_best",  # ... found in the best candidate itself ("Who is Kyrgyzstan's defence minister?" vs a
+    # sentence naming Tajikistan's)
 )
 
 _FIT = "python -m bench.fit_extractive -> bench/results/fit_extractive.json"
@@ -50,6 +64,12 @@ class ExtractiveConfig:
     # --- calibrated on dev ------------------------------------------------------------------------------
     refuse_below: float = 0.1143  # best sentence's P(answers) below this: refuse
     hard_types: tuple[str, ...] = ("number", "money", "date")  # ... or when it lacks the asked-for token
+    # Question-level refusal (replaces `refuse_below` when weights are set): logistic over REFUSAL_FEATURES.
+    refusal_weights: dict[str, float] = field(
+        default_factory=lambda: {"best_logit": 1.9522, "best_cosine": 0.3115, "name_in_best": 2.879}
+    )
+    refusal_bias: float = -0.3429
+    answer_above: float = 0.0111  # P(answerable) below this: refuse
     # --- composition (hand-set product choices, checked on dev) ----------------------------------------
     select_margin: float = 1.0  # further sentences: logit within this of the best one ...
     select_floor: float = 0.1143  # ... and P(answers) at least this (= refuse_below)
@@ -67,9 +87,23 @@ class ExtractiveConfig:
             " features whose removal lowers grouped 5-fold CV top-1 precision (cosine, lexical, type_miss,"
             " lead); `python -m bench.fit_extractive --scifact 80 --folds 5`",
             "bias": "fitted with the weights: `python -m bench.fit_extractive --scifact 80 --folds 5`",
-            "refuse_below": "calibrated on dev: highest threshold with <= 10% of answerable RealTime QA dev"
+            "refuse_below": "not the extractive refusal rule while refusal_weights are set (the question-level"
+            " model is; this stays the LLM gate's scale and the selection floor). Calibrated on dev: highest"
+            " threshold with <= 10% of answerable RealTime QA dev"
             " questions refused (0.0833) and no answerable seed/corpus dev question refused; unanswerable"
             " seed/corpus dev refused at it: 0.4 (2/5); `python -m bench.fit_extractive --scifact 80 --folds 5`",
+            "refusal_weights": "fitted on DEV only: L2 logistic regression, one row per question part, label ="
+            " answerable; seed_qa.dev + corpus_qa.dev + new_qa.dev + chains.dev standalone turns (each source and"
+            " class weighted equally); features kept: best_logit, best_cosine, name_in_best (grouped 5-fold CV AUC"
+            " 0.918 with all six; without name_in_best 0.867; coverage/reach/name_coverage do not help);"
+            " `python -m bench.fit_refusal --features best_logit,best_cosine,name_in_best` ->"
+            " bench/results/fit_refusal.json",
+            "refusal_bias": "fitted with refusal_weights (same command)",
+            "answer_above": "calibrated on DEV: highest P at which no dev source (seed/corpus/new/chains dev,"
+            " RealTime QA dev weeks) has more than 10% of its answerable questions refused, counting those the"
+            " rules (refuse_below, hard_types) refuse. RealTime QA dev binds: the rules already refuse 2/24 of its"
+            " answerable questions, so the model may refuse almost nothing more. At it, unanswerable dev"
+            " refused: seed 2/3, corpus 2/2, new 13/22, chains 1/2, RealTime QA 0/6 (same command)",
             "hard_types": "hand-set rule (a count needs a number), checked on dev (fit_extractive --dev-only):"
             " unanswerable refused seed_qa.dev 1/3 -> 2/3, corpus_qa.dev 1/2 -> 2/2; RealTime QA dev unchanged",
             "select_margin": "checked on dev (fit_extractive --dev-only): 1.0 vs 1.5 with floor 0.2 -> RealTime QA dev"
@@ -87,6 +121,9 @@ class ExtractiveConfig:
 
     def weight_vector(self) -> list[float]:
         return [self.weights.get(f, 0.0) for f in FEATURES]
+
+    def refusal_vector(self) -> list[float]:
+        return [self.refusal_weights.get(f, 0.0) for f in REFUSAL_FEATURES]
 
 
 DEFAULT_CONFIG = ExtractiveConfig()

@@ -1,0 +1,81 @@
+"""The extractive answerer's question-level refusal features: does this question have an answer in these
+passages at all? The model over them (weights in ExtractiveConfig.refusal_weights) is fitted on dev data by
+`python -m bench.fit_refusal`; its columns are REFUSAL_FEATURES (bot/answering/extractive_config.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.answer import Passage
+from bot.answering.extractive_config import REFUSAL_FEATURES
+from bot.text.sentences import Span
+from bot.text.terms import STOPWORDS, content_terms, lower_vocabulary, name_present, names, term_in
+
+# A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?"): see bot/followups.py.
+_RUN = re.compile(r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*")
+_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
+
+
+@dataclass(frozen=True)
+class Scored:
+    rank: int  # index of the passage in retrieval order
+    span: Span
+    semantic: float
+    lexical: float
+    score: float  # P(this candidate answers the question), from the fitted model
+    logit: float = 0.0
+
+
+def _name_groups(question: str) -> list[set[str]]:
+    """The question's names, one group per run of capitalised words ("Kerim Has" -> {"kerim", "has"}): a
+    passage that calls him "Has" mentions him."""
+    found = names(question)
+    groups: list[set[str]] = []
+    for m in _RUN.finditer(question):
+        group = {w.lower().removesuffix("'s").removesuffix("’s").rstrip("'’") for w in m.group(0).split()}
+        if group & found:
+            groups.append(group | (group & found))
+    covered = set().union(*groups) if groups else set()
+    groups += [{n} for n in found if n not in covered]  # designators ("tb2") and the like
+    return groups
+
+
+def _group_present(group: set[str], vocabulary: set[str], text: str) -> bool:
+    """A word of the name is in the text; a word that is also a stopword ("Has") only when capitalised."""
+    return any(
+        re.search(rf"\b{re.escape(w.capitalize())}\b", text) if w in STOPWORDS else name_present(w, vocabulary)
+        for w in group if len(w) > 1
+    )
+
+
+def question_features(question: str, passages: list[Passage], scored: list[Scored]) -> np.ndarray:
+    """The refusal model's row for one question (columns: REFUSAL_FEATURES): how well the best sentence
+    fits, and how much of what the question names the passages mention at all. An on-topic question about
+    a fact the documents lack ("How many TB2s did Kyrgyzstan buy?") often has a close sentence but a term
+    or name no passage holds."""
+    if not scored:
+        return np.zeros(len(REFUSAL_FEATURES))
+    best = scored[0]
+    q_terms = content_terms(question)
+    best_p = passages[best.rank]
+    best_terms = content_terms(f"{best_p.title} {best_p.heading or ''} {best_p.text}")
+    all_terms = set().union(*(content_terms(f"{p.title} {p.heading or ''} {p.text}") for p in passages))
+    # A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?") is a hint for
+    # retrieval, not a name the answer must mention.
+    q_names = _name_groups(_CONTEXT.sub("?", question))
+    everything = " ".join(f"{p.title}. {p.text}" for p in passages)
+    vocab = lower_vocabulary(everything)
+    own = lower_vocabulary(best.span.text)
+    n = max(1, len(q_terms))
+    return np.asarray([
+        best.logit,
+        max(s.semantic for s in scored),
+        sum(term_in(t, best_terms) for t in q_terms) / n,
+        sum(term_in(t, all_terms) for t in q_terms) / n,
+        sum(_group_present(g, vocab, everything) for g in q_names) / len(q_names) if q_names else 1.0,
+        sum(_group_present(g, own, best.span.text) for g in q_names) / len(q_names) if q_names else 1.0,
+    ])
+
