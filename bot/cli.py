@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                           "the URL it claims, or a prefix of either (repeatable)")
     ask.add_argument("--since", help="only documents dated on/after this day: YYYY-MM-DD, YYYY-MM, yesterday, ...")
     ask.add_argument("--until", help="only documents dated on/before this day: YYYY-MM-DD, YYYY-MM, today, ...")
+    ask.add_argument("--as-of", help="ask as of this day: nothing dated later, and 'this week'/'latest' mean then")
     ask.add_argument("--json", action="store_true", help="machine-readable answer with citations and trace")
     ask.add_argument("--trace", action="store_true", help="also print the JSON trace")
 
@@ -242,10 +243,13 @@ def _answer(engine: Any, question: str, *, stream: bool, **kwargs: Any) -> Any:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     filters = _filters(settings, args)
+    from bot.recency import as_of_option
+
+    as_of = as_of_option(args.as_of)  # a bad date is told before anything loads
     engine = build_engine(settings, history=bool(args.conversation))
     answer = _answer(
         engine, args.question, stream=not args.json,
-        conversation_id=args.conversation, collection=args.collection, filters=filters,
+        conversation_id=args.conversation, collection=args.collection, filters=filters, as_of=as_of,
     )
     if args.json:
         say(to_json(answer.to_json()))

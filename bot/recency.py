@@ -53,6 +53,19 @@ def parse_as_of(value: str | date | datetime | None) -> date | None:
         ) from None
 
 
+def as_of_option(text: str | None) -> date | None:
+    """`footnote ask --as-of`: the forms `--since/--until` take (bot.cli_dates: YYYY-MM-DD, YYYY/MM/DD, a month
+    meaning its last day, today, yesterday, N days ago ...); anything else is a QuestionError that says so."""
+    from bot.cli_dates import DateError, parse_date
+
+    if text is None:
+        return None
+    try:
+        return parse_date(text, "until")
+    except DateError as err:
+        raise QuestionError(f"--as-of: {err}") from err
+
+
 def day_number(day: date) -> int:
     """The YYYYMMDD integer the index stores as a chunk's `date_int` (0: undated)."""
     return day.year * 10_000 + day.month * 100 + day.day

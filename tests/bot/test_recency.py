@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.answer import Passage, Retrieval, RetrievalFilters
-from bot.recency import day_number, days_before, is_time_sensitive, parse_as_of
+from bot.recency import as_of_option, day_number, days_before, is_time_sensitive, parse_as_of
 from bot.text.embedder import SentenceEmbedder
 from bot.wiring import assemble_engine
 from index.errors import QuestionError
@@ -53,6 +54,14 @@ def test_parse_as_of_refuses_non_dates_clearly(bad: str) -> None:
         parse_as_of(bad)
 
 
+def test_as_of_option_takes_the_cli_date_forms() -> None:
+    assert as_of_option(None) is None
+    assert as_of_option("2026-04") == date(2026, 4, 30)  # a month: as of its last day
+    assert as_of_option("2026/04/10") == date(2026, 4, 10)
+    with pytest.raises(QuestionError, match="--as-of"):
+        as_of_option("next blue moon")
+
+
 def test_days_before() -> None:
     as_of = date(2026, 4, 10)
     assert days_before(as_of, day_number(date(2026, 4, 3))) == 7
@@ -86,3 +95,35 @@ def test_engine_passes_the_as_of_date_to_retrieval_and_trace(
     assert retriever.as_of[-1] is None
     with pytest.raises(QuestionError):
         engine.ask("How many people did Tajikistan say died?", as_of="soon")
+
+
+def test_footnote_ask_as_of_refuses_a_non_date_before_loading_anything(
+    offline_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot import cli
+
+    monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(offline_settings.data_dir))  # no index there: must not matter
+    assert cli.main(["ask", "--as-of", "next blue moon", "What changed this week?"]) == 2
+    err = capsys.readouterr().err
+    assert "--as-of" in err and "YYYY-MM-DD" in err
+
+
+def test_footnote_ask_as_of_reaches_the_trace(
+    settings: Settings, embedder: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from bot import cli
+    from index.ingest import Ingestor
+
+    docs = tmp_path / "news"
+    docs.mkdir()
+    (docs / "a.md").write_text("---\ntitle: Water\ndate: 2026-03-20\n---\nCorpus Christi declared a water emergency.\n")
+    (docs / "b.md").write_text("---\ntitle: Later\ndate: 2026-04-20\n---\nCorpus Christi began water rationing.\n")
+    Ingestor(settings, embedder).run([docs])
+    monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(settings.data_dir))
+    assert cli.main(["ask", "--json", "--as-of", "2026-03-26", "What did Corpus Christi do about water?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["trace"]["as_of"] == "2026-03-26"
+    assert "Later" not in {c["title"] for c in out["citations"]}  # dated after the as-of day
