@@ -220,6 +220,7 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
 # read only by its own question type). Every default in bot/answering/analyst records its sweep result.
 SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("compare", "compare.min_score", (0.06, 0.08, 0.1143, 0.14, 0.18, 0.22)),
+    ("compare", "compare.min_semantic", (0.25, 0.3, 0.35, 0.4, 0.5)),
     ("conflict", "conflicts.min_score", (0.1143, 0.15, 0.2, 0.25)),
     ("conflict", "conflicts.margin", (0.1, 0.15, 0.2, 0.3)),
     ("latest", "dated.latest_min", (0.08, 0.1143, 0.15, 0.2, 0.25)),
@@ -229,7 +230,7 @@ SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
 )
 
 
-async def sweep(data_dir: Path) -> None:
+async def sweep(data_dir: Path, only: str | None = None) -> None:
     """Structure right and supported claims per threshold value, on dev rows only (tune on dev)."""
     from bot.cli import build_engine
     from index.embeddings import make_embedder
@@ -244,6 +245,8 @@ async def sweep(data_dir: Path) -> None:
     dev = load("dev")
     base = AnalystSettings()
     for kind, name, values in SWEEP:
+        if only is not None and kind != only:
+            continue
         group, attr = name.split(".")
         for value in values:
             parts: dict[str, Any] = {"compare": base.compare, "conflicts": base.conflicts, "dated": base.dated}
@@ -265,10 +268,11 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--show", action="store_true", help="print every answer")
     parser.add_argument("--sweep", action="store_true", help="sweep the thresholds on the dev split")
+    parser.add_argument("--sweep-type", choices=TYPES, help="only this question type's thresholds")
     args = parser.parse_args()
     if args.sweep:
         with tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(sweep(Path(tmp) / "data"))
+            asyncio.run(sweep(Path(tmp) / "data", args.sweep_type))
         return
     rows = load(args.split)
     with tempfile.TemporaryDirectory() as tmp:

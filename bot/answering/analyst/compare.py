@@ -104,6 +104,8 @@ class TableBuilder:
         facet_terms = content_terms(facet) - content_terms(entity)
         for e in self._candidates(f"{entity} {facet}", passages):
             text = e.span.text
+            if not content_terms(text) - content_terms(entity):
+                continue  # "- Kyrgyzstan" (an item of a member list) names the row but says nothing about it
             own = mentions(text, entity)
             where = f"{e.passage.title} {e.passage.heading or ''}"
             # Not named in the sentence: it counts for the row when its document is about this entity alone.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.answer import Passage
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.extractive_compose import without_bullet
 from bot.text.injection import looks_like_injection
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import MONTH_NAMES, STOPWORDS, content_terms, same_text, stem, term_in
@@ -93,7 +94,13 @@ def _one_sentence(span: Span, wanted: set[str]) -> Span:
 
 
 def sentences(passage: Passage) -> list[Span]:
-    return [s for s in split_sentences(passage.text) if not looks_like_injection(s.text) and s.text[-1] != "?"]
+    """The passage's quotable sentences, list items without their bullet (as the extractive candidates are:
+    a span check against those must see the same offsets)."""
+    return [
+        without_bullet(s)
+        for s in split_sentences(passage.text)
+        if not looks_like_injection(s.text) and s.text[-1] != "?"
+    ]
 
 
 def speaker(span: Span, passage: Passage) -> str | None:

@@ -221,7 +221,9 @@ class AnalystRouter:
         lines = ["Timeline (dated events in the documents, oldest first):"]
         for item in items:
             n = notes.cite(item.evidence.passage, item.evidence.span.text)
-            lines.append(f"- {item.when.label()}: {attach_markers(strip_bullet(item.evidence.span.text), [n])}")
+            # A lead-in with its list on one line: "... two kinds of equipment: S-300 ..., and Orlan-10 drones".
+            text = " ".join(strip_bullet(line.strip()) for line in item.evidence.span.text.splitlines() if line.strip())
+            lines.append(f"- {item.when.label()}: {attach_markers(text, [n])}")
         answer = Answer(question=question, text="\n".join(lines), citations=notes.citations, mode="extractive")
         answer.trace["analyst"] = {"timeline": [i.when.label() for i in items]}
         return answer

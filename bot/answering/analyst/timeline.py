@@ -66,7 +66,8 @@ class DatedAnswers:
         return best, document_date(best.passage), dated[1:3]
 
     def timeline(self, question: str, passages: list[Passage]) -> list[Item]:
-        # A sentence is relevant when a candidate span that holds it is (a list item inside its lead-in).
+        # A sentence is relevant when a relevant candidate span holds its start (a list item inside its lead-in,
+        # a lead-in quoted with its list).
         spans = [
             (passages[s.rank].chunk_id, s.span.start, s.span.end)
             for s in self.answerer.topical(topic(question), passages)
@@ -76,7 +77,7 @@ class DatedAnswers:
             (p.chunk_id, x.start)
             for p in passages
             for x in sentences(p)
-            if any(c == p.chunk_id and a <= x.start and x.end <= b for c, a, b in spans)
+            if any(c == p.chunk_id and a <= x.start < b for c, a, b in spans)
         }
         items: list[Item] = []
         for rank, p in enumerate(passages):
@@ -88,6 +89,11 @@ class DatedAnswers:
                 if any(same_text(s.text, i.evidence.span.text) for i in items):
                     continue
                 items.append(Item(when, Evidence(rank, p, s, 0.0)))
+        # "... of the September 2022 border events": only what falls in the period the question names.
+        period = stated_date(question)
+        if period is not None and period.month and not period.day:
+            within = [i for i in items if (i.when.year, i.when.month) == (period.year, period.month)]
+            items = within if len(within) >= 2 else items
         items.sort(key=lambda i: (i.when, i.evidence.rank))
         return items[: self.settings.max_items]
 
