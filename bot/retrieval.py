@@ -27,12 +27,13 @@ from llama_index.core.vector_stores import (
 from bot.answer import Passage, Retrieval, RetrievalFilters
 from bot.fusion import FusionConfig, ScoredList, fuse, recency_boost
 from bot.recency import day_number, days_before, is_time_sensitive, parse_as_of
+from index.bm25_cache import reader_bm25
 from index.chunking import date_as_int
 from index.committed import CommittedView
 from index.embeddings import embedder_id
 from index.errors import IndexEmptyError
 from index.settings import Settings
-from index.store import Bm25Store, VectorIndex, chroma_errors
+from index.store import VectorIndex, chroma_errors
 
 __all__ = ["FusionConfig", "HybridRetriever", "passage_from_node"]
 
@@ -101,7 +102,7 @@ class _Collection:
             raise IndexEmptyError(f"collection {name!r} ({settings.data_dir})")
         self.index = index
         self.vector_store = index.vector_store()
-        self.bm25_store = Bm25Store(settings.data_dir, name)
+        self.bm25_store = reader_bm25(settings, name, index)  # server mode: derived from Chroma
         self._bm25: Any = None
         self._bm25_dir: Any = None
 

@@ -19,10 +19,15 @@ class Bm25Store:
     """The persisted BM25 index of one collection, as generations: `gen-<uuid>/` dirs and a CURRENT file
     replaced atomically, so a reader (or a crash) never sees a half-written index."""
 
-    def __init__(self, data_dir: Path, collection: str) -> None:
-        self.root = data_dir / "bm25" / collection
+    def __init__(self, data_dir: Path, collection: str, *, root: Path | None = None) -> None:
+        self.root = root or data_dir / "bm25" / collection
 
     def current_dir(self) -> Path | None:
+        """The current generation (a subclass may first bring it up to date: `index.bm25_cache`)."""
+        return self.snapshot_dir()
+
+    def snapshot_dir(self) -> Path | None:
+        """The current generation as it is on disk."""
         try:
             name = (self.root / "CURRENT").read_text().strip()
         except (FileNotFoundError, NotADirectoryError):  # nothing ingested (or the data dir is not a directory)
@@ -30,7 +35,9 @@ class Bm25Store:
         path = self.root / name
         return path if path.is_dir() else None
 
-    def write(self, nodes: list[TextNode]) -> None:
+    def write(self, nodes: list[TextNode], *, version: str | None = None) -> None:
+        """A new generation from these (committed) chunks; `version`: the collection's version stamp in Chroma
+        they were read at (`index.journal`), so a reader can tell whether this snapshot is current."""
         from llama_index.retrievers.bm25 import BM25Retriever
 
         _quiet_bm25s()
@@ -43,6 +50,8 @@ class Bm25Store:
             gen.mkdir()
             (gen / "EMPTY").write_text("no chunks\n")
         (gen / "chunk_ids.json").write_text(json.dumps(sorted(n.node_id for n in nodes)))
+        if version is not None:
+            (gen / "VERSION").write_text(version)
         _fsync_dir(gen)
         tmp = self.root / f"CURRENT.{uuid.uuid4().hex[:8]}"
         tmp.write_text(gen.name)
@@ -50,8 +59,18 @@ class Bm25Store:
         _fsync_dir(self.root)
         self._collect_garbage(keep=gen.name)
 
+    def version(self) -> str | None:
+        """The collection version stamp the current generation was built at (None: unknown / none built)."""
+        current = self.snapshot_dir()
+        if current is None:
+            return None
+        try:
+            return (current / "VERSION").read_text().strip()
+        except FileNotFoundError:
+            return None
+
     def chunk_ids(self) -> set[str]:
-        current = self.current_dir()
+        current = self.snapshot_dir()
         if current is None:
             return set()
         return set(json.loads((current / "chunk_ids.json").read_text()))
@@ -61,7 +80,7 @@ class Bm25Store:
         from llama_index.retrievers.bm25 import BM25Retriever
 
         _quiet_bm25s()
-        current = self.current_dir()
+        current = self.snapshot_dir()
         if current is None or (current / "EMPTY").exists():
             return None
         return BM25Retriever.from_persist_dir(str(current), show_progress=False)

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from llama_index.core.schema import BaseNode
 
+from index.bm25_cache import ChromaReadView
 from index.manifest import Manifest
 from index.settings import Settings
 from index.store import VectorIndex, chroma_errors
@@ -30,6 +31,7 @@ class CommittedView:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._manifest: Manifest | None = None
+        self._chroma: ChromaReadView | None = None
 
     def _open(self) -> Manifest | None:
         if self._manifest is None:
@@ -42,13 +44,24 @@ class CommittedView:
     def writing(self, collection: str) -> set[str]:
         """Documents an ingest is rewriting right now (or was killed while rewriting): not to be served."""
         manifest = self._open()
-        return manifest.writing_doc_ids(collection) if manifest is not None else set()
+        writing = manifest.writing_doc_ids(collection) if manifest is not None else set()
+        if self.settings.uses_chroma_server:  # issue 14: the writer may be on another machine; Chroma knows
+            writing |= self._chroma_view().writing(collection)
+        return writing
 
     def bm25_stale(self, collection: str) -> bool:
         """Chunks changed since BM25 was last rebuilt: an ingest is running, or failed / was killed before its
         BM25 swap."""
         manifest = self._open()
-        return manifest is not None and manifest.meta(collection).get("dirty") == "1"
+        if manifest is not None and manifest.meta(collection).get("dirty") == "1":
+            return True
+        # Server mode: BM25 is derived from Chroma (index.bm25_cache); stale while not at the collection's stamp.
+        return self.settings.uses_chroma_server and self._chroma_view().bm25_stale(collection)
+
+    def _chroma_view(self) -> ChromaReadView:
+        if self._chroma is None:
+            self._chroma = ChromaReadView(self.settings)
+        return self._chroma
 
     def vector_hits(self, hits: Sequence[Hit], writing: set[str]) -> list[Hit]:
         return [hit for hit in hits if hit[0].ref_doc_id not in writing]

@@ -74,3 +74,7 @@ class LLMRateLimitedError(LLMError):
 
 class LLMBadResponseError(LLMError):
     pass
+
+
+class WriterBusyError(FootnoteError):
+    """Another ingest is writing the same data dir or collection (issue 14: one writer at a time)."""

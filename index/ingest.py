@@ -26,7 +26,9 @@ from llama_index.core.schema import MetadataMode, TextNode
 from index.chunking import Chunker, doc_id_for
 from index.embeddings import embed_texts, embedder_id
 from index.errors import DataDirError, FootnoteError, IndexUnavailableError, LoaderError
+from index.journal import JournaledManifest, current_version
 from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, file_kind, load_file
+from index.lock import WriterLock
 from index.manifest import DocumentRecord, Manifest, PendingDocument
 from index.settings import Settings
 from index.store import Bm25Store, VectorIndex, check_writable
@@ -165,11 +167,17 @@ class Ingestor:
         self.chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
 
     def run(self, paths: list[Path], *, prune: bool = True, rebuild: bool = False) -> IngestSummary:
+        """One writer at a time (`index.lock`): waits for, or refuses, another ingest into this data dir or
+        (server mode) this collection."""
+        with WriterLock(self.settings, self.collection) as lock:
+            return self._run(paths, prune=prune, rebuild=rebuild, lock=lock)
+
+    def _run(self, paths: list[Path], *, prune: bool, rebuild: bool, lock: WriterLock) -> IngestSummary:
         started = time.perf_counter()
         summary = IngestSummary()
         check_writable(self.settings.data_dir)
         files = discover(paths, summary)
-        manifest = Manifest(self.settings.data_dir / "manifest.sqlite")
+        manifest = JournaledManifest.for_writer(self.settings, self.collection, lock)
         try:
             bm25 = Bm25Store(self.settings.data_dir, self.collection)
             if rebuild:
@@ -374,7 +382,7 @@ class Ingestor:
             cid for d in manifest.documents(self.collection).values() if d.state == "complete" for cid in d.chunk_ids
         }
         nodes = [n for n in index.nodes() if n.node_id in committed]
-        bm25.write(nodes)
+        bm25.write(nodes, version=current_version(self.settings, self.collection))
         manifest.set_meta(self.collection, dirty="0")
 
 

@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     )
     discord_expert_role: str | None = Field(None, validation_alias=_env("FOOTNOTE_DISCORD_EXPERT_ROLE"))
 
+    # --- operations (issue 14) ---
+    # A second `footnote ingest` into the same data dir / collection waits this long for the first one, then
+    # refuses (0: refuse at once). `footnote ingest --wait SECONDS` overrides it.
+    ingest_wait_s: float = Field(0.0, ge=0, validation_alias=_env("FOOTNOTE_INGEST_WAIT_S"))
+    # Server mode: an ingest's writer lease in Chroma lasts this long unless renewed (every third of it); a writer
+    # killed with -9 blocks others for at most this long.
+    ingest_lease_s: float = Field(60.0, ge=3, validation_alias=_env("FOOTNOTE_INGEST_LEASE_S"))
+    # Without a terminal on stderr (cron, systemd, docker logs, CI): one progress line this often.
+    progress_every_s: float = Field(30.0, gt=0, validation_alias=_env("FOOTNOTE_PROGRESS_EVERY_S"))
+    metrics_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("FOOTNOTE_METRICS_PORT"))
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("FOOTNOTE_LOG_FORMAT"))
+
     @field_validator("url_allowlist", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
