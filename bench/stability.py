@@ -183,7 +183,25 @@ def answer_corpus(folder: Path) -> None:
         (science / f"sf-{doc.doc_id}.md").write_text(f'---\ntitle: "{title}"\n---\n{doc.text}\n')
 
 
-def answer_stability(processes: int, configs: dict[str, Any], per_set: int) -> list[dict[str, Any]]:
+def code_digest() -> str:
+    """A hash of the product's source (bot/, index/, prompts/). The answer-stability run compares it before every
+    process: in a working tree shared with others, a file edited mid-run changes answers between processes, which
+    is not the nondeterminism this bench looks for (the 1-of-8 "flip" of 2026-12-01 was one). Run from a clean
+    checkout (`git worktree add`) to measure committed code."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in ("bot", "index", "prompts"):
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".txt", ".md", ".json", ".yaml"):
+                digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def answer_stability(processes: int, configs: dict[str, Any], per_set: int,
+                     reuse: Path | None = None) -> list[dict[str, Any]]:
+    """`reuse`: a data dir already holding `answer_corpus` ingested with the current parameters (e.g. by
+    `footnote ingest` of a folder `answer_corpus` wrote); skips the ~8 min ingest, for config "after" only."""
     from index.embeddings import LocalMiniLMEmbedding, embedder_id
     from index.ingest import Ingestor
     from index.store import VectorIndex
@@ -194,20 +212,28 @@ def answer_stability(processes: int, configs: dict[str, Any], per_set: int) -> l
     for name, params in configs.items():
         root = Path(tempfile.mkdtemp(prefix="footnote-answers-", dir=CACHE_DIR))
         try:
-            answer_corpus(root / "docs")
-            settings = bench_settings(root / "data")
-            VectorIndex.open(settings, embedder_id=embedder_id(settings), create=True, hnsw=params)
-            summary = Ingestor(settings, embedder).run([root / "docs"])
-            index = VectorIndex.open(settings, embedder_id=embedder_id(settings), create=False)
-            assert index is not None
-            # The ingest raised ef_search in place, as it does for old indexes; put the old index's value back.
-            index.collection.modify(configuration={"hnsw": {"ef_search": params.ef_search}})
+            if reuse is not None:
+                settings = bench_settings(reuse)
+                index = VectorIndex.open(settings, embedder_id=embedder_id(settings), create=False)
+                assert index is not None and name == "after", "--reuse-answers-data is for config 'after'"
+                summary = type("Reused", (), {"chunks": index.count()})()
+            else:
+                answer_corpus(root / "docs")
+                settings = bench_settings(root / "data")
+                VectorIndex.open(settings, embedder_id=embedder_id(settings), create=True, hnsw=params)
+                summary = Ingestor(settings, embedder).run([root / "docs"])
+                index = VectorIndex.open(settings, embedder_id=embedder_id(settings), create=False)
+                assert index is not None
+                # The ingest raised ef_search in place, as it does for old indexes; put the old index's value back.
+                index.collection.modify(configuration={"hnsw": {"ef_search": params.ef_search}})
             env = {**os.environ, "FOOTNOTE_DATA_DIR": str(settings.data_dir), "FOOTNOTE_ANSWER_MODE": "extractive"}
             env.pop("OPENAI_API_KEY", None)
             env.pop("OPENAI_BASE_URL", None)
             for q in qs:
                 seen = []
+                codes = []
                 for _ in range(processes):
+                    codes.append(code_digest())
                     done = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--json", q], env=env,
                                           cwd=root, capture_output=True, text=True, check=True)
                     answer = json.loads(done.stdout)
@@ -216,7 +242,11 @@ def answer_stability(processes: int, configs: dict[str, Any], per_set: int) -> l
                     seen.append((json.dumps(fused), answer.get("text") or answer.get("answer")))
                 rows.append({"config": name, "chunks": summary.chunks, "question": q, "processes": processes,
                              "distinct_retrievals": len({s[0] for s in seen}),
-                             "distinct_answers": len({s[1] for s in seen})})
+                             "distinct_answers": len({s[1] for s in seen}),
+                             "code_changed_during_run": len(set(codes)) > 1})
+                if rows[-1]["distinct_answers"] > 1 or rows[-1]["distinct_retrievals"] > 1:  # keep what differed
+                    rows[-1]["variants"] = [{"process": i, "fused": json.loads(f)[:10], "answer": (a or "")[:300]}
+                                            for i, (f, a) in enumerate(seen)]
                 print(f"  {name:<8} {q[:60]:<60} retrievals {rows[-1]['distinct_retrievals']} "
                       f"answers {rows[-1]['distinct_answers']}", flush=True)
         finally:
@@ -233,6 +263,7 @@ def main() -> None:
     parser.add_argument("--configs", default="before,after", help="which of: before (chromadb defaults), after")
     parser.add_argument("--questions", type=int, default=4, help="answerable questions per set (2 sets)")
     parser.add_argument("--out", default="stability", help="bench/results/<OUT>.json")
+    parser.add_argument("--reuse-answers-data", type=Path, help="data dir with the answer corpus already ingested")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--fetch", type=int, default=K, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -260,13 +291,15 @@ def main() -> None:
                       r["identical_top30_all_processes"]] for r in rows],
                     title="Chroma HNSW vs exact cosine search")
     if not args.skip_answers:
-        answers = answer_stability(args.processes, configs, args.questions)
+        answers = answer_stability(args.processes, configs, args.questions, args.reuse_answers_data)
         result["answers"] = answers
         for name in configs:
             mine = [a for a in answers if a["config"] == name]
             stable = sum(1 for a in mine if a["distinct_retrievals"] == 1 and a["distinct_answers"] == 1)
             print(f"{name}: {stable}/{len(mine)} questions identical in all {args.processes} processes")
             result[f"answers_stable_{name}"] = f"{stable}/{len(mine)}"
+            if any(a["code_changed_during_run"] for a in mine):
+                print(f"{name}: WARNING the source changed during the run: differences may be edits, not flips")
     path = write_result(args.out, result)
     print(f"wrote {path}")
 
