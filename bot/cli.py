@@ -98,8 +98,13 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"ingest_wait_s": max(0.0, args.wait)})
     if args.wait is not None:
         settings = settings.model_copy(update={"ingest_wait_s": max(0.0, args.wait)})
-    ingestor = Ingestor(settings, make_embedder(settings), collection=args.collection)
+    from index.progress import progress_for
+
+    progress = progress_for(sys.stderr, settings.progress_every_s)  # None on a terminal: tqdm draws a bar there
+    ingestor = Ingestor(settings, make_embedder(settings), collection=args.collection, progress=progress)
     summary = ingestor.run(args.paths, prune=not args.no_prune, rebuild=args.rebuild)
+    if progress is not None:
+        progress.finish()
     if args.json:
         say(to_json(summary.to_json()))
         return 0

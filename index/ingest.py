@@ -30,6 +30,7 @@ from index.journal import JournaledManifest, current_version
 from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, file_kind, load_file
 from index.lock import WriterLock
 from index.manifest import DocumentRecord, Manifest, PendingDocument
+from index.progress import ProgressLog
 from index.settings import Settings
 from index.store import Bm25Store, VectorIndex, check_writable
 
@@ -348,6 +349,8 @@ class Ingestor:
         manifest.commit(self.collection, docs)
         summary.indexed.extend(display_source(Path(d.path)) for d in docs)
         summary.chunks_written += len(all_nodes)
+        if isinstance(self.progress, ProgressLog):  # no terminal: chunks and chunks/s in its lines
+            self.progress.chunks_written(len(all_nodes))
 
     def _prune(
         self, roots: list[Path], seen: set[str], manifest: Manifest, index: VectorIndex, summary: IngestSummary
