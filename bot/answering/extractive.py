@@ -33,7 +33,7 @@ from bot.answering.extractive_compose import (
     without_bullet,
 )
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
-from bot.answering.extractive_refusal import Scored, question_features
+from bot.answering.extractive_refusal import Scored, group_present, name_groups, question_features, without_context
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import attach_markers
@@ -48,7 +48,7 @@ from bot.text.questions import (
     typed_positions,
 )
 from bot.text.sentences import Span, split_sentences
-from bot.text.terms import content_terms, proper_vocabulary, stem, term_in
+from bot.text.terms import content_terms, lower_vocabulary, proper_vocabulary, stem, term_in
 
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
@@ -256,6 +256,10 @@ class ExtractiveAnswerer:
             return out
         return self._compose(question, passages, chosen, trace)
 
+    def _names_all(self, question: str, text: str) -> bool:
+        groups = name_groups(without_context(question))
+        return bool(groups) and all(group_present(g, lower_vocabulary(text), text) for g in groups)
+
     def _lacks_hard_type(self, question: str, best: Scored) -> bool:
         """A "how many" / "how much" / "when" question whose best sentence holds no number or date has no
         answer in these passages, however on-topic the sentence is."""
@@ -268,7 +272,10 @@ class ExtractiveAnswerer:
     ) -> Answer:
         # Reading order: groups by passage (best group first), textual order inside a passage.
         group = {c.rank: max(x.score for x in chosen if x.rank == c.rank) for c in chosen}
-        chosen = sorted(chosen, key=lambda c: (-group[c.rank], c.rank, c.span.start))
+        # ... except that the answer opens with a passage whose quote names what the question names: "How many
+        # people did Tajikistan say were killed?" leads with the Tajik count, not "By the Kyrgyz count: 59".
+        named = {c.rank for c in chosen if self._names_all(question, c.span.text)}
+        chosen = sorted(chosen, key=lambda c: (c.rank not in named, -group[c.rank], c.rank, c.span.start))
         citations = [make_citation(i + 1, passages[c.rank], c.span.text) for i, c in enumerate(chosen)]
         text = " ".join(attach_markers(display_text(c.span), [i + 1]) for i, c in enumerate(chosen))
         trace["selected"] = [{"chunk_id": passages[c.rank].chunk_id, "score": round(c.score, 4)} for c in chosen]

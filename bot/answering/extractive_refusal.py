@@ -29,7 +29,7 @@ class Scored:
     logit: float = 0.0
 
 
-def _name_groups(question: str) -> list[set[str]]:
+def name_groups(question: str) -> list[set[str]]:
     """The question's names, one group per run of capitalised words ("Kerim Has" -> {"kerim", "has"}): a
     passage that calls him "Has" mentions him."""
     found = names(question)
@@ -43,12 +43,16 @@ def _name_groups(question: str) -> list[set[str]]:
     return groups
 
 
-def _group_present(group: set[str], vocabulary: set[str], text: str) -> bool:
+def group_present(group: set[str], vocabulary: set[str], text: str) -> bool:
     """A word of the name is in the text; a word that is also a stopword ("Has") only when capitalised."""
     return any(
         re.search(rf"\b{re.escape(w.capitalize())}\b", text) if w in STOPWORDS else name_present(w, vocabulary)
         for w in group if len(w) > 1
     )
+
+
+def without_context(question: str) -> str:
+    return _CONTEXT.sub("?", question)
 
 
 def question_features(question: str, passages: list[Passage], scored: list[Scored]) -> np.ndarray:
@@ -65,7 +69,7 @@ def question_features(question: str, passages: list[Passage], scored: list[Score
     all_terms = set().union(*(content_terms(f"{p.title} {p.heading or ''} {p.text}") for p in passages))
     # A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?") is a hint for
     # retrieval, not a name the answer must mention.
-    q_names = _name_groups(_CONTEXT.sub("?", question))
+    q_names = name_groups(_CONTEXT.sub("?", question))
     everything = " ".join(f"{p.title}. {p.text}" for p in passages)
     vocab = lower_vocabulary(everything)
     own = lower_vocabulary(best.span.text)
@@ -75,7 +79,7 @@ def question_features(question: str, passages: list[Passage], scored: list[Score
         max(s.semantic for s in scored),
         sum(term_in(t, best_terms) for t in q_terms) / n,
         sum(term_in(t, all_terms) for t in q_terms) / n,
-        sum(_group_present(g, vocab, everything) for g in q_names) / len(q_names) if q_names else 1.0,
-        sum(_group_present(g, own, best.span.text) for g in q_names) / len(q_names) if q_names else 1.0,
+        sum(group_present(g, vocab, everything) for g in q_names) / len(q_names) if q_names else 1.0,
+        sum(group_present(g, own, best.span.text) for g in q_names) / len(q_names) if q_names else 1.0,
     ])
 

@@ -144,3 +144,12 @@ def test_summarize_gives_a_cited_multi_passage_summary(embed: SentenceEmbedder, 
 def test_summary_of_an_absent_topic_is_refused(embed: SentenceEmbedder, corpus: MemoryRetriever) -> None:
     question = "Summarize the sourdough bread recipe"
     assert ExtractiveAnswerer(embed).answer(question, corpus.retrieve(question, top_k=8).passages).refused
+
+
+def test_the_answer_opens_with_the_passage_naming_what_the_question_names(
+    embed: SentenceEmbedder, corpus: MemoryRetriever
+) -> None:
+    question = "How many people did Tajikistan say were killed?"
+    answer = ExtractiveAnswerer(embed).answer(question, corpus.retrieve(question, top_k=6).passages)
+    assert not answer.refused and "41" in answer.citations[0].quote, answer.text
+    assert answer.text.startswith(answer.citations[0].quote.rstrip("."))
