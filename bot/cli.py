@@ -47,9 +47,6 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--wait", type=float, metavar="SECONDS",
                         help="if another ingest is writing this index, wait this long for it (default "
                              "FOOTNOTE_INGEST_WAIT_S, 0: refuse at once)")
-    ingest.add_argument("--wait", type=float, metavar="SECONDS",
-                        help="if another ingest is writing this index, wait this long for it (default "
-                             "FOOTNOTE_INGEST_WAIT_S, 0: refuse at once)")
 
     status = sub.add_parser("status", help="what is indexed")
     status.add_argument("--collection")
@@ -94,8 +91,6 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from index.embeddings import make_embedder
     from index.ingest import Ingestor
 
-    if args.wait is not None:
-        settings = settings.model_copy(update={"ingest_wait_s": max(0.0, args.wait)})
     if args.wait is not None:
         settings = settings.model_copy(update={"ingest_wait_s": max(0.0, args.wait)})
     from index.progress import progress_for
