@@ -130,7 +130,12 @@ class ConflictFinder:
         a, b = pos[0], neg[0]
         if a.passage.doc_id == b.passage.doc_id and a.span.start == b.span.start:
             return None, evidence
-        return Conflict(about=question.rstrip("?"), versions=[]), sorted([a, b], key=lambda e: _date_key(e))
+        # Every source's side, not just the first of each: its best affirming or denying sentence, per document.
+        chosen: list[Evidence] = [a, b]  # the two sides, even when one document states both
+        for e in [*pos[1:], *neg[1:]]:
+            if len(chosen) < self.settings.max_versions and e.passage.doc_id not in {c.passage.doc_id for c in chosen}:
+                chosen.append(e)
+        return Conflict(about=question.rstrip("?"), versions=[]), sorted(chosen, key=lambda e: _date_key(e))
 
 
 def _negative(sentence: str, question_negative: bool) -> bool:
