@@ -1,0 +1,1 @@
+"""Running Footnote as a service: structured logs (and, later, health and metrics)."""
