@@ -11,7 +11,9 @@ per dimension, renormalised: cosine ~0.98 to the original), written straight int
 Each size is measured in a fresh subprocess (so peak RSS is that size's own): `HybridRetriever.retrieve`
 (default FusionConfig, top_k from Settings) and `Engine.ask` in extractive mode (retrieve + extractive answer),
 over the RealTime QA questions, after one warm-up query (whose time, which includes loading BM25, is reported
-as `first_query_ms`). Targets: retrieval p95 <= 50 ms at 10k, <= 100 ms at 100k chunks; RSS <= 2 GB.
+as `first_query_ms`). "Warm" asks find the passages' sentence vectors in the data dir's persistent cache but
+embed the question anew (its cached vector is forgotten first), as a new question would.
+Targets: retrieval p95 <= 50 ms at 10k, <= 100 ms at 100k chunks; RSS <= 2 GB.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def measure(data_dir: Path, n_queries: int) -> dict[str, Any]:
     distinct: list[int] = []
     embed = _sentence_embedder(engine)
     embed.clear_memory()
+    embed.forget(list(dict.fromkeys(questions)))  # the retrieval loop above cached the questions' vectors
     for q in questions:
         t0 = time.perf_counter()
         answer = engine.ask(q)
@@ -159,6 +162,7 @@ def measure(data_dir: Path, n_queries: int) -> dict[str, Any]:
     # Warm: the same questions again after dropping the in-memory vectors, as a new process (the CLI, a bot
     # restart) would see them: sentence vectors come from the data dir's persistent cache.
     embed.clear_memory()
+    embed.forget(list(dict.fromkeys(questions)))  # passages seen before, the question new: one model run each
     warm_ask: list[float] = []
     warm_extractive: list[float] = []
     for q in questions:

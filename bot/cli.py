@@ -133,11 +133,13 @@ def build_engine(settings: Settings, *, history: bool = True) -> Any:
     where a conversation is kept, so a one-shot `ask` creates no file and works on a read-only data dir)."""
     from bot.conversation import ConversationStore
     from bot.retrieval import HybridRetriever
+    from bot.text.embedder import SentenceEmbedder
     from bot.wiring import assemble_engine
     from index.embeddings import make_embedder
 
     embedder = make_embedder(settings)
-    retriever = HybridRetriever(settings, embedder)
+    embed = SentenceEmbedder(embedder, cache_dir=settings.data_dir)  # shared: the question is embedded once
+    retriever = HybridRetriever(settings, embedder, query_embed=embed)
     # Model, Chroma and BM25 load in the background while the engine's imports and tokenizer load here.
     # Not a daemon: exiting while it is inside ONNX Runtime or Chroma native code would abort the process.
     warm = threading.Thread(target=retriever.warm, name="footnote-warm")
@@ -148,7 +150,7 @@ def build_engine(settings: Settings, *, history: bool = True) -> Any:
 
         llm = LLMClient(settings)
     store = ConversationStore.from_settings(settings) if history else None
-    return assemble_engine(settings, retriever, embedder, llm, store)
+    return assemble_engine(settings, retriever, embed, llm, store)
 
 
 def _filters(settings: Settings, args: argparse.Namespace) -> Any:

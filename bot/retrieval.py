@@ -12,6 +12,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -119,10 +120,14 @@ class HybridRetriever:
 
     def __init__(
         self, settings: Settings, embedder: BaseEmbedding, *, fusion: FusionConfig | None = None,
-        client: Any | None = None,
+        client: Any | None = None, query_embed: Callable[[list[str]], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        # The answerer's cached sentence embedder (bot.text.embedder.SentenceEmbedder), when given: the question
+        # is then embedded once per ask, not once here and again when the extractive scorer compares it with
+        # the passages' sentences (one MiniLM run per question, the warm path's single largest cost).
+        self.query_embed = query_embed
         self.fusion = fusion or FusionConfig()
         self._client = client
         self._collections: dict[str, _Collection] = {}
@@ -164,7 +169,10 @@ class HybridRetriever:
         depth = max(self.fusion.candidates, top_k)
 
         t0 = time.perf_counter()
-        query_vec = self.embedder.get_query_embedding(query)
+        if self.query_embed is not None:
+            query_vec = [float(x) for x in self.query_embed([query])[0]]
+        else:
+            query_vec = self.embedder.get_query_embedding(query)
         timings["embed_ms"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()

@@ -66,6 +66,16 @@ class _DiskCache:
                 return {}
         return out
 
+    def delete(self, texts: list[str]) -> None:
+        with self._lock:
+            conn = self._connect()
+            if conn is None or not texts:
+                return
+            try:
+                conn.executemany("DELETE FROM vec WHERE key = ?", [(self.key(t),) for t in texts])
+            except sqlite3.Error:
+                pass
+
     def put(self, items: dict[str, np.ndarray]) -> None:
         with self._lock:
             conn = self._connect()
@@ -109,6 +119,15 @@ class SentenceEmbedder:
         self._lock = Lock()  # the engine calls this from several worker threads
         model = str(getattr(embedder, "model_name", "") or type(embedder).__name__)
         self._disk = _DiskCache(Path(cache_dir) / CACHE_FILE, model, max_disk_items) if cache_dir else None
+
+    def forget(self, texts: list[str]) -> None:
+        """Drop these texts' vectors from memory and disk: for benchmarks, so that a repeated question costs
+        what a new one does."""
+        with self._lock:
+            for t in texts:
+                self._cache.pop(t, None)
+        if self._disk is not None:
+            self._disk.delete(texts)
 
     def clear_memory(self) -> None:
         """Forget the in-memory vectors (the persistent cache stays): for benchmarks of a fresh process."""

@@ -118,3 +118,29 @@ def test_as_of_excludes_later_documents_and_prefers_recent_ones(
     untimed = retriever.retrieve("Which city in Texas is running out of water?", top_k=4, as_of="2026-03-26")
     assert "2026-04-20" not in {p.date for p in untimed.passages}
     assert untimed.trace["recency_weight"] == retriever.fusion.recency_weight_uncued
+
+
+def test_a_shared_sentence_embedder_gives_the_same_ranking_and_caches_the_question(
+    settings: Settings, embedder: Any, tmp_path: Path,
+) -> None:
+    """Issue 9 item 8: with the answerer's SentenceEmbedder the question is embedded once per ask: the ranking
+    is the one the plain embedder gives, and the scorer then finds the question's vector cached."""
+    from bot.text.embedder import SentenceEmbedder
+
+    Ingestor(settings, embedder).run([corpus(tmp_path / "docs")])
+    question = "How many people died in the fighting?"
+    plain = HybridRetriever(settings, embedder).retrieve(question, top_k=4)
+    calls: list[list[str]] = []
+    embed = SentenceEmbedder(embedder, cache_dir=settings.data_dir)
+
+    def counting(texts: list[str]) -> Any:
+        calls.append(texts)
+        return embed(texts)
+
+    shared = HybridRetriever(settings, embedder, query_embed=counting).retrieve(question, top_k=4)
+    assert [p.chunk_id for p in shared.passages] == [p.chunk_id for p in plain.passages]
+    assert calls == [[question]]
+    embed.clear_memory()
+    assert embed._disk is not None and question in embed._disk.get([question])  # persisted for the scorer
+    embed.forget([question])
+    assert embed._disk.get([question]) == {}
