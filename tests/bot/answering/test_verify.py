@@ -115,7 +115,7 @@ def test_nothing_supported_means_all_dropped(verifier: CitationVerifier, ctx: li
 
 def test_same_quote_shares_one_footnote(verifier: CitationVerifier, ctx: list[Passage]) -> None:
     # Two sentences backed by one quote (a mere restatement would be dropped as a repeat: see below).
-    text = "Tajikistan puts its death toll at 41 [1]. The Tajik side gives 41 as its toll [1]."
+    text = "Tajikistan puts its death toll at 41 [1]. The Tajik death toll is put at 41 [1]."
     answer = verifier.verify("q", text, ctx).answer
     assert len(answer.citations) == 1
     assert answer.text.count("[1]") == 2
@@ -154,3 +154,24 @@ def test_a_negation_outside_the_claim_does_not_fail_it() -> None:
     span = "Most adult tissue macrophages originate during embryonic development and not from circulating monocytes."
     assert polarity_failures("Adult tissue macrophages originate before birth.", span) == []
     assert polarity_failures("Adult macrophages come from circulating monocytes.", span) != []
+
+
+def test_a_name_from_the_next_sentence_does_not_back_a_one_part_claim(
+    verifier: CitationVerifier, passages: list[Passage]
+) -> None:
+    # Mutation dev pair: "TB2" swapped for "Bayraktars", which the previous sentence of the passage holds.
+    p = next(p for p in passages if "in a rush to sell TB2 drones" in p.text)
+    assert "sale of the Bayraktars" in p.text
+    swapped = "Ankara is so in a rush to sell Bayraktars drones that it seems to care little for the consequences [1]."
+    assert verifier.verify("q", swapped, [p]).answer.checks[0].action == "dropped"
+    true = "Ankara is so in a rush to sell TB2 drones that it seems to care little for the consequences [1]."
+    assert verifier.verify("q", true, [p]).answer.checks[0].action == "kept"
+
+
+def test_a_claim_joining_two_adjacent_sentences_quotes_both(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    p = next(p for p in ctx if "received the drones in December 2021" in p.text)
+    text = "Kyrgyzstan received the drones in December 2021, and President Sadyr Japarov inaugurated a base built " \
+           "for the drones [1]."
+    result = verifier.verify("q", text, [p])
+    assert result.answer.checks[0].action == "kept", result.answer.checks[0].reason
+    assert "December 2021" in result.answer.citations[0].quote and "Japarov" in result.answer.citations[0].quote
