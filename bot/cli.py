@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", help="only documents dated on/before this day: YYYY-MM-DD, YYYY-MM, today, ...")
     ask.add_argument("--as-of", help="ask as of this day: nothing dated later, and 'this week'/'latest' mean then")
     ask.add_argument("--json", action="store_true", help="machine-readable answer with citations and trace")
+    ask.add_argument("--format", choices=["text", "markdown"], default="text",
+                     help="markdown: the answer as a Markdown document with footnotes and full quotes")
     ask.add_argument("--trace", action="store_true", help="also print the JSON trace")
 
     chat = sub.add_parser("chat", help="interactive terminal chat")
@@ -196,7 +198,7 @@ def render_answer(answer: Any, allowlist: Sequence[str] = ()) -> str:
         lines.append("")
         for c in answer.citations:
             where = source_line(c, allowlist)
-            date = f", {c.date}" if c.date else ""
+            date = f", as of {c.date}" if c.date else ", undated"
             lines.append(f"[{c.n}] {c.title} — {where}{date}")
             lines.append(f"    “{' '.join(c.quote.split())}”")  # one line, even for a quoted list
     if answer.refused and answer.nearest_sources:
@@ -255,11 +257,16 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     as_of = as_of_option(args.as_of)  # a bad date is told before anything loads
     engine = build_engine(settings, history=bool(args.conversation))
     answer = _answer(
-        engine, args.question, stream=not args.json,
+        engine, args.question, stream=not args.json and args.format == "text",
         conversation_id=args.conversation, collection=args.collection, filters=filters, as_of=as_of,
     )
     if args.json:
         say(to_json(answer.to_json()))
+        return 0
+    if args.format == "markdown":
+        from bot.answering.markdown_export import to_markdown
+
+        say(to_markdown(answer), end="")
         return 0
     say(render_answer(answer, settings.url_allowlist))
     if args.trace:
