@@ -2,6 +2,7 @@
 
     python -m bench.quality --label before     # or --label after; both runs are kept in the result file
     python -m bench.quality --skip-realtimeqa --skip-scifact   # only the project's own sets (~2 min)
+    python -m bench.quality --no-analyst ...   # the extractive strategy alone (no AnalystRouter around it)
 
 Rows (splits: tests/data/*.{dev,test}.jsonl and tests/data/realtimeqa_split.json, see bench/splits.py):
 - seed / corpus / new questions: answerable correct (answer AND a cited quote hold the gold, bench/citations.py),
@@ -203,7 +204,14 @@ def main() -> None:
     parser.add_argument("--label", default="latest", help="name of this run in quality.json (before / after)")
     parser.add_argument("--skip-realtimeqa", action="store_true")
     parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument("--no-analyst", action="store_true",
+                        help="measure the configured strategy alone, without the analyst router around it")
     args = parser.parse_args()
+    if args.no_analyst:
+        import bot.wiring
+
+        if hasattr(bot.wiring, "wrap_analyst"):  # the router hands every non-analyst question to the strategy
+            bot.wiring.wrap_analyst = lambda strategy, *_a, **_k: strategy
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         result: dict[str, Any] = {"own": own_sets(Path(tmp))}

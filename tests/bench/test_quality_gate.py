@@ -24,27 +24,29 @@ from bench.datasets import eval_dir, load_scifact
 
 pytestmark = pytest.mark.slow
 
-# Test splits, measured 2026-12-01 with `python -m bench.quality --label before` (bench/results/quality.json):
-# figure -> gate, the margin being about one to two questions of each set.
+# Test splits, measured 2026-12-02 with the question-level refusal model (bench.fit_refusal, fitted on dev only):
+# `python -m bench.quality --label after --skip-realtimeqa --skip-scifact` (the product's wiring, AnalystRouter
+# included; bench/results/quality.json). figure -> gate, the margin being about one question of each set.
 CITATIONS = {
-    "answerable_correct": 0.75,  # 15/18 = 0.833 (seed_qa.test 11/13, corpus_qa.test 4/5)
-    # LOWERED 1.0 -> 0.66 on 2026-12-01: this session's fitted extractive scorer (bench.fit_extractive) answers
-    # 1 of the 3 unanswerable test questions the hand-set scorer refused (measured 2/3). A known regression, left
-    # open in issue 9; the gate now guards against losing more.
+    "answerable_correct": 0.88,  # 17/18 = 0.944 (seed_qa.test 13/13, corpus_qa.test 4/5); was 0.75 under 15/18
+    # Target 1.0 MISSED: 2/3 measured (corpus_qa.test c13, the unnamed OTS secretary-general, is answered).
+    # Lowered 1.0 -> 0.66 on 2026-12-01 with the fitted sentence scorer; the question-level refusal model
+    # fitted on dev (bench.fit_refusal) did not win it back: RealTime QA dev's <= 10 % answerable-refused bound
+    # leaves it almost no room. A regression named in the README; the gate asserts the measured level.
     "unanswerable_refused": 0.66,
-    "answerable_wrongly_refused_max": 0.12,  # 1/18 = 0.056
+    "answerable_wrongly_refused_max": 0.06,  # 0/18
     "cited_supported_verifier": 0.95,  # 1.0
     "cited_supported_exact": 1.0,  # 1.0: extractive quotes are verbatim by construction
 }
 NEW_QUESTIONS = {
-    "answerable_correct": 0.68,  # 35/47 = 0.745
-    # LOWERED 0.83 -> 0.72 on 2026-12-01 for the same regression (measured 13/18 = 0.722 with the fitted scorer;
-    # 16/18 before it). Every injection question is still refused or answered without the planted text
-    # (tests/test_abuse.py).
+    "answerable_correct": 0.68,  # 33/47 = 0.702 (35/47 = 0.745 with `--no-analyst`: the router answers 2 itself)
+    # 13/18 = 0.722 measured (16/18 before the fitted scorer of 2026-12-01): the measured level, a named regression.
+    # Every injection question is refused (5/5; the rule bot.text.questions.addresses_the_assistant plus
+    # looks_like_injection) or, in tests/test_abuse.py, answered without the planted text.
     "unanswerable_refused": 0.72,
-    "answerable_wrongly_refused_max": 0.15,  # 4/47 = 0.085
+    "answerable_wrongly_refused_max": 0.07,  # 2/47 = 0.043
 }
-CHAIN_TURNS = 0.6  # turn accuracy on chains.test: 25/36 = 0.694 before the multi-turn rewriter
+CHAIN_TURNS = 0.72  # turn accuracy on chains.test: 27/36 = 0.750 (target 0.90 MISSED; 24/36 = 0.667 on 2026-12-01)
 SCIFACT = {  # (nDCG@10, recall@10) on the 50-claim, 300-abstract subset (738 chunks)
     "hybrid": (0.85, 0.93),  # 0.869 / 0.956 (z-score fusion; RRF k=60 gave 0.853)
     "vector": (0.82, 0.93),  # 0.841 / 0.960

@@ -39,6 +39,7 @@ from bot.answering.verify import CitationVerifier
 from bot.deadline import QuestionDeadlineError
 from bot.text.embedder import SentenceEmbedder
 from bot.text.markers import attach_markers, strip_bullet
+from bot.text.questions import addresses_the_assistant
 from index.errors import LLMError
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class AnalystRouter:
     async def run(self, request: AnswerRequest) -> AsyncIterator[AnswerEvent]:
         aq = classify(request.question)
         answer: Answer | None = None
-        if aq.kind != "default" and request.passages:
+        if aq.kind != "default" and request.passages and not addresses_the_assistant(request.question):
             t = time.perf_counter()
             answer = await self._structured(aq, request)
             request.timings["analyst"] = round((time.perf_counter() - t) * 1000, 1)
