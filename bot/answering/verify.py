@@ -160,6 +160,9 @@ class CitationVerifier:
                 continue
             fragment = _fragment(unit.claim) or (
                 "a fragment: the answer stops mid-sentence" if k == len(units) - 1 and _cut_off(unit) else ""
+            ) or next(  # "Tajikistan's Pursuit of Bayraktar Drones": a title copied as a sentence asserts nothing
+                (f"a document title, not a statement: {t!r}" for p in passages for t in (p.title, p.heading)
+                 if t and " ".join(unit.claim.lower().rstrip(".").split()) == " ".join(t.lower().split())), ""
             )
             repeated = next((c for c in kept_claims if _repeats(unit.claim, c)), None)
             sups = {j: aligner.align(k, j) for j in range(len(passages))}
@@ -352,6 +355,8 @@ class _Aligner:
 def _fragment(claim: str) -> str:
     """Why the sentence is not a statement ("" when it is one): it ends on a function word, or is too short."""
     ws = [w.lower() for w in words(claim)]
+    if not any(len(w) > 1 and w[0].isalpha() for w in ws):  # "2022-09-26", "10.": a number is not a statement
+        return "a fragment: no words, only numbers"
     if ws and ws[-1] in _DANGLING:
         return f"a fragment: it ends on {ws[-1]!r}"
     if len([w for w in ws if w not in STOPWORDS]) < 2:

@@ -175,3 +175,13 @@ def test_a_claim_joining_two_adjacent_sentences_quotes_both(verifier: CitationVe
     result = verifier.verify("q", text, [p])
     assert result.answer.checks[0].action == "kept", result.answer.checks[0].reason
     assert "December 2021" in result.answer.citations[0].quote and "Japarov" in result.answer.citations[0].quote
+
+
+def test_a_bare_date_or_a_copied_title_is_never_kept(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    # SmolLM2 wrote "2022-09-26" (a document date) and a document title as sentences; both were kept once.
+    p = next(p for p in ctx if "received the drones in December 2021" in p.text)
+    for text in ("2021 [1].", "12. [1]"):
+        assert verifier.verify("q", text, [p]).answer.checks[0].action == "dropped"
+    assert p.title
+    check = verifier.verify("q", f"{p.title} [1].", [p]).answer.checks[0]
+    assert check.action == "dropped" and "title" in check.reason
