@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--collection")
     chat.add_argument("--mode", choices=["auto", "extractive", "llm"])
 
-    sub.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord_cmd = sub.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord_cmd.add_argument("--metrics-port", type=int, metavar="PORT",
+                             help="serve /healthz and Prometheus /metrics on this port (FOOTNOTE_METRICS_PORT)")
     return parser
 
 
@@ -307,7 +309,18 @@ def cmd_discord(settings: Settings, args: argparse.Namespace) -> int:
 
     check_token(settings)  # before the model and index load: a missing token is told in a moment, not seconds
     engine = build_engine(settings)
-    run_bot(settings, engine, IndexAdmin(settings, engine.retriever.embedder))
+    admin = IndexAdmin(settings, engine.retriever.embedder)
+    port = args.metrics_port or settings.metrics_port
+    if not port:
+        run_bot(settings, engine, admin)
+        return 0
+    from bot.ops.metrics import start_ops
+
+    service, ops = start_ops(settings, engine, admin, port)
+    try:
+        run_bot(settings, service, admin, on_bot=ops.attach)
+    finally:
+        ops.stop()
     return 0
 
 

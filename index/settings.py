@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     ingest_lease_s: float = Field(60.0, ge=3, validation_alias=_env("FOOTNOTE_INGEST_LEASE_S"))
     # Without a terminal on stderr (cron, systemd, docker logs, CI): one progress line this often.
     progress_every_s: float = Field(30.0, gt=0, validation_alias=_env("FOOTNOTE_PROGRESS_EVERY_S"))
+    # `footnote discord` serves /healthz and Prometheus /metrics on this port (bot/ops/metrics.py); unset: off.
+    metrics_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("FOOTNOTE_METRICS_PORT"))
+    # 127.0.0.1: only this host can scrape; 0.0.0.0 for a Prometheus on another machine (firewall it).
+    metrics_host: str = Field("127.0.0.1", validation_alias=_env("FOOTNOTE_METRICS_HOST"))
     # `json`: one JSON object per log line (journald, docker logs); see bot/ops/logs.py.
     log_format: Literal["text", "json"] = Field("text", validation_alias=_env("FOOTNOTE_LOG_FORMAT"))
 

@@ -102,6 +102,7 @@ async def arun_bot(
     feedback_store: FeedbackStore | None = None,
     *,
     shutdown_grace: float = 10.0,
+    on_bot: Any = None,
     **options: Any,
 ) -> None:
     """Run until SIGINT/SIGTERM (then let answers in progress finish, `shutdown_grace` s max) or an error."""
@@ -116,6 +117,8 @@ async def arun_bot(
         )
     store = feedback_store or FeedbackStore.in_data_dir(settings.data_dir)
     bot = build_bot(settings, service, admin, store, **options)
+    if on_bot is not None:  # e.g. bot/ops/metrics.py: /healthz reads the gateway state
+        on_bot(bot)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -159,7 +162,8 @@ def quiet_voice_notices() -> None:
 
 
 def run_bot(
-    settings: Settings, service: AnswerService, admin: AdminOps, feedback_store: FeedbackStore | None = None
+    settings: Settings, service: AnswerService, admin: AdminOps, feedback_store: FeedbackStore | None = None,
+    *, on_bot: Any = None,
 ) -> None:
     """Blocking entry point for `footnote discord`. Raises FootnoteError with user-facing text."""
     check_token(settings)  # fail before starting a loop
@@ -170,4 +174,4 @@ def run_bot(
     bot_log = logging.getLogger("bot.discord")
     if bot_log.getEffectiveLevel() > logging.INFO:
         bot_log.setLevel(logging.INFO)
-    asyncio.run(arun_bot(settings, service, admin, feedback_store))
+    asyncio.run(arun_bot(settings, service, admin, feedback_store, on_bot=on_bot))
