@@ -53,6 +53,7 @@ _LIMIT = re.compile(
     r"\bcould not find\b|\bcan't find\b|\bcannot find\b",
     re.I,
 )
+_META = re.compile(r"^\W*(?:the|this|that)\s+(?:passages?|documents?|answer|text|question|summary)\b", re.I)
 # A sentence that stops where its answer should be: "The name of the secretary-general is [1]."
 _DANGLING = frozenset(
     "is are was were be been being am has have had will would can could should of to in on at by for with from "
@@ -357,6 +358,8 @@ def _fragment(claim: str) -> str:
     ws = [w.lower() for w in words(claim)]
     if not any(len(w) > 1 and w[0].isalpha() for w in ws):  # "2022-09-26", "10.": a number is not a statement
         return "a fragment: no words, only numbers"
+    if _META.match(claim):  # SmolLM2: "The passage is a sample passage from the document ...", "The answer is:"
+        return "a fragment: it talks about the passages or the answer, not about what they say"
     if ws and ws[-1] in _DANGLING:
         return f"a fragment: it ends on {ws[-1]!r}"
     if len([w for w in ws if w not in STOPWORDS]) < 2:

@@ -185,3 +185,10 @@ def test_a_bare_date_or_a_copied_title_is_never_kept(verifier: CitationVerifier,
     assert p.title
     check = verifier.verify("q", f"{p.title} [1].", [p]).answer.checks[0]
     assert check.action == "dropped" and "title" in check.reason
+
+
+def test_talk_about_the_passages_is_never_kept(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    # Kept once through a name that only the passage's title held (the quote lacked it): tests/real_llm.
+    text = 'The passage is a sample passage from the document "Turkish drones in Central Asia" [1].'
+    check = verifier.verify("q", text, ctx).answer.checks[0]
+    assert check.action == "dropped" and "talks about the passages" in check.reason
