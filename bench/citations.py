@@ -111,7 +111,9 @@ def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], an
             cits = [by_n[n] for n in ns if n in by_n]
             verbatim = bool(cits) and all(c.quote and c.quote in stored.get(c.chunk_id, "") for c in cits)
             nums = numbers(sentence)
-            quote_nums = set().union(*(numbers(c.quote) for c in cits)) if cits else set()
+            # A number may come from the quote, or be the cited document's own date: analyst answers label a line
+            # with it ("2022-09: ...", "(as of 2022-12-20)") and the footnote shows it as "as of DATE". Nothing else.
+            quote_nums = set().union(*(numbers(c.quote) | numbers(c.date or "") for c in cits)) if cits else set()
             e_ok = verbatim and nums <= quote_nums
             verifier_ok += v_ok
             exact_ok += e_ok
