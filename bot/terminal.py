@@ -15,24 +15,11 @@ from collections.abc import Sequence
 from typing import TextIO
 from urllib.parse import urlsplit
 
-# C0 and C1 control characters except newline and tab: an escape sequence in a document or a model's reply
-# must not reach the terminal (it could move the cursor, retitle the window, or hide text). Also the Unicode
-# bidirectional overrides and isolates, which reorder what is displayed ("Trojan Source", CVE-2021-42574), and
-# the line/paragraph separators that some terminals treat as newlines.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_OR_TAB = re.compile(_CONTROL.pattern[:-1] + r"\t\n]")
+from bot.text.control import CONTROL, printable
+
+_CONTROL_OR_TAB = re.compile(CONTROL.pattern[:-1] + r"\t\n]")
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 DRAFT_LABEL = "… drafting (not yet verified)"
-
-
-# Whole escape sequences (CSI "ESC [ ... final", OSC "ESC ] ... BEL/ST") go, not just their ESC: "[2J" left behind
-# would be noise in the text.
-_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]")
-
-
-def printable(text: str) -> str:
-    """`text` without control characters or escape sequences (tabs become spaces)."""
-    return _CONTROL.sub("", _SEQUENCE.sub("", text.replace("\t", "    ")))
 
 
 def escape_controls(text: str) -> str:

@@ -13,6 +13,7 @@ import re
 
 from bot.answer import Answer, Citation
 from bot.answering.analyst.dates import UNDATED
+from bot.text.control import printable
 from bot.text.markers import MARKER
 
 _FALLBACK = {
@@ -20,12 +21,11 @@ _FALLBACK = {
     "deadline": "the LLM was too slow",
     "unverified": "the LLM's answer could not be verified",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str) -> str:
-    """Without control or bidi-override characters (newlines and tabs kept)."""
-    return _CONTROL.sub("", text)
+    """Without control characters, escape sequences or bidi overrides (newlines kept)."""
+    return printable(text)
 
 
 def _footnote_markers(text: str) -> str:

@@ -15,6 +15,7 @@ from discord.utils import escape_markdown
 from bot.answer import Answer, Citation, Table
 from bot.discord.splitting import DISCORD_LIMIT, split_message
 from bot.feedback import Stats, StoredAnswer
+from bot.text.control import printable
 
 # Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TOTAL = 6000
@@ -187,7 +188,30 @@ def citations_embed(
     return embed
 
 
+def _printable_embed(embed: discord.Embed | None) -> discord.Embed | None:
+    """The embed with every string stripped of control characters and bidi overrides (documents are data)."""
+    if embed is None:
+        return None
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return printable(value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return discord.Embed.from_dict(clean(embed.to_dict()))
+
+
 def render_answer(answer: Answer) -> RenderedAnswer:
+    rendered = _render_answer(answer)
+    return RenderedAnswer([printable(p) for p in rendered.parts], _printable_embed(rendered.embed),
+                          _printable_embed(rendered.table))
+
+
+def _render_answer(answer: Answer) -> RenderedAnswer:
     parts = [p for p in split_message(answer_content(answer)) if p.strip()] or ["*(empty answer)*"]
     table = table_embed(answer.table) if answer.table is not None and not answer.refused else None
     if answer.refused:
@@ -201,7 +225,7 @@ def render_answer(answer: Answer) -> RenderedAnswer:
 def stream_preview(text: str) -> str:
     """The in-progress text of a streamed answer: its tail, so progress stays visible past 2,000 chars."""
     room = DISCORD_LIMIT - len(_STREAM_NOTE) - 8
-    body = text.strip() or PLACEHOLDER
+    body = printable(text).strip() or PLACEHOLDER
     if len(body) > room:
         body = "…" + body[-(room - 1) :]
     if body.count("```") % 2:
@@ -239,7 +263,7 @@ def render_sources(stored: StoredAnswer) -> list[str]:
         same = url is not None and (c.source.strip() == (c.url or "").strip() or _is_url(c.source))
         src = "" if same else f" ({escape_markdown(_one_line(c.source))})"
         blocks.append(f"**[{c.n}] {escape_markdown(_one_line(c.title))}**{src}{link}{date}\n{_passage(c)}")
-    return [p for p in split_message("\n\n".join(blocks)) if p.strip()]
+    return [printable(p) for p in split_message("\n\n".join(blocks)) if p.strip()]
 
 
 def _lines(rows: Iterable[str], limit: int = FIELD_VALUE) -> str:

@@ -191,3 +191,19 @@ def test_reindex_summary_is_human_and_relative() -> None:
     )
     assert progress_line("2/8 files · /srv/corpus/a/b.md", roots) == "2/8 files · a/b.md"
     assert progress_line("2/8 files · /elsewhere/c.md", roots) == "2/8 files · c.md"  # never a full server path
+
+
+def test_control_characters_from_documents_never_reach_discord() -> None:
+    """Issue 12 item 14: escape sequences and bidi overrides in a document's title, quote or an answer's text."""
+    import json
+
+    hostile = "\x1b]0;owned\x07Hand\u202ebook\x1b[2J"
+    cit = _cit(1, title=hostile, quote="Deploys go\x1b[31m through CI.", context="Deploys go\x1b[31m through CI.")
+    r = render_answer(_answer(text="Deploys\u2066 go through CI\x07 [1].", citations=[cit]))
+    shown = json.dumps([r.parts, [e.to_dict() for e in r.embeds]], ensure_ascii=False)
+    for bad in ("\x1b", "\x07", "\u202e", "\u2066", "[2J", "owned"):
+        assert bad not in shown, bad
+    assert "Deploys go through CI [1]." in r.parts[0] and "Handbook" in shown
+    sources = "\n".join(render_sources(StoredAnswer(1, "q", "a", "llm", False, [cit], [])))
+    assert "\x1b" not in sources and "\u202e" not in sources and "Handbook" in sources
+    assert "\x1b" not in stream_preview("draft \x1b[2J text")
