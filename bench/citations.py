@@ -77,6 +77,16 @@ def cited_units(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+def _stated(citation: Any) -> set[str]:
+    """The numbers of the date the quote states, written as an ISO label (its year from the document's date)."""
+    from bot.answering.analyst.dates import stated_date
+    from bot.text.terms import numbers
+
+    year = int(citation.date[:4]) if (citation.date or "")[:4].isdigit() else None
+    when = stated_date(citation.quote or "", year)
+    return numbers(when.label()) if when else set()
+
+
 def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], answer: Any) -> dict[str, Any]:
     """Score one answer: correctness, refusal, and citation support (`verifier`: a `CitationVerifier`, the one
     the LLM path uses; and exact)."""
@@ -111,9 +121,10 @@ def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], an
             cits = [by_n[n] for n in ns if n in by_n]
             verbatim = bool(cits) and all(c.quote and c.quote in stored.get(c.chunk_id, "") for c in cits)
             nums = numbers(sentence)
-            # A number may come from the quote, or be the cited document's own date: analyst answers label a line
-            # with it ("2022-09: ...", "(as of 2022-12-20)") and the footnote shows it as "as of DATE". Nothing else.
-            quote_nums = set().union(*(numbers(c.quote) | numbers(c.date or "") for c in cits)) if cits else set()
+            # A number may come from the quote, be the date the quote states in ISO form ("February 2021" ->
+            # "2021-02"), or be the cited document's own date: analyst answers label a line with one of these
+            # ("2021-02: ...", "(as of 2022-12-20)") and the footnote shows the document's. Nothing else.
+            quote_nums = set().union(*(numbers(c.quote) | numbers(c.date or "") | _stated(c) for c in cits))
             e_ok = verbatim and nums <= quote_nums
             verifier_ok += v_ok
             exact_ok += e_ok

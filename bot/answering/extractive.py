@@ -143,15 +143,13 @@ class ExtractiveAnswerer:
         out: list[_Candidate] = []
         for rank, p in enumerate(passages[: self.config.max_passages]):
             # A question in a document is never its answer; planted instructions are never quoted.
-            spans = [
-                without_bullet(s)
-                for s in split_sentences(p.text)
-                if not looks_like_injection(s.text) and s.text[-1] != "?"
-            ]
+            raw = [s for s in split_sentences(p.text) if not looks_like_injection(s.text) and s.text[-1] != "?"]
+            spans = [without_bullet(s) for s in raw]
             for i, s in enumerate(spans):
                 if s.text.endswith(":") and i + 1 < len(spans):
                     end = i + 1
-                    while end + 1 < len(spans) and _LIST_ITEM.match(spans[end + 1].text) and end - i < 8:
+                    # The list's items are told by their bullets, so look at the sentences as written.
+                    while end + 1 < len(spans) and _LIST_ITEM.match(raw[end + 1].text) and end - i < 8:
                         end += 1
                     whole = Span(s.start, spans[end].end, p.text[s.start : spans[end].end])
                     out.append(_Candidate(rank, whole, (s.text, whole.text), lead=i == 0, multi=True))

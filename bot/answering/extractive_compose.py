@@ -61,9 +61,15 @@ def display_text(span: Span) -> str:
     lines = [BULLET.sub("", ln).strip() for ln in span.text.splitlines()]
     lines = [ln for ln in lines if ln]
     if len(lines) <= 1:
-        return lines[0] if lines else span.text
+        # A list item quoted alone ("139 further people were wounded;") ends as a sentence, so the next quote
+        # does not read as its continuation.
+        one = lines[0] if lines else span.text
+        return one[:-1] + "." if one.endswith((";", ",")) else one
     head, items = lines[0], [ln.rstrip(".;,") for ln in lines[1:]]
-    return f"{head} {'; '.join(items)}."
+    # "- S-300 systems, and" / "- Orlan-10 drones.": an item that ends in its own conjunction runs on.
+    joined = "".join(item + ("" if k == len(items) - 1 else " " if re.search(r"\b(?:and|or)$", item) else "; ")
+                     for k, item in enumerate(items))
+    return f"{head} {joined}."
 
 
 def sentence_keys(text: str) -> set[str]:
