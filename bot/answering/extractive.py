@@ -128,9 +128,13 @@ class ExtractiveAnswerer:
     def score(self, question: str, passages: list[Passage]) -> list[Scored]:
         """Every sentence (and continuation span) of the first `max_passages` passages, best first."""
         cands, rows = self.features(question, passages)
+        return self._ranked(cands, rows, self._w)
+
+    def _ranked(self, cands: list[_Candidate], rows: np.ndarray, weights: np.ndarray) -> list[Scored]:
+        """The candidates scored by the logistic model with `weights`, best first."""
         if not cands:
             return []
-        logits = rows @ self._w + self.config.bias
+        logits = rows @ weights + self.config.bias
         probs = _sigmoid(logits)
         out = [
             Scored(c.rank, c.span, float(r[0]), float(r[1]), float(p), float(z))
@@ -355,16 +359,7 @@ class ExtractiveAnswerer:
         """Every candidate scored by `relevance`'s function (its `score`), best first: the analyst strategies
         rank sentences on this one relevance scale."""
         cands, rows = self.features(question, passages)
-        if not cands:
-            return []
-        logits = rows @ (self._w * self._topical) + self.config.bias
-        probs = _sigmoid(logits)
-        out = [
-            Scored(c.rank, c.span, float(r[0]), float(r[1]), float(p), float(z))
-            for c, r, p, z in zip(cands, rows, probs, logits, strict=True)
-        ]
-        out.sort(key=lambda s: -s.logit)
-        return out
+        return self._ranked(cands, rows, self._w * self._topical)
 
 
 class ExtractiveStrategy:
