@@ -139,3 +139,28 @@ def test_markers_written_before_their_sentences_are_repaired(verifier: CitationV
     by_sentence = {c.sentence: c.supported_by for c in result.answer.checks}
     assert by_sentence["Tajikistan puts its death toll at 41."] == [3]
     assert by_sentence["The OTS secretary-general sided with Kyrgyzstan."] == [6]
+
+
+def test_a_multi_word_name_swapped_in_from_the_next_sentence_is_caught(
+    verifier: CitationVerifier, passages: list[Passage]
+) -> None:
+    # Found by the mutation bench (dev): the swapped-in organisation's other words ("Security Treaty
+    # Organization") in the next sentence made the claim look as if it spanned two sentences.
+    p = find(passages, "harder to find a diplomatic settlement")
+    first = p.text.split(". ")[0]
+    assert first.endswith("Kyrgyzstan and Tajikistan") and "Collective Security Treaty Organization" in p.text
+    swapped = first.replace("and Tajikistan", "and Collective Security Treaty Organization")
+    action, reason, _ = only(verifier, f"{swapped} [1].", [p])
+    assert action == "dropped" and "collective" in reason
+    assert only(verifier, f"{first} [1].", [p])[0] == "kept"
+
+
+def test_a_preposition_the_document_strands_is_not_a_fragment(verifier: CitationVerifier) -> None:
+    p = Passage(
+        "a:0", "We met. Turkey now has two partners it wants good relations with. Then it rained.", "a", "A", "a"
+    )
+    assert only(verifier, "Turkey has two partners it wants good relations with [1].", [p])[0] == "kept"
+    # A sentence the model cut off before its object stays a fragment.
+    q = Passage("b:0", "The drones were delivered to Kyrgyzstan in 2021.", "b", "B", "b")
+    action, reason, _ = only(verifier, "The drones were delivered to [1].", [q])
+    assert action == "dropped" and "fragment" in reason
