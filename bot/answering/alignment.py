@@ -15,6 +15,7 @@ What these cannot see is listed in /work/notes/readme_verified.md (README "What 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.text.sentences import Span
@@ -143,7 +144,10 @@ def _filler(tokens: list[_Token], k: int, step: int, kind: str) -> str | None:
     return None
 
 
-def slot_failures(claim: str, span: str, claim_facts: set[str], span_facts: set[str]) -> list[str]:
+def slot_failures(
+    claim: str, span: str, claim_facts: set[str], span_facts: set[str],
+    aliases: Mapping[str, frozenset[str]] | None = None,
+) -> list[str]:
     """Facts of the claim that sit where the span has another fact of the same kind (a swap)."""
     c_tok = _tokens(claim, claim_facts)
     s_tok = _tokens(span, claim_facts | span_facts)
@@ -158,7 +162,9 @@ def slot_failures(claim: str, span: str, claim_facts: set[str], span_facts: set[
             slot = c_tok[k].stem
             fillers = {_filler(s_tok, q, -step, t.kind) for q, s in enumerate(s_tok) if s.stem == slot}
             fillers.discard(None)
-            if fillers and not any(f is not None and _same_fact(f, t.fact) for f in fillers):
+            if fillers and not any(
+                f is not None and (_same_fact(f, t.fact) or _aliased(f, t.fact, aliases)) for f in fillers
+            ):
                 other = sorted(f for f in fillers if f is not None)[0]
                 out.append(f"swap: the span has {other!r} where the claim has {t.fact!r}")
                 break
@@ -168,17 +174,47 @@ def slot_failures(claim: str, span: str, claim_facts: set[str], span_facts: set[
 
 
 def _same_fact(a: str, b: str) -> bool:
-    return a == b or (not a.isdigit() and not b.isdigit() and same_name(a, b))
+    return a == b or _rounded(a, {b}) or _rounded(b, {a}) or (not a.isdigit() and not b.isdigit() and same_name(a, b))
 
 
-def missing_facts(claim_numbers: set[str], claim_names: set[str], span: str, meta: str) -> list[str]:
+def missing_facts(
+    claim_numbers: set[str], claim_names: set[str], span: str, meta: str,
+    aliases: Mapping[str, frozenset[str]] | None = None,
+) -> list[str]:
+    """The claim's numbers and names that the span (with the passage's title, heading and date) lacks. `aliases`
+    are abbreviations the claim or passage defines (bot/text/abbreviations.py): "BIR" is in a span that says
+    "break-induced ... replication" when "break-induced DNA replication (BIR)" was written, and the other way
+    round. A whole number is in a span that states it with decimals ("76%" for "76.3%": rounding, not a swap)."""
     from bot.text.terms import lower_vocabulary, numbers
 
     nums = numbers(f"{span} {meta}")
     vocab = lower_vocabulary(f"{span} {meta}")
-    out = [n for n in sorted(claim_numbers) if n not in nums]
-    out += [n for n in sorted(claim_names) if not _name_in(n, vocab)]
+    out = [n for n in sorted(claim_numbers) if n not in nums and not _rounded(n, nums)]
+    out += [n for n in sorted(claim_names) if not _name_in(n, vocab) and not _alias_in(n, vocab, aliases or {})]
     return out
+
+
+def _rounded(n: str, nums: set[str]) -> bool:
+    if not n.isdigit():
+        return False
+    for x in nums:
+        if "." in x and x.replace(".", "", 1).isdigit() and int(n) in (int(float(x)), round(float(x))):
+            return True
+    return False
+
+
+def _alias_in(name: str, vocab: set[str], aliases: Mapping[str, frozenset[str]]) -> bool:
+    stems = {stem(v) for v in vocab}
+
+    def has(word: str) -> bool:
+        return _name_in(word, vocab) or stem(word) in stems
+
+    for short, long_terms in aliases.items():
+        if short in (name, name + "s", name[:-1]) and all(has(t) for t in long_terms):
+            return True
+        if name in long_terms and _name_in(short, vocab):
+            return True
+    return False
 
 
 def _name_in(name: str, vocab: set[str]) -> bool:
@@ -211,14 +247,24 @@ def subject(text: str, facts: set[str]) -> str | None:
     return None
 
 
-def subject_failures(claim: str, sentence: str, claim_names: set[str], sentence_names: set[str]) -> list[str]:
+def subject_failures(
+    claim: str, sentence: str, claim_names: set[str], sentence_names: set[str],
+    aliases: Mapping[str, frozenset[str]] | None = None,
+) -> list[str]:
     """The claim's subject is a name the span's sentence does not hold, where that sentence has another subject."""
     cs = subject(claim, claim_names)
     ss = subject(sentence, sentence_names)
     vocab = {w.lower() for w in words(sentence)}
-    if cs and ss and not _related_names(cs, ss) and not _name_in(cs, vocab):
+    if cs and ss and not _related_names(cs, ss) and not _name_in(cs, vocab) and not _aliased(cs, ss, aliases):
         return [f"swap: the span's subject is {ss!r}, the claim's {cs!r}"]
     return []
+
+
+def _aliased(a: str, b: str, aliases: Mapping[str, frozenset[str]] | None) -> bool:
+    """One is an abbreviation defined for a long form holding the other ("ots" / "organization")."""
+    if not aliases:
+        return False
+    return any((s == a and b in ls) or (s == b and a in ls) for s, ls in aliases.items())
 
 
 def _related_names(a: str, b: str) -> bool:

@@ -29,6 +29,7 @@ from bot.answering.alignment import (
     subject_failures,
 )
 from bot.answering.base import make_citation, refusal
+from bot.text.abbreviations import abbreviations
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import EMPTY_BULLET_LINE, attach_markers, parse_markers, strip_bullet, strip_markers
@@ -41,6 +42,7 @@ from bot.text.terms import (
     numbers,
     proper_vocabulary,
     same_text,
+    stem,
     words,
 )
 
@@ -288,6 +290,8 @@ class _Aligner:
         self.sent_index = [[i for i, _ in vs] for vs in sent_views]
         self.sent_vecs = [vecs[n_claim + s_off[j] : n_claim + s_off[j + 1]] for j in range(len(passages))]
         self.meta = [" ".join(filter(None, (p.title, p.heading, p.date))) for p in passages]
+        # Abbreviations a passage defines for itself (its kept sentences only) are its own synonyms.
+        self.defined = [abbreviations(" ".join(s.text for s in ss)) for ss in self.spans]
 
     def _similarity(self, k: int, j: int) -> np.ndarray:
         """Per passage sentence: max(cosine of the whole claim with the sentence or a clause of it, mean over
@@ -312,14 +316,18 @@ class _Aligner:
         spans = self.spans[j]
         sims = self._similarity(k, j)
         meta = self.meta[j]
+        aliases = {**self.defined[j], **abbreviations(claim)}
 
         def lexical(text: str) -> float:
             terms = content_terms(f"{text} {meta}")
+            for short, long_terms in aliases.items():  # a defined abbreviation stands for its long form's words
+                if short in terms or stem(short) in terms:
+                    terms |= {stem(t) for t in long_terms}
             return sum(1 for t in c_terms if t in terms) / len(c_terms) if c_terms else 0.0
 
         def fact_share(text: str) -> float:
             facts = len(c_nums) + len(c_names)
-            return 1.0 - len(missing_facts(c_nums, c_names, text, meta)) / facts if facts else 0.0
+            return 1.0 - len(missing_facts(c_nums, c_names, text, meta, aliases)) / facts if facts else 0.0
 
         cfg = self.config
         best = max(
@@ -329,7 +337,7 @@ class _Aligner:
         )
         first, last = best, best
         text = spans[best].text
-        missing = missing_facts(c_nums, c_names, text, meta)
+        missing = missing_facts(c_nums, c_names, text, meta, aliases)
         if missing:  # the claim may span two sentences: take the neighbour that holds what is missing
             for nb in (best - 1, best + 1):
                 if 0 <= nb < len(spans):
@@ -337,18 +345,18 @@ class _Aligner:
                     if self.passages[j].text[spans[lo].end : spans[hi].start].strip():
                         continue  # not adjacent: a sentence left out (planted instructions) lies between them
                     joined = self.passages[j].text[spans[lo].start : spans[hi].end]
-                    still = missing_facts(c_nums, c_names, joined, meta)
+                    still = missing_facts(c_nums, c_names, joined, meta, aliases)
                     found = [f for f in missing if f not in still]
                     if found and all(_part_aligns(claim, f, spans[nb].text, spans[best].text) for f in found):
                         first, last, text, missing = lo, hi, joined, still
         quote = Span(spans[first].start, spans[last].end, self.passages[j].text[spans[first].start : spans[last].end])
         failures = subject_failures(
-            claim, spans[best].text, c_names, names(spans[best].text, self.proper, common_words=self.common)
+            claim, spans[best].text, c_names, names(spans[best].text, self.proper, common_words=self.common), aliases
         )
         failures += [f"missing: {m}" for m in missing]
         if not missing:
             span_facts = numbers(text) | names(text, self.proper, common_words=self.common)
-            failures += slot_failures(claim, text, c_nums | c_names, span_facts)
+            failures += slot_failures(claim, text, c_nums | c_names, span_facts, aliases)
             failures += polarity_failures(claim, text)
         semantic = float(max(sims[first : last + 1]))
         return Alignment(j, quote, semantic, lexical(text), tuple(failures))

@@ -164,3 +164,25 @@ def test_a_preposition_the_document_strands_is_not_a_fragment(verifier: Citation
     q = Passage("b:0", "The drones were delivered to Kyrgyzstan in 2021.", "b", "B", "b")
     action, reason, _ = only(verifier, "The drones were delivered to [1].", [q])
     assert action == "dropped" and "fragment" in reason
+
+
+def test_an_abbreviation_the_claim_or_passage_defines_is_the_same_name(verifier: CitationVerifier) -> None:
+    p = Passage("c:0", "Cells switch to a RAD52-dependent form of break-induced DNA replication.", "c", "C", "c")
+    assert only(verifier, "RAD52 is involved in break-induced DNA replication (BIR) [1].", [p])[0] == "kept"
+    # Without the definition, BIR is a name the span lacks.
+    action, reason, _ = only(verifier, "RAD52 is involved in BIR [1].", [p])
+    assert action == "dropped" and "bir" in reason
+    q = Passage(
+        "d:0", "The Organization of Turkic States (OTS) was founded in 2021. Ministers of the OTS met in Samarkand.",
+        "d", "D", "d",
+    )
+    result = verifier.verify("q", "Ministers of the Organization of Turkic States met in Samarkand [1].", [q])
+    assert result.answer.checks[0].action == "kept"
+    assert result.answer.citations[0].quote == "Ministers of the OTS met in Samarkand."
+
+
+def test_a_whole_number_for_a_stated_decimal_is_rounding_not_a_swap(verifier: CitationVerifier) -> None:
+    p = Passage("e:0", "In poorer countries 76.3% of serious cases received no treatment.", "e", "E", "e")
+    assert only(verifier, "In poorer countries 76% of serious cases received no treatment [1].", [p])[0] == "kept"
+    action, _, _ = only(verifier, "In poorer countries 74% of serious cases received no treatment [1].", [p])
+    assert action == "dropped"
