@@ -128,7 +128,8 @@ def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], an
             e_ok = verbatim and nums <= quote_nums
             verifier_ok += v_ok
             exact_ok += e_ok
-            details.append({"sentence": sentence, "cited": ns, "verifier": check.action, "exact": e_ok})
+            details.append({"sentence": sentence, "cited": ns, "verifier": check.action, "exact": e_ok,
+                            **({"reason": check.reason} if not v_ok else {})})
     return {
         "id": item["id"], "answerable": bool(item["answerable"]), "refused": bool(answer.refused),
         "correct": correct, "cited_sentences": len(units), "verifier_supported": verifier_ok,

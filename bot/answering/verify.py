@@ -32,7 +32,7 @@ from bot.answering.base import make_citation, refusal
 from bot.text.abbreviations import abbreviations
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
-from bot.text.markers import EMPTY_BULLET_LINE, attach_markers, parse_markers, strip_bullet, strip_markers
+from bot.text.markers import BULLET, EMPTY_BULLET_LINE, attach_markers, parse_markers, strip_bullet, strip_markers
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import (
     STOPWORDS,
@@ -349,6 +349,14 @@ class _Aligner:
                     found = [f for f in missing if f not in still]
                     if found and all(_part_aligns(claim, f, spans[nb].text, spans[best].text) for f in found):
                         first, last, text, missing = lo, hi, joined, still
+        if missing and (block := self._list_block(j, best)) is not None:
+            lo, hi = block  # a lead-in and its list ("By the Kyrgyz count: - 59 ...; - 139 ...; - 613 ...")
+            joined = self.passages[j].text[spans[lo].start : spans[hi].end]
+            still = missing_facts(c_nums, c_names, joined, meta, aliases)
+            if len(still) < len(missing) and all(
+                content_terms(spans[i].text) & c_terms for i in range(lo, hi + 1) if BULLET.match(spans[i].text)
+            ):  # the claim restates the whole list: each item shares a word with it (one moved fact does not)
+                first, last, text, missing = lo, hi, joined, still
         quote = Span(spans[first].start, spans[last].end, self.passages[j].text[spans[first].start : spans[last].end])
         failures = subject_failures(
             claim, spans[best].text, c_names, names(spans[best].text, self.proper, common_words=self.common), aliases
@@ -360,6 +368,31 @@ class _Aligner:
             failures += polarity_failures(claim, text)
         semantic = float(max(sims[first : last + 1]))
         return Alignment(j, quote, semantic, lexical(text), tuple(failures))
+
+
+    def _list_block(self, j: int, best: int) -> tuple[int, int] | None:
+        """The lead-in ("... are:") and the adjacent bullet items around sentence `best` of passage j, if `best`
+        is one of them: an extractive answer quotes such a list whole, and its facts sit in different items."""
+        spans, text = self.spans[j], self.passages[j].text
+
+        def adjacent(a: int, b: int) -> bool:
+            return not text[spans[a].end : spans[b].start].strip()
+
+        def item(i: int) -> bool:
+            return bool(BULLET.match(spans[i].text))
+
+        def lead_in(i: int) -> bool:
+            return spans[i].text.rstrip().endswith(":")
+
+        if not (item(best) or lead_in(best)):
+            return None
+        lo = best
+        while item(lo) and lo > 0 and adjacent(lo - 1, lo) and (item(lo - 1) or lead_in(lo - 1)):
+            lo -= 1
+        hi = best
+        while hi + 1 < len(spans) and adjacent(hi, hi + 1) and item(hi + 1):
+            hi += 1
+        return (lo, hi) if hi > lo else None
 
 
 def _fragment(claim: str) -> str:

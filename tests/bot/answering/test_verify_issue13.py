@@ -186,3 +186,15 @@ def test_a_whole_number_for_a_stated_decimal_is_rounding_not_a_swap(verifier: Ci
     assert only(verifier, "In poorer countries 76% of serious cases received no treatment [1].", [p])[0] == "kept"
     action, _, _ = only(verifier, "In poorer countries 74% of serious cases received no treatment [1].", [p])
     assert action == "dropped"
+
+
+def test_a_list_quoted_whole_is_checked_against_its_lead_in_and_items(verifier: CitationVerifier) -> None:
+    items = "- 59 people lost their lives;\n- 139 further people were wounded;\n- 613 houses were damaged."
+    p = Passage("f:0", f"The toll was published. By the count:\n\n{items}\n\nNothing else.", "f", "F", "f")
+    claim = "By the count: 59 people lost their lives; 139 further people were wounded; 613 houses were damaged [1]."
+    result = verifier.verify("q", claim, [p])
+    assert result.answer.checks[0].action == "kept"
+    assert result.answer.citations[0].quote.startswith("By the count:")
+    # One item's fact moved onto another item is not backed by the list as a whole.
+    action, _, _ = only(verifier, "613 further people were wounded [1].", [p])
+    assert action == "dropped"
