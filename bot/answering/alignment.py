@@ -179,9 +179,11 @@ def _same_fact(a: str, b: str) -> bool:
 
 def missing_facts(
     claim_numbers: set[str], claim_names: set[str], span: str, meta: str,
-    aliases: Mapping[str, frozenset[str]] | None = None,
+    aliases: Mapping[str, frozenset[str]] | None = None, claim: str = "",
 ) -> list[str]:
-    """The claim's numbers and names that the span (with the passage's title, heading and date) lacks. `aliases`
+    """The claim's numbers and names that the span (with the passage's title, heading and date) lacks. A name
+    only the title holds is missing when the claim lists it beside names of the span ("members: Azerbaijan, ...,
+    Uzbekistan, and Tajikistan" under a title naming Tajikistan): the title does not put it in that list. `aliases`
     are abbreviations the claim or passage defines (bot/text/abbreviations.py): "BIR" is in a span that says
     "break-induced ... replication" when "break-induced DNA replication (BIR)" was written, and the other way
     round. A whole number is in a span that states it with decimals ("76%" for "76.3%": rounding, not a swap)."""
@@ -191,7 +193,26 @@ def missing_facts(
     vocab = lower_vocabulary(f"{span} {meta}")
     out = [n for n in sorted(claim_numbers) if n not in nums and not _rounded(n, nums)]
     out += [n for n in sorted(claim_names) if not _name_in(n, vocab) and not _alias_in(n, vocab, aliases or {})]
+    if claim and meta:
+        own = lower_vocabulary(span)
+        out += [n for n in sorted(claim_names) if n not in out and not _name_in(n, own)
+                and not _alias_in(n, own, aliases or {}) and _listed_beside(claim, n, claim_names, own)]
     return out
+
+
+def _listed_beside(claim: str, name: str, claim_names: set[str], span_vocab: set[str]) -> bool:
+    """`name` sits in a list of the claim ("A, B and C") next to another name that the span holds."""
+    ws = [w.lower().replace("’", "'") for w in words(claim)]
+    for i, w in enumerate(ws):
+        if not same_name(w, name):
+            continue
+        for step in (-1, 1):
+            k = i + step
+            while 0 <= k < len(ws) and ws[k] in ("and", "or"):
+                k += step
+            if 0 <= k < len(ws) and ws[k] != name and ws[k] in claim_names and _name_in(ws[k], span_vocab):
+                return True
+    return False
 
 
 def _rounded(n: str, nums: set[str]) -> bool:
@@ -257,6 +278,48 @@ def subject_failures(
     vocab = {w.lower() for w in words(sentence)}
     if cs and ss and not _related_names(cs, ss) and not _name_in(cs, vocab) and not _aliased(cs, ss, aliases):
         return [f"swap: the span's subject is {ss!r}, the claim's {cs!r}"]
+    return []
+
+
+_TITLES = frozenset(
+    "minister president secretary secretary-general chairman chairwoman ambassador director chief commander "
+    "spokesman spokeswoman spokesperson governor mayor general envoy premier senator counterpart".split()
+)
+_CAP_RUN = re.compile(r"(?:[A-Z][\w’'\-]*\s+){2,}[A-Z][\w’'\-]*")
+
+
+def _office_holders(span: str) -> dict[str, str]:
+    """Person (last name, lowercased) -> the name modifying their title in the span: "Tajik Defence Minister
+    Sherali Mirzo" gives mirzo -> tajik, "Turkish Defence Minister Hulusi Akar" akar -> turkish."""
+    out: dict[str, str] = {}
+    for m in _CAP_RUN.finditer(span):
+        ws = [w.lower().replace("’", "'").removesuffix("'s") for w in m.group().split()]
+        titles = [i for i, w in enumerate(ws) if w in _TITLES]
+        if titles and 0 < titles[-1] < len(ws) - 1:
+            out[ws[-1]] = ws[0]
+    return out
+
+
+def role_failures(claim: str, span: str) -> list[str]:
+    """The claim gives a person the office the span gives someone else: "The Turkish defense minister ... was
+    Sherali Mirzo" where the span has "Tajik Defence Minister Sherali Mirzo" and "Turkish Defence Minister Hulusi
+    Akar". Checked only when the span names both holders with different modifiers and the claim names one of
+    them near a modifier + title of the other."""
+    holders = _office_holders(span)
+    if len(holders) < 2:
+        return []
+    ws = [w.lower().replace("’", "'").removesuffix("'s") for w in words(claim)]
+    for i, w in enumerate(ws):
+        title = next((k for k in range(i + 1, min(i + 4, len(ws))) if ws[k] in _TITLES), None)
+        if title is None:
+            continue
+        others = [p for p, mod in holders.items() if mod == w]
+        if not others or any(p in ws for p in others):
+            continue
+        for k in range(max(0, i - 6), min(len(ws), title + 9)):
+            person = ws[k]
+            if person in holders and holders[person] != w and holders[person] not in ws:
+                return [f"role: the span's {w} {ws[title]} is {others[0]!r}, not {person!r}"]
     return []
 
 

@@ -25,6 +25,7 @@ from bot.answering.alignment import (
     clauses,
     missing_facts,
     polarity_failures,
+    role_failures,
     slot_failures,
     subject_failures,
 )
@@ -327,7 +328,7 @@ class _Aligner:
 
         def fact_share(text: str) -> float:
             facts = len(c_nums) + len(c_names)
-            return 1.0 - len(missing_facts(c_nums, c_names, text, meta, aliases)) / facts if facts else 0.0
+            return 1.0 - len(missing_facts(c_nums, c_names, text, meta, aliases, claim)) / facts if facts else 0.0
 
         cfg = self.config
         best = max(
@@ -337,7 +338,7 @@ class _Aligner:
         )
         first, last = best, best
         text = spans[best].text
-        missing = missing_facts(c_nums, c_names, text, meta, aliases)
+        missing = missing_facts(c_nums, c_names, text, meta, aliases, claim)
         if missing:  # the claim may span two sentences: take the neighbour that holds what is missing
             for nb in (best - 1, best + 1):
                 if 0 <= nb < len(spans):
@@ -345,14 +346,14 @@ class _Aligner:
                     if self.passages[j].text[spans[lo].end : spans[hi].start].strip():
                         continue  # not adjacent: a sentence left out (planted instructions) lies between them
                     joined = self.passages[j].text[spans[lo].start : spans[hi].end]
-                    still = missing_facts(c_nums, c_names, joined, meta, aliases)
+                    still = missing_facts(c_nums, c_names, joined, meta, aliases, claim)
                     found = [f for f in missing if f not in still]
                     if found and all(_part_aligns(claim, f, spans[nb].text, spans[best].text) for f in found):
                         first, last, text, missing = lo, hi, joined, still
         if missing and (block := self._list_block(j, best)) is not None:
             lo, hi = block  # a lead-in and its list ("By the Kyrgyz count: - 59 ...; - 139 ...; - 613 ...")
             joined = self.passages[j].text[spans[lo].start : spans[hi].end]
-            still = missing_facts(c_nums, c_names, joined, meta, aliases)
+            still = missing_facts(c_nums, c_names, joined, meta, aliases, claim)
             if len(still) < len(missing) and all(
                 content_terms(spans[i].text) & c_terms for i in range(lo, hi + 1) if BULLET.match(spans[i].text)
             ):  # the claim restates the whole list: each item shares a word with it (one moved fact does not)
@@ -366,6 +367,7 @@ class _Aligner:
             span_facts = numbers(text) | names(text, self.proper, common_words=self.common)
             failures += slot_failures(claim, text, c_nums | c_names, span_facts, aliases)
             failures += polarity_failures(claim, text)
+            failures += role_failures(claim, text)
         semantic = float(max(sims[first : last + 1]))
         return Alignment(j, quote, semantic, lexical(text), tuple(failures))
 

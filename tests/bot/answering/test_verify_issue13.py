@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import Passage
+from bot.answering.alignment import role_failures
 from bot.answering.verify import CitationVerifier
 from bot.text.embedder import SentenceEmbedder
 
@@ -198,3 +199,29 @@ def test_a_list_quoted_whole_is_checked_against_its_lead_in_and_items(verifier: 
     # One item's fact moved onto another item is not backed by the list as a whole.
     action, _, _ = only(verifier, "613 further people were wounded [1].", [p])
     assert action == "dropped"
+
+
+def test_a_person_given_the_other_party_s_office_is_dropped(verifier: CitationVerifier) -> None:
+    # SmolLM2 (bench.real_llm, s17): the Tajik minister named as the Turkish one; the span names both.
+    p = Passage(
+        "g:0", "In April, Tajik Defence Minister Sherali Mirzo and Turkish Defence Minister Hulusi Akar signed an "
+        "agreement in Ankara.", "g", "G", "g",
+    )
+    action, reason, _ = only(verifier, "The Turkish defence minister who signed was Sherali Mirzo [1].", [p])
+    assert action == "dropped" and reason.startswith("role:")
+    assert only(verifier, "The Turkish defence minister who signed was Hulusi Akar [1].", [p])[0] == "kept"
+    # A claim that gives the person their own office too is not a role swap (the check alone: the slot check has
+    # its own view of "Mirzo signed" where the span's "signed" follows Akar).
+    assert role_failures("Tajik Defence Minister Sherali Mirzo met the Turkish minister in Ankara.", p.text) == []
+
+
+def test_a_name_only_the_title_holds_is_not_added_to_the_span_s_list(verifier: CitationVerifier) -> None:
+    # SmolLM2 (bench.real_llm, c08): Tajikistan appended to the founding members; only the title names it.
+    items = "- Azerbaijan\n- Kazakhstan\n- Kyrgyzstan\n- Uzbekistan"
+    p = Passage("h:0", f"Its founding members alongside Turkey are:\n\n{items}\n\nThe body grew.", "h",
+                "Why Tajikistan Stays Outside the Turkic Bloc", "h")
+    text = "Its founding members included Azerbaijan, Kazakhstan, Kyrgyzstan, Uzbekistan, and Tajikistan [1]."
+    action, reason, _ = only(verifier, text, [p])
+    assert action == "dropped" and "tajikistan" in reason
+    text = "Its founding members included Azerbaijan, Kazakhstan, Kyrgyzstan and Uzbekistan [1]."
+    assert only(verifier, text, [p])[0] == "kept"
