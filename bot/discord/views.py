@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, cast
+from typing import Any, ClassVar, Literal, Protocol, Self, cast
 
 import discord
 from discord import ui
@@ -53,14 +53,22 @@ async def _deny(interaction: discord.Interaction[Any], text: str) -> bool:
     return False
 
 
-class SourcesButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:src:(?P<qid>[0-9]+)"):
+class _StoredAnswerButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:stored:(?P<qid>[0-9]+)"):
+    """A button that shows something of one stored answer: the answer is loaded in `interaction_check` (the store
+    call off the event loop), a user pressing it on a forgotten answer is told so, and `respond` does the rest.
+    Subclasses set their own template, `prefix`, `label` and `emoji`; this base is never registered."""
+
+    prefix: ClassVar[str]
+    label: ClassVar[str]
+    emoji: ClassVar[str]
+
     def __init__(self, qid: int) -> None:
         super().__init__(
             ui.Button(
-                label="Sources",
-                emoji="📚",
+                label=self.label,
+                emoji=self.emoji,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"footnote:src:{qid}",
+                custom_id=f"footnote:{self.prefix}:{qid}",
             )
         )
         self.qid = qid
@@ -69,7 +77,7 @@ class SourcesButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:src:(?P<
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
-    ) -> SourcesButton:
+    ) -> Self:
         return cls(int(match["qid"]))
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -79,12 +87,22 @@ class SourcesButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:src:(?P<
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             assert self._stored is not None  # set by interaction_check
-            first, *rest = render_sources(self._stored)
-            await interaction.response.send_message(first, ephemeral=True)
-            for part in rest:
-                await interaction.followup.send(part, ephemeral=True)
+            await self.respond(interaction, self._stored)
         except Exception as exc:
             await _host(interaction).report_interaction_error(interaction, exc)
+
+    async def respond(self, interaction: discord.Interaction[Any], stored: StoredAnswer) -> None:
+        raise NotImplementedError
+
+
+class SourcesButton(_StoredAnswerButton, template=r"footnote:src:(?P<qid>[0-9]+)"):
+    prefix, label, emoji = "src", "Sources", "📚"
+
+    async def respond(self, interaction: discord.Interaction[Any], stored: StoredAnswer) -> None:
+        first, *rest = render_sources(stored)
+        await interaction.response.send_message(first, ephemeral=True)
+        for part in rest:
+            await interaction.followup.send(part, ephemeral=True)
 
 
 class VoteButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:vote:(?P<vote>up|down):(?P<qid>[0-9]+)"):
@@ -157,40 +175,16 @@ class EscalateButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:help:(?
             await _host(interaction).report_interaction_error(interaction, exc)
 
 
-class ExportButton(ui.DynamicItem[ui.Button[Any]], template=r"footnote:md:(?P<qid>[0-9]+)"):
+class ExportButton(_StoredAnswerButton, template=r"footnote:md:(?P<qid>[0-9]+)"):
     """"Export": the answer as a Markdown document (footnotes, dates, full quotes) in a private `.md` file, the
     same document as `footnote ask --format markdown`, rebuilt from the feedback store."""
 
-    def __init__(self, qid: int) -> None:
-        super().__init__(
-            ui.Button(
-                label="Export",
-                emoji="📄",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"footnote:md:{qid}",
-            )
-        )
-        self.qid = qid
-        self._stored: StoredAnswer | None = None
+    prefix, label, emoji = "md", "Export", "📄"
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
-    ) -> ExportButton:
-        return cls(int(match["qid"]))
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        self._stored = await asyncio.to_thread(_host(interaction).feedback_store.get_answer, self.qid)
-        return True if self._stored is not None else await _deny(interaction, GONE)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            assert self._stored is not None  # set by interaction_check
-            document = export_markdown(self._stored)
-            file = discord.File(io.BytesIO(document.encode("utf-8")), filename=f"footnote-answer-{self.qid}.md")
-            await interaction.response.send_message(EXPORT_NOTE, file=file, ephemeral=True)
-        except Exception as exc:
-            await _host(interaction).report_interaction_error(interaction, exc)
+    async def respond(self, interaction: discord.Interaction[Any], stored: StoredAnswer) -> None:
+        document = export_markdown(stored)
+        file = discord.File(io.BytesIO(document.encode("utf-8")), filename=f"footnote-answer-{self.qid}.md")
+        await interaction.response.send_message(EXPORT_NOTE, file=file, ephemeral=True)
 
 
 EXPORT_NOTE = "📄 This answer as Markdown, with every footnote's source, date and full quote."
