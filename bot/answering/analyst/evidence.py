@@ -249,21 +249,26 @@ def compatible(a: Quantity, b: Quantity, tolerance: float = 0.1) -> bool:
     return False
 
 
-def short_span(sentence: Span, focus: set[str], *, max_words: int = 24) -> Span:
-    """The clause of a long sentence that holds the focus terms (a table cell), as a sub-span of it."""
+def short_span(sentence: Span, focus: set[str], *, max_words: int = 24, must: set[str] | None = None) -> Span:
+    """The clause of a long sentence that holds the focus terms (a table cell), as a sub-span of it. With
+    `must` (the row's own words), a clause naming the row beats any clause that does not: in "Turkmenistan was
+    the first ..., in December 2020; ... Kazakhstan are negotiating" the Kazakhstan cell is the second clause,
+    though the first has a figure (dev a11)."""
     if len(sentence.text.split()) <= max_words:
         return sentence
     best: Span | None = None
-    best_hits = -1
+    best_key: tuple[bool, int] = (False, -1)
     for m in re.finditer(r"[^;:—–()]+", sentence.text):
         piece = m.group().strip()
         if len(piece.split()) < 4:
             continue
         start = sentence.start + m.start() + (len(m.group()) - len(m.group().lstrip()))
-        hits = sum(1 for t in content_terms(piece) if term_in(t, focus)) + (1 if _NUMBER.search(piece) else 0)
-        if hits > best_hits:
-            best, best_hits = Span(start, start + len(piece), piece), hits
-    return best if best is not None and best_hits > 0 else sentence
+        own = content_terms(piece)
+        hits = sum(1 for t in own if term_in(t, focus)) + (1 if _NUMBER.search(piece) else 0)
+        named = bool(must) and all(term_in(t, own) for t in must or ())
+        if (named, hits) > best_key:
+            best, best_key = Span(start, start + len(piece), piece), (named, hits)
+    return best if best is not None and best_key[1] > 0 else sentence
 
 
 def mentions(text: str, entity: str) -> bool:

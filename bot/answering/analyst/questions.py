@@ -20,7 +20,9 @@ Kind = Literal["compare", "timeline", "latest", "attribution", "conflict", "defa
 _TIMELINE = re.compile(
     r"\btimeline\b|\bchronolog|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
     r"\bwhat happened (?:when|and when|over|during|between|in order|after|since|before|on the)\b|"
-    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|\bdated list\b",
+    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|\bdated list\b|"
+    # "Lay out in order the events of 2022", "... in chronological order" (not "in order to": a purpose).
+    r"\bin (?:chronological |date |time )?order\b(?!\s+to\b)|\border of (?:the )?events\b",
     re.I,
 )
 _LATEST = re.compile(

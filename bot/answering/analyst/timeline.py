@@ -17,6 +17,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.questions import question_shape
 from bot.text.terms import same_text
 
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _FIGURE = re.compile(r"\b(?:toll|figure|count|number|total|tally|estimate)\b", re.I)
 
 
@@ -59,9 +60,16 @@ class DatedAnswers:
                 return None
         floor = found[0].score - self.settings.latest_margin
         pool = [e for e in found if e.score >= floor]
+
         # Newest document first: "latest" is about when a source said it, its "as of" date, not about the
-        # dates it mentions. Undated documents last (never assumed recent); score breaks ties.
-        dated = sorted(pool, key=lambda e: (document_date(e.passage) or When(0), e.score), reverse=True)
+        # dates it mentions. Undated documents last (never assumed recent). Within one document, the sentence
+        # reporting the later event ("On 14 February 2023 the commissions agreed ..." over "In December 2022
+        # they met ...", dev c07); score breaks the remaining ties.
+        def newest(e: Evidence) -> tuple[When, When, float]:
+            year = context_year(e.passage)
+            return document_date(e.passage) or When(0), stated_date(e.span.text, year) or When(0), e.score
+
+        dated = sorted(pool, key=newest, reverse=True)
         best = dated[0]
         return best, document_date(best.passage), dated[1:3]
 
@@ -93,6 +101,10 @@ class DatedAnswers:
         period = stated_date(question)
         if period is not None and period.month and not period.day:
             within = [i for i in items if (i.when.year, i.when.month) == (period.year, period.month)]
+            items = within if len(within) >= 2 else items
+        elif (period is None or not period.month) and (named := _YEAR.search(question)):
+            # "... the events of 2022": that year's items only (dev d10).
+            within = [i for i in items if i.when.year == int(named.group())]
             items = within if len(within) >= 2 else items
         items.sort(key=lambda i: (i.when, i.evidence.rank))
         return items[: self.settings.max_items]
