@@ -285,6 +285,9 @@ _TITLES = frozenset(
     "minister president secretary secretary-general chairman chairwoman ambassador director chief commander "
     "spokesman spokeswoman spokesperson governor mayor general envoy premier senator counterpart".split()
 )
+_TITLED_APPOSITION = re.compile(
+    r"\b([A-Z][\w’'\-]*)\s+(" + "|".join(sorted(_TITLES)) + r")\s*,\s+([A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)?)"
+)
 _CAP_RUN = re.compile(r"(?:[A-Z][\w’'\-]*\s+){2,}[A-Z][\w’'\-]*")
 
 
@@ -297,6 +300,8 @@ def _office_holders(span: str) -> dict[str, str]:
         titles = [i for i, w in enumerate(ws) if w in _TITLES]
         if titles and 0 < titles[-1] < len(ws) - 1:
             out[ws[-1]] = ws[0]
+    for m in _TITLED_APPOSITION.finditer(span):  # "his Turkish counterpart, Hulusi Akar"
+        out.setdefault(m.group(3).split()[-1].lower().removesuffix("'s"), m.group(1).lower())
     return out
 
 

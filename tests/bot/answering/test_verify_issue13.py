@@ -210,6 +210,13 @@ def test_a_person_given_the_other_party_s_office_is_dropped(verifier: CitationVe
     action, reason, _ = only(verifier, "The Turkish defence minister who signed was Sherali Mirzo [1].", [p])
     assert action == "dropped" and reason.startswith("role:")
     assert only(verifier, "The Turkish defence minister who signed was Hulusi Akar [1].", [p])[0] == "kept"
+    # The other holder named in apposition ("his Turkish counterpart, Hulusi Akar"): SmolLM2, bench.real_llm c05.
+    q = Passage(
+        "g:1", "Earlier in April, Tajik Defense Minister Sherali Mirzo and his Turkish counterpart, Hulusi Akar, had "
+        "signed a Military Framework Agreement in Ankara.", "g", "G", "g",
+    )
+    action, reason, _ = only(verifier, "The Turkish Minister: Sherali Mirzo [1].", [q])
+    assert action == "dropped" and reason.startswith("role:")
     # A claim that gives the person their own office too is not a role swap (the check alone: the slot check has
     # its own view of "Mirzo signed" where the span's "signed" follows Akar).
     assert role_failures("Tajik Defence Minister Sherali Mirzo met the Turkish minister in Ankara.", p.text) == []
