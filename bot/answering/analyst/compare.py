@@ -134,14 +134,18 @@ class TableBuilder:
             )
             if not about:
                 continue
-            party = owner(text, e.passage)
+            # Who owns the figure is read off the clause the cell shows: in "Turkmenistan was the first ...;
+            # Kyrgyzstan was next, ..." the Kyrgyzstan clause is Kyrgyzstan's, though the sentence opens with
+            # another row (dev a16). A sentence of up to 24 words is its own clause.
+            clause = short_span(e.span, content_terms(f"{facet} {entity}"), must=content_terms(entity)).text
+            party = owner(clause, e.passage)
             if party is not None and any(_party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
             if (
                 party is not None
                 and own
                 and party != _party_root(entity.split()[0])
-                and self._owned_by_other(text, entity, others)
+                and self._owned_by_other(clause, entity, others)
             ):
                 continue
             if _COUNTED.search(facet) and not quantities(text, facet_terms):

@@ -103,6 +103,12 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return entities, facets
 
 
+def named(question: str) -> tuple[str, ...]:
+    """The names a question asks about ("What is the latest on Uzbekistan and Turkish drones?" -> Uzbekistan,
+    Turkish), question words and sentence openers left out."""
+    return _names(question)
+
+
 def _names(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for m in _NAME_RUN.finditer(text):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from bot.answer import Passage
 from bot.answering.analyst.conflicts import asked_parties, other_party
 from bot.answering.analyst.dates import UNDATED, When, as_of, context_year, document_date, stated_date
-from bot.answering.analyst.evidence import Evidence, quantities, scored, sentences, speaker
-from bot.answering.analyst.questions import topic
+from bot.answering.analyst.evidence import Evidence, mentions, quantities, scored, sentences, speaker
+from bot.answering.analyst.questions import named, topic
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.questions import question_shape
 from bot.text.terms import same_text
@@ -60,6 +60,13 @@ class DatedAnswers:
                 return None
         floor = found[0].score - self.settings.latest_margin
         pool = [e for e in found if e.score >= floor]
+        # "The latest on Uzbekistan ...": a newer document that never names Uzbekistan is no answer, however
+        # well one of its sentences scores (dev c10). Read at the passage level (its text, heading, title): a
+        # sentence may leave its subject to the sentences around it ("On 14 February 2023 the commissions
+        # agreed ..."). When no passage names them all, the pool is left as it is.
+        names = named(topic(question))
+        about = [e for e in pool if all(mentions(_where(e.passage), n) for n in names)]
+        pool = about or pool
 
         # Newest document first: "latest" is about when a source said it, its "as of" date, not about the
         # dates it mentions. Undated documents last (never assumed recent). Within one document, the sentence
@@ -116,6 +123,10 @@ class DatedAnswers:
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
+
+
+def _where(passage: Passage) -> str:
+    return f"{passage.title} {passage.heading or ''} {passage.text}"
 
 
 def date_phrase(when: When | None, passage: Passage) -> str:

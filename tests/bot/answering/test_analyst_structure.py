@@ -94,3 +94,25 @@ def test_a_year_in_a_timeline_question_keeps_that_year(answerer: ExtractiveAnswe
     ]
     items = DatedAnswers(answerer).timeline("Lay out in order the events of 2022 on the border.", passages)
     assert [i.when.label() for i in items] == ["2022-04", "2022-09-14"]
+
+
+def test_a_row_named_in_a_later_clause_owns_that_clause(answerer: ExtractiveAnswerer) -> None:
+    text = (
+        "Turkmenistan was the first republic in the region to buy TB2s, in December 2020; Kyrgyzstan was next, "
+        "and Uzbekistan and Kazakhstan are negotiating with Baykar."
+    )
+    passages = [passage(1, text, "A regional sales drive")]
+    tables = TableBuilder(answerer)
+    rows = ["Turkmenistan", "Kyrgyzstan"]
+    first = tables.cell_evidence("buying TB2s", "Turkmenistan", rows, passages)
+    later = tables.cell_evidence("buying TB2s", "Kyrgyzstan", rows, passages)
+    assert first is not None and later is not None  # before: the sentence was Turkmenistan's alone
+
+
+def test_latest_comes_from_a_passage_naming_what_is_asked(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        passage(1, "Turkish armed drones are selling across the region.", "Drone exports", "2022-10-03"),
+        passage(2, "Uzbekistan is negotiating with Baykar over Turkish drones.", "Drone talks", "2022-10-01"),
+    ]
+    found = DatedAnswers(answerer).latest("What is the latest on Uzbekistan and Turkish drones?", passages)
+    assert found is not None and "Uzbekistan" in found[0].span.text
