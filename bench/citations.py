@@ -91,7 +91,11 @@ def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], an
     """Score one answer: correctness, refusal, and citation support (`verifier`: a `CitationVerifier`, the one
     the LLM path uses; and exact)."""
     from bot.answer import Passage
+    from bot.text.markers import strip_bullet, strip_markers
     from bot.text.terms import numbers
+
+    def key(sentence: str) -> str:
+        return " ".join(strip_bullet(strip_markers(sentence)).split()).rstrip(".")
 
     gold = list(item.get("gold") or [])
     need_all = bool(item.get("gold_all"))
@@ -116,8 +120,12 @@ def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], an
         text = " ".join(f"{s} {''.join(f'[{n}]' for n in ns)}" for s, ns in units)
         result = verifier.verify(item["question"], text, passages, mode="extractive")
         checks = [c for c in result.checks if c.cited]
-        for (sentence, ns), check in zip(units, checks, strict=False):
-            v_ok = check.action == "kept"
+        # Each unit is matched to the verifier's check of the same sentence (the verifier may split an answer
+        # differently, e.g. a "- 2021-02:" timeline line): zipping the two lists dropped or shifted units.
+        by_sentence = {key(c.sentence): c for c in checks}
+        for sentence, ns in units:
+            check = by_sentence.get(key(sentence))
+            v_ok = check is not None and check.action == "kept"
             cits = [by_n[n] for n in ns if n in by_n]
             verbatim = bool(cits) and all(c.quote and c.quote in stored.get(c.chunk_id, "") for c in cits)
             nums = numbers(sentence)
@@ -128,8 +136,10 @@ def check_answer(verifier: Any, stored: dict[str, str], item: dict[str, Any], an
             e_ok = verbatim and nums <= quote_nums
             verifier_ok += v_ok
             exact_ok += e_ok
-            details.append({"sentence": sentence, "cited": ns, "verifier": check.action, "exact": e_ok,
-                            **({"reason": check.reason} if not v_ok else {})})
+            details.append({"sentence": sentence, "cited": ns, "verifier": check.action if check else None,
+                            "exact": e_ok,
+                            **({"reason": check.reason if check else "no verifier check of this sentence"}
+                               if not v_ok else {})})
     return {
         "id": item["id"], "answerable": bool(item["answerable"]), "refused": bool(answer.refused),
         "correct": correct, "cited_sentences": len(units), "verifier_supported": verifier_ok,

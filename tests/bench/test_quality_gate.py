@@ -35,10 +35,9 @@ CITATIONS = {
     # leaves it almost no room. A regression named in the README; the gate asserts the measured level.
     "unanswerable_refused": 0.66,
     "answerable_wrongly_refused_max": 0.06,  # 0/18
-    # 34/37 = 0.919 measured 2026-12-02 03:00 (0.946 before): REGRESSION, named. Lead-in + list quotes (c02, c06,
-    # c10: "...two kinds of equipment: S-300 ..., and Orlan-10 drones.") now quote the whole list instead of a
-    # cut first item, and the span verifier, which extends a quote only to adjacent sentences, drops them.
-    "cited_supported_verifier": 0.91,
+    # 37/37 = 1.0 measured 2026-12-02 05:50 (0.919 at 03:00: lead-in + list quotes c02/c06/c10 were dropped until
+    # the span verifier took a lead-in with its bullet list as one span, commit 2fc614f).
+    "cited_supported_verifier": 0.97,
     "cited_supported_exact": 1.0,  # 1.0: extractive quotes are verbatim by construction
 }
 NEW_QUESTIONS = {
@@ -48,8 +47,9 @@ NEW_QUESTIONS = {
     # looks_like_injection) or, in tests/test_abuse.py, answered without the planted text.
     "unanswerable_refused": 0.72,
     "answerable_wrongly_refused_max": 0.07,  # 2/47 = 0.043
-    # 0.9914 under pytest (one cited sentence holds a number its quote lacks; a standalone run of bench.quality's
-    # own_sets showed none): an open defect, not identified before this release: the gate holds the measured level.
+    # 116/116 = 1.0 measured 2026-12-02 05:50. The 0.9914 of 03:00 was a bench defect, not an answer's: units were
+    # zipped with the verifier's checks, so the timeline line the verifier split differently lost its credit (now
+    # matched by sentence, bench/citations.py); that line also quoted a lead-in cut at its ":" (now with its list).
     "cited_supported_exact": 0.99,
 }
 CHAIN_TURNS = 0.72  # turn accuracy on chains.test: 27/36 = 0.750 (target 0.90 MISSED; 24/36 = 0.667 on 2026-12-01)

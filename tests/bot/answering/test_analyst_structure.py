@@ -116,3 +116,15 @@ def test_latest_comes_from_a_passage_naming_what_is_asked(answerer: ExtractiveAn
     ]
     found = DatedAnswers(answerer).latest("What is the latest on Uzbekistan and Turkish drones?", passages)
     assert found is not None and "Uzbekistan" in found[0].span.text
+
+
+def test_a_timeline_item_that_is_a_lead_in_keeps_its_list(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        passage(1, "In February 2021 Kyrgyzstan signed a deal with Russia covering two kinds of equipment:\n\n"
+                   "- S-300 air defence systems, and\n- Orlan-10 drones.\n\n## Later\n\nIt paid in cash.", "Arms"),
+        passage(2, "In December 2021 Kyrgyzstan took delivery of Bayraktar drones for the border.", "Drones"),
+    ]
+    items = DatedAnswers(answerer).timeline("Give a timeline of Kyrgyzstan's arms deals.", passages)
+    first = next(i for i in items if i.when.label() == "2021-02")
+    assert first.evidence.span.text.endswith("Orlan-10 drones.")  # the lead-in with both items, not cut at ":"
+    assert "Later" not in first.evidence.span.text
