@@ -27,6 +27,13 @@ from bot.answer import Passage
 # In the repo and in the wheel (hatch force-includes "prompts" next to the "bot" package).
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _TAG = re.compile(r"<\s*(/?)\s*passage", re.I)
+# The prompt's own markup echoed by a small model ("... with Al-Monitor.\n</passage>"): not part of any answer.
+_ECHOED_MARKUP = re.compile(r"<\s*/?\s*passage\b[^>\n]*>", re.I)
+
+
+def strip_prompt_markup(text: str) -> str:
+    """The generated answer without echoed `<passage ...>` / `</passage>` tags (the user never sees them)."""
+    return _ECHOED_MARKUP.sub("", text)
 
 
 class HistoryTurn(Protocol):

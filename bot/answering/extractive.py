@@ -151,16 +151,16 @@ class ExtractiveAnswerer:
             spans = [without_bullet(s) for s in raw]
             for i, s in enumerate(spans):
                 if s.text.endswith(":") and i + 1 < len(spans):
-                    end = i + 1
-                    # The list's items are told by their bullets, so look at the sentences as written.
-                    while end + 1 < len(spans) and _LIST_ITEM.match(raw[end + 1].text) and end - i < 8:
-                        end += 1
+                    end = _list_end(raw, i)
                     whole = Span(s.start, spans[end].end, p.text[s.start : spans[end].end])
                     out.append(_Candidate(rank, whole, (s.text, whole.text), lead=i == 0, multi=True))
                     continue
                 out.append(_Candidate(rank, s, (s.text,), lead=i == 0))
                 if i + 1 < len(spans) and _CONTINUATION.match(spans[i + 1].text):
-                    pair = Span(s.start, spans[i + 1].end, p.text[s.start : spans[i + 1].end])
+                    # "... lead role. Its founding members are:" leans on this sentence AND keeps its list: a
+                    # lead-in quoted without its items is a cut quote.
+                    nxt = _list_end(raw, i + 1) if spans[i + 1].text.endswith(":") and i + 2 < len(spans) else i + 1
+                    pair = Span(s.start, spans[nxt].end, p.text[s.start : spans[nxt].end])
                     out.append(_Candidate(rank, pair, (pair.text,), lead=i == 0, multi=True))
         return out
 
@@ -380,3 +380,12 @@ class ExtractiveStrategy:
         answer = await asyncio.to_thread(self.answer, request)
         request.timings["extractive"] = round((time.perf_counter() - t) * 1000, 1)
         yield FinalAnswer(answer)
+
+
+def _list_end(raw: list[Span], i: int) -> int:
+    """Sentence i, a lead-in ("... are:"), runs to the last item of its list (at most 8 items); the items are told
+    by their bullets, so this looks at the sentences as written."""
+    end = i + 1
+    while end + 1 < len(raw) and _LIST_ITEM.match(raw[end + 1].text) and end - i < 8:
+        end += 1
+    return end

@@ -25,7 +25,7 @@ from bot.answering.base import AnswerRequest, refusal
 from bot.answering.extractive import ExtractiveStrategy
 from bot.answering.verify import CitationVerifier
 from bot.deadline import QuestionDeadlineError
-from bot.prompting import Packed, answer_messages, count_tokens
+from bot.prompting import Packed, answer_messages, count_tokens, strip_prompt_markup
 from index.errors import LLMError
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ class LLMStrategy:
     async def _verified(self, request: AnswerRequest, packed: Packed, text: str) -> Answer:
         local = time.monotonic()
         request.tokens["completion"] = await asyncio.to_thread(count_tokens, text)
+        text = strip_prompt_markup(text)
         t = time.perf_counter()
         result = await asyncio.to_thread(self.verifier.verify, request.question, text, packed.passages)
         request.timings["verify"] = round((time.perf_counter() - t) * 1000, 1)

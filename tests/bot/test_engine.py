@@ -128,6 +128,17 @@ async def test_llm_answer_is_cited_and_verified(
     assert "llm" in answer.trace["timings_ms"] and "verify" in answer.trace["timings_ms"]
 
 
+async def test_echoed_prompt_markup_never_reaches_the_answer(
+    make_engine: Callable[..., Engine], llm_settings: Settings, fake_llm: FakeOpenAI
+) -> None:
+    # SmolLM2 (bench.real_llm, s08) ended an uncited sentence with the prompt's "</passage>" tag; re-pointed, the
+    # sentence was shown with the tag.
+    fake_llm.default = Reply("Tajikistan puts its death toll at 41.\n</passage>", chunks=3)
+    answer = await make_engine(llm_settings).aask(TOLL)
+    assert answer.mode == "llm" and answer.text == "Tajikistan puts its death toll at 41 [1]."
+    assert "passage" not in answer.text
+
+
 async def test_planted_wrong_citation_is_repointed(
     make_engine: Callable[..., Engine], llm_settings: Settings, fake_llm: FakeOpenAI
 ) -> None:

@@ -187,3 +187,19 @@ def test_questions_addressed_to_the_assistant_are_refused_by_rule() -> None:
     for q in ("Which rules did the OTS adopt?", "What did Akar say about counterterrorism?",
               "Who ignored the ceasefire?", "What instructions did the border guard receive?"):
         assert not addresses_the_assistant(q), q
+
+
+def test_a_lead_in_leaning_on_the_sentence_before_keeps_its_list(answerer: ExtractiveAnswerer) -> None:
+    # "... lead role. Its founding members alongside Turkey are:" was quoted as a pair without the list
+    # (dev d22 "Which countries founded the OTS with Turkey?" answered "...are: [1]").
+    text = (
+        "The Organization of Turkic States (OTS) was set up in November 2021, with Turkey in the lead role. Its "
+        "founding members alongside Turkey are:\n\n- Azerbaijan\n- Kazakhstan\n- Kyrgyzstan\n- Uzbekistan\n\n"
+        "The new body capped a long series of cooperation schemes among Turkic-speaking countries."
+    )
+    p = Passage("ots:0", text, "ots", "OTS", "ots.md")
+    answer = answerer.answer("Which countries founded the OTS with Turkey?", [p])
+    assert not answer.refused
+    for c in answer.citations:
+        assert not c.quote.rstrip().endswith(":"), c.quote  # never a lead-in cut from its list
+    assert "Azerbaijan; Kazakhstan; Kyrgyzstan; Uzbekistan" in answer.text
