@@ -177,9 +177,12 @@ class Engine:
             run.rewritten = await self.rewriter.rewrite(run.question, turns, deadline=budget)
         run.tokens["question"] = await asyncio.to_thread(count_tokens, run.rewritten)
         retrieval_started = time.monotonic()
+        # A strategy may want more passages for some questions (AnalystRouter: timelines); optional hook.
+        depth = getattr(self.strategy, "retrieval_depth", None)
+        top_k = depth(run.rewritten, self.settings.top_k) if callable(depth) else self.settings.top_k
         with run.timed("retrieve"):
             retrieval = await asyncio.to_thread(
-                self.retriever.retrieve, run.rewritten, top_k=self.settings.top_k, collection=run.collection,
+                self.retriever.retrieve, run.rewritten, top_k=top_k, collection=run.collection,
                 filters=run.filters, as_of=run.as_of,
             )
         run.retrieval_trace = retrieval.trace

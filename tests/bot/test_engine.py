@@ -337,3 +337,17 @@ def test_context_is_packed_within_the_token_budget(passages: list[Passage]) -> N
     order = [p.chunk_id for p in passages]
     kept = [order.index(p.chunk_id) for p in packed.passages]
     assert kept[0] == 0 and kept == sorted(kept)  # best first, rank order kept, skipping what does not fit
+
+
+async def test_a_timeline_question_retrieves_deeper(
+    make_engine: Callable[..., Engine], offline_settings: Settings
+) -> None:
+    # The AnalystRouter (wired in by assemble_engine) asks for timeline_depth x top_k passages for a timeline.
+    engine = make_engine(offline_settings)
+    timeline = engine_trace_top_k(await engine.aask("Give a timeline of the border clashes."))
+    plain = engine_trace_top_k(await engine.aask(TOLL))
+    assert plain == offline_settings.top_k and timeline == 2 * offline_settings.top_k
+
+
+def engine_trace_top_k(answer: Any) -> int:
+    return int(answer.trace["retrieval"]["top_k"])

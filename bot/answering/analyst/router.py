@@ -81,6 +81,13 @@ class AnalystRouter:
         self.verifier = verifier or CitationVerifier(answerer.embed)
         self.settings = settings or AnalystSettings()
 
+    def retrieval_depth(self, question: str, top_k: int) -> int:
+        """How many passages to retrieve for `question` (the engine asks before retrieving): more for a
+        timeline, whose dated events sit in passages ranked below the topical ones."""
+        if classify(question).kind == "timeline":
+            return top_k * self.settings.dated.timeline_depth
+        return top_k
+
     @property
     def extractive(self) -> ExtractiveStrategy | None:
         """The extractive strategy inside (benches swap its answerer's config; the router follows)."""

@@ -36,6 +36,11 @@ class DatedSettings:
     timeline_min: float = 0.04
     max_items: int = 12
     attribution_min: float = 0.1143
+    # A timeline needs the dated passages, which rank below the topical ones: a timeline question retrieves this
+    # many times top_k (the engine asks `AnalystRouter.retrieval_depth`). Chosen on dev (`python -m bench.analyst
+    # --split dev`, 2026-12-02): timeline rows 1 -> 7/10, 2 -> 9/10, 3 -> 9/10 (more items, no gain); the smallest
+    # of the best; every other dev type unchanged.
+    timeline_depth: int = 2
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,13 @@ class DatedAnswers:
     def timeline(self, question: str, passages: list[Passage]) -> list[Item]:
         # A sentence is relevant when a relevant candidate span holds its start (a list item inside its lead-in,
         # a lead-in quoted with its list).
+        # The scorer reads `max_passages` passages at a time; a deep timeline retrieval is read in slices (the
+        # scores are per sentence, so slicing does not change them: the rank feature's weight is 0).
+        step = self.answerer.config.max_passages
         spans = [
-            (passages[s.rank].chunk_id, s.span.start, s.span.end)
-            for s in self.answerer.topical(topic(question), passages)
+            (passages[lo + s.rank].chunk_id, s.span.start, s.span.end)
+            for lo in range(0, len(passages), step)
+            for s in self.answerer.topical(topic(question), passages[lo : lo + step])
             if s.score >= self.settings.timeline_min
         ]
         keep = {
