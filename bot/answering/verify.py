@@ -56,6 +56,7 @@ _LIMIT = re.compile(
     r"\bcould not find\b|\bcan't find\b|\bcannot find\b",
     re.I,
 )
+_ANSWER_LEAD = re.compile(r"^\W*(?:the\s+)?answer(?:\s+is)?\s*:\s*", re.I)
 _META = re.compile(r"^\W*(?:the|this|that)\s+(?:passages?|documents?|answer|text|question|summary)\b", re.I)
 # A sentence that stops where its answer should be: "The name of the secretary-general is [1]."
 _DANGLING = frozenset(
@@ -475,14 +476,19 @@ def _units(text: str) -> list[_Unit]:
     """The answer's sentences with their markers; a stray "[2]" line is folded into the sentence before it."""
     units: list[_Unit] = []
     for span in split_sentences(text):
-        claim = strip_bullet(strip_markers(span.text)).strip()
+        # "The answer is: Kerim Has is a Turkish academic ..." (SmolLM2): the lead-in is dropped, the statement
+        # after it is checked and shown on its own.
+        lead = _ANSWER_LEAD.match(span.text)
+        raw = span.text[lead.end() :] if lead and re.search(r"[A-Za-z]{2}", span.text[lead.end() :]) else span.text
+        claim = strip_bullet(strip_markers(raw)).strip()
         cited = parse_markers(span.text)
         if not re.search(r"[A-Za-z0-9]", claim):
             if units and cited:
                 prev = units[-1]
-                units[-1] = _Unit(prev.start, span.end, text[prev.start : span.end], prev.claim, prev.cited + cited)
+                units[-1] = _Unit(prev.start, span.end, prev.raw + text[prev.end : span.end], prev.claim,
+                                  prev.cited + cited)
             continue
-        units.append(_Unit(span.start, span.end, span.text, claim, cited))
+        units.append(_Unit(span.start, span.end, raw, claim, cited))
     return units
 
 

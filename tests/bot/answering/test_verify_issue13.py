@@ -232,3 +232,14 @@ def test_a_name_only_the_title_holds_is_not_added_to_the_span_s_list(verifier: C
     assert action == "dropped" and "tajikistan" in reason
     text = "Its founding members included Azerbaijan, Kazakhstan, Kyrgyzstan and Uzbekistan [1]."
     assert only(verifier, text, [p])[0] == "kept"
+
+
+def test_an_answer_lead_in_is_dropped_and_the_statement_after_it_checked(verifier: CitationVerifier) -> None:
+    # SmolLM2 (bench.real_llm, s08): "The answer is:\nKerim Has is ..." was dropped whole as meta-talk.
+    p = Passage("k:0", "Kerim Has is a Moscow-based Turkish academic specializing on Eurasian affairs.", "k", "K", "k")
+    text = "The answer is:\nKerim Has is a Turkish academic specializing in Eurasian affairs [1]."
+    result = verifier.verify("q", text, [p])
+    assert result.answer.checks[0].action == "kept"
+    assert result.answer.text == "Kerim Has is a Turkish academic specializing in Eurasian affairs [1]."
+    # With nothing after it, the lead-in alone is still meta-talk.
+    assert verifier.verify("q", "The answer is: [1].", [p]).answer.refused
