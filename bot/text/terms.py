@@ -199,7 +199,10 @@ def names(text: str, known_proper: Iterable[str] = (), *, common_words: set[str]
             part_of_designator = any(a <= m.start() and m.end() <= b and (a, b) != m.span() for a, b in inside) or (
                 len(w) <= 3 and bool(before) and (before[-1].isdigit() or (before[-1] == "-" and before[0].isdigit()))
             )  # "10EB", "MUC1-C": a short letter run glued to a number, or after one and a hyphen, is part of a code
-            if w[0].isupper() and lw not in STOPWORDS and lw not in QUESTION_WORDS and not part_of_designator:
+            # "May" capitalised mid-sentence is the month (the modal is capitalised only at a sentence start).
+            month_may = lw == "may" and not first
+            if (w[0].isupper() and (lw not in STOPWORDS or month_may) and lw not in QUESTION_WORDS
+                    and not part_of_designator):
                 if not first or lw in known:
                     out.add(lw)
                 elif (common_words is not None and lw not in common_words and lw not in _OPENERS

@@ -243,3 +243,11 @@ def test_an_answer_lead_in_is_dropped_and_the_statement_after_it_checked(verifie
     assert result.answer.text == "Kerim Has is a Turkish academic specializing in Eurasian affairs [1]."
     # With nothing after it, the lead-in alone is still meta-talk.
     assert verifier.verify("q", "The answer is: [1].", [p]).answer.refused
+
+
+def test_a_month_swapped_for_may_is_caught(verifier: CitationVerifier) -> None:
+    # "May" is also a modal (a stopword): capitalised mid-sentence it was no fact, so "in May" for "in April" passed.
+    p = Passage("m:0", "Later in April, after another round, Kyrgyzstan confirmed the reports.", "m", "M", "m")
+    action, _, _ = only(verifier, "Later in May, after another round, Kyrgyzstan confirmed the reports [1].", [p])
+    assert action == "dropped"
+    assert only(verifier, "Later in April, after another round, Kyrgyzstan confirmed them [1].", [p])[0] == "kept"

@@ -83,3 +83,10 @@ def test_hyphenated_compounds_match_by_parts() -> None:
     assert missing_facts(set(), {"aire-expressing"}, "Aire is expressing the genes.", "") == []
     assert missing_facts(set(), {"aire-expressing"}, "Cells expressing the genes.", "") == ["aire-expressing"]
     assert missing_facts(set(), {"il-6"}, "IL and 7 were measured.", "") == ["il-6"]  # a number part as written
+
+
+def test_may_mid_sentence_capitalised_is_the_month() -> None:
+    from bot.text.terms import names
+
+    assert "may" in names("Later in May, Kyrgyzstan said so.")
+    assert "may" not in names("Tajikistan may buy drones.") and "may" not in names("May the drones fly.")
