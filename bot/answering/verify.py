@@ -328,8 +328,10 @@ class _Aligner:
             return sum(1 for t in c_terms if t in terms) / len(c_terms) if c_terms else 0.0
 
         def fact_share(text: str) -> float:
+            # Facts the sentence itself holds, not the title/heading: the quote should show what backs the claim
+            # ("... signed in Ankara" is quoted, not a sentence under the heading "A defence pact signed in Ankara").
             facts = len(c_nums) + len(c_names)
-            return 1.0 - len(missing_facts(c_nums, c_names, text, meta, aliases, claim)) / facts if facts else 0.0
+            return 1.0 - len(missing_facts(c_nums, c_names, text, "", aliases, claim)) / facts if facts else 0.0
 
         cfg = self.config
         best = max(

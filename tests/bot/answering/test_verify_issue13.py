@@ -251,3 +251,17 @@ def test_a_month_swapped_for_may_is_caught(verifier: CitationVerifier) -> None:
     action, _, _ = only(verifier, "Later in May, after another round, Kyrgyzstan confirmed the reports [1].", [p])
     assert action == "dropped"
     assert only(verifier, "Later in April, after another round, Kyrgyzstan confirmed them [1].", [p])[0] == "kept"
+
+
+def test_the_quote_is_the_sentence_holding_the_fact_not_one_under_a_heading_naming_it(
+    verifier: CitationVerifier,
+) -> None:
+    # SmolLM2 (bench.real_llm): "... signed in Ankara" was quoted with a sentence lacking Ankara, which only the
+    # section heading ("A defence pact signed in Ankara") held.
+    text = ("In early April 2022, Tajik Defence Minister Sherali Mirzo travelled to Ankara, where he and Turkish "
+            "Defence Minister Hulusi Akar put their signatures to a Military Framework Agreement. Akar said on that "
+            "occasion that Turkey stood ready to help Tajikistan with securing its borders.")
+    p = Passage("n:0", text, "n", "Tajikistan's Pursuit", "n.md", heading="A defence pact signed in Ankara")
+    result = verifier.verify("q", "Tajikistan and Turkey signed an agreement in Ankara.", [p])
+    assert result.answer.checks[0].action in ("kept", "repointed")
+    assert "Ankara" in result.answer.citations[0].quote
