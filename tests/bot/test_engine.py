@@ -133,7 +133,7 @@ async def test_echoed_prompt_markup_never_reaches_the_answer(
 ) -> None:
     # SmolLM2 (bench.real_llm, s08) ended an uncited sentence with the prompt's "</passage>" tag; re-pointed, the
     # sentence was shown with the tag.
-    fake_llm.default = Reply("Tajikistan puts its death toll at 41.\n</passage>", chunks=3)
+    fake_llm.default = Reply("Tajikistan puts its death toll at 41. </passage>", chunks=3)
     answer = await make_engine(llm_settings).aask(TOLL)
     assert answer.mode == "llm" and answer.text == "Tajikistan puts its death toll at 41 [1]."
     assert "passage" not in answer.text
