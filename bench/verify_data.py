@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench.datasets import REPO_ROOT, eval_dir, parse_sentence_list, shared_dir
 from bot.answer import Passage
+from bot.answering.alignment import aliased
 from bot.text.abbreviations import abbreviations
 from bot.text.sentences import split_sentences
 from bot.text.terms import MONTH_NAMES, STOPWORDS, names, numbers, proper_vocabulary, same_name
@@ -215,11 +216,6 @@ def _is_year(n: str) -> bool:
     return len(n) == 4 and n.startswith(("19", "20"))
 
 
-def _one_entity(a: str, b: str, defined: dict[str, frozenset[str]]) -> bool:
-    la, lb = a.lower(), b.lower()
-    return any((s == la and lb in ls) or (s == lb and la in ls) for s, ls in defined.items())
-
-
 def _mutations(sentence: str, passage: str, document: str, proper: set[str], rng: random.Random) -> dict[str, str]:
     out: dict[str, str] = {}
     ents = _entities(sentence, proper)
@@ -263,7 +259,8 @@ def _mutations(sentence: str, passage: str, document: str, proper: set[str], rng
     defined = abbreviations(document)
     for a in ents:
         for b in ents:
-            if "exchange" in out or b.start <= a.end or not _disjoint(a, b) or _one_entity(a.text, b.text, defined):
+            one_entity = aliased(a.text.lower(), b.text.lower(), defined)
+            if "exchange" in out or b.start <= a.end or not _disjoint(a, b) or one_entity:
                 continue
             between = sentence[a.end : b.start]
             content = [w for w in re.findall(r"[A-Za-z]+", between) if w.lower() not in STOPWORDS]

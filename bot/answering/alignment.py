@@ -163,7 +163,7 @@ def slot_failures(
             fillers = {_filler(s_tok, q, -step, t.kind) for q, s in enumerate(s_tok) if s.stem == slot}
             fillers.discard(None)
             if fillers and not any(
-                f is not None and (_same_fact(f, t.fact) or _aliased(f, t.fact, aliases)) for f in fillers
+                f is not None and (_same_fact(f, t.fact) or aliased(f, t.fact, aliases)) for f in fillers
             ):
                 other = sorted(f for f in fillers if f is not None)[0]
                 out.append(f"swap: the span has {other!r} where the claim has {t.fact!r}")
@@ -276,7 +276,7 @@ def subject_failures(
     cs = subject(claim, claim_names)
     ss = subject(sentence, sentence_names)
     vocab = {w.lower() for w in words(sentence)}
-    if cs and ss and not _related_names(cs, ss) and not _name_in(cs, vocab) and not _aliased(cs, ss, aliases):
+    if cs and ss and not _related_names(cs, ss) and not _name_in(cs, vocab) and not aliased(cs, ss, aliases):
         return [f"swap: the span's subject is {ss!r}, the claim's {cs!r}"]
     return []
 
@@ -328,7 +328,7 @@ def role_failures(claim: str, span: str) -> list[str]:
     return []
 
 
-def _aliased(a: str, b: str, aliases: Mapping[str, frozenset[str]] | None) -> bool:
+def aliased(a: str, b: str, aliases: Mapping[str, frozenset[str]] | None) -> bool:
     """One is an abbreviation defined for a long form holding the other ("ots" / "organization")."""
     if not aliases:
         return False

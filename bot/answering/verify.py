@@ -294,6 +294,7 @@ class _Aligner:
         self.meta = [" ".join(filter(None, (p.title, p.heading, p.date))) for p in passages]
         # Abbreviations a passage defines for itself (its kept sentences only) are its own synonyms.
         self.defined = [abbreviations(" ".join(s.text for s in ss)) for ss in self.spans]
+        self.claim_defined = [abbreviations(c) for c in self.claims]  # once per claim, not per (claim, passage)
 
     def _similarity(self, k: int, j: int) -> np.ndarray:
         """Per passage sentence: max(cosine of the whole claim with the sentence or a clause of it, mean over
@@ -318,7 +319,7 @@ class _Aligner:
         spans = self.spans[j]
         sims = self._similarity(k, j)
         meta = self.meta[j]
-        aliases = {**self.defined[j], **abbreviations(claim)}
+        aliases = {**self.defined[j], **self.claim_defined[k]}
 
         def lexical(text: str) -> float:
             terms = content_terms(f"{text} {meta}")
@@ -373,7 +374,6 @@ class _Aligner:
             failures += role_failures(claim, text)
         semantic = float(max(sims[first : last + 1]))
         return Alignment(j, quote, semantic, lexical(text), tuple(failures))
-
 
     def _list_block(self, j: int, best: int) -> tuple[int, int] | None:
         """The lead-in ("... are:") and the adjacent bullet items around sentence `best` of passage j, if `best`
