@@ -122,9 +122,9 @@ class DatedAnswers:
         if period is not None and period.month and not period.day:
             within = [i for i in items if (i.when.year, i.when.month) == (period.year, period.month)]
             items = within if len(within) >= 2 else items
-        elif (period is None or not period.month) and (named := _YEAR.search(question)):
+        elif (period is None or not period.month) and (asked_year := _YEAR.search(question)):
             # "... the events of 2022": that year's items only (dev d10).
-            within = [i for i in items if i.when.year == int(named.group())]
+            within = [i for i in items if i.when.year == int(asked_year.group())]
             items = within if len(within) >= 2 else items
         items.sort(key=lambda i: (i.when, i.evidence.rank))
         return items[: self.settings.max_items]
