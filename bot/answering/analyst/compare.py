@@ -16,6 +16,7 @@ from bot.answer import Citation, Passage, Table, TableCell, TableRow
 from bot.answering.analyst.evidence import (
     Evidence,
     _party_root,
+    lead_in_with_list,
     mentions,
     owner,
     quantities,
@@ -124,8 +125,16 @@ class TableBuilder:
         facet_terms = content_terms(facet) - content_terms(entity)
         for e in self._candidates(f"{entity} {facet}", passages):
             text = e.span.text
+            lead_in = ""
             if not content_terms(text) - content_terms(entity):
-                continue  # "- Kyrgyzstan" (an item of a member list) names the row but says nothing about it
+                # "- Kyrgyzstan", an item of a member list, names the row but says nothing about it; its list's
+                # lead-in does ("Its founding members alongside Turkey are:", dev a04): the cell is the lead-in
+                # with its list, when the lead-in itself speaks to the facet (checked below).
+                whole = lead_in_with_list(e.passage, e.span)
+                if whole is None:
+                    continue
+                e = Evidence(e.rank, e.passage, whole, e.score)
+                text, lead_in = whole.text, whole.text.splitlines()[0]
             own = mentions(text, entity)
             where = f"{e.passage.title} {e.passage.heading or ''}"
             # Not named in the sentence: it counts for the row when its document is about this entity alone.
@@ -153,6 +162,14 @@ class TableBuilder:
             terms = content_terms(text)
             if not _same_count_class(facet_terms, terms):
                 continue
+            if lead_in:
+                # The row's name alone is close to any query about the row: the lead-in must fit the facet.
+                lead_terms = content_terms(lead_in)
+                if not (
+                    any(term_in(t, lead_terms) for t in facet_terms)
+                    or self._semantic(facet, lead_in) >= self.settings.min_semantic
+                ):
+                    continue
             facet_hit = any(term_in(t, terms) for t in facet_terms)
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue

@@ -14,6 +14,7 @@ from bot.answer import Passage
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.extractive_compose import without_bullet
 from bot.text.injection import looks_like_injection
+from bot.text.markers import BULLET
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import MONTH_NAMES, STOPWORDS, content_terms, same_text, stem, term_in
 
@@ -65,10 +66,22 @@ def scored(answerer: ExtractiveAnswerer, query: str, passages: list[Passage], fl
         if looks_like_injection(s.span.text):
             continue
         span = _one_sentence(s.span, wanted)
-        if any(same_text(span.text, e.span.text) for e in out):
+        if any(repeats(span.text, e.span.text) for e in out):
             continue
         out.append(Evidence(s.rank, passages[s.rank], span, s.score))
     return out
+
+
+def repeats(a: str, b: str) -> bool:
+    """Is one candidate a repeat of the other? Overlapping chunks repeat a sentence whole or cut at the
+    chunk's edge, so a contained text is a repeat when it is at least half the other's length. A short list
+    item ("Kazakhstan") inside a longer sentence ("... Uzbekistan and Kazakhstan are negotiating with Baykar")
+    is not: dropping the sentence for it lost dev a25's cells (half: a cut-off repeat keeps most of its
+    sentence; chosen by hand, not tuned)."""
+    if not same_text(a, b):
+        return False
+    na, nb = " ".join(a.split()), " ".join(b.split())
+    return 2 * min(len(na), len(nb)) >= max(len(na), len(nb))
 
 
 def _one_sentence(span: Span, wanted: set[str]) -> Span:
@@ -101,6 +114,41 @@ def sentences(passage: Passage) -> list[Span]:
         for s in split_sentences(passage.text)
         if not looks_like_injection(s.text) and s.text[-1] != "?"
     ]
+
+
+def with_its_list(passage: Passage, sents: list[Span], k: int) -> Span:
+    """Sentence k, or, when it is a lead-in ("... covering two kinds of equipment:"), it with the adjacent list
+    items that follow: a lead-in alone is a cut quote that states nothing."""
+    s = sents[k]
+    if not s.text.rstrip().endswith(":"):
+        return s
+    end = k
+    # `sentences` strips the bullets, so an item is a sentence whose gap from the one before is a bullet.
+    while end + 1 < len(sents):
+        gap = passage.text[sents[end].end : sents[end + 1].start]
+        if "#" in gap or not BULLET.fullmatch(gap):  # a heading is not a list item
+            break
+        end += 1
+    if end == k:
+        return s
+    return Span(s.start, sents[end].end, passage.text[s.start : sents[end].end])
+
+
+def lead_in_with_list(passage: Passage, span: Span) -> Span | None:
+    """For a list item (`span`, bullet or not), the list's lead-in with all its items ("Its founding members
+    alongside Turkey are: - Azerbaijan - Kazakhstan - Kyrgyzstan ..."); None when the span is no list item
+    under a lead-in ending in ":"."""
+    sents = sentences(passage)
+    k = next((i for i, s in enumerate(sents) if span.start <= s.start < span.end), None)
+    while k is not None and k > 0:
+        gap = passage.text[sents[k - 1].end : sents[k].start]
+        if "#" in gap or not BULLET.fullmatch(gap):
+            return None  # not (or no longer) inside a list
+        k -= 1
+        if sents[k].text.rstrip().endswith(":"):
+            whole = with_its_list(passage, sents, k)
+            return whole if whole.end >= span.end else None
+    return None
 
 
 def speaker(span: Span, passage: Passage) -> str | None:

@@ -11,12 +11,18 @@ from dataclasses import dataclass
 from bot.answer import Passage
 from bot.answering.analyst.conflicts import asked_parties, other_party
 from bot.answering.analyst.dates import UNDATED, When, as_of, context_year, document_date, stated_date
-from bot.answering.analyst.evidence import Evidence, mentions, quantities, scored, sentences, speaker
+from bot.answering.analyst.evidence import (
+    Evidence,
+    mentions,
+    quantities,
+    scored,
+    sentences,
+    speaker,
+    with_its_list,
+)
 from bot.answering.analyst.questions import named, topic
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.markers import BULLET
 from bot.text.questions import question_shape
-from bot.text.sentences import Span
 from bot.text.terms import same_text
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
@@ -136,24 +142,6 @@ class DatedAnswers:
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
-
-
-def with_its_list(passage: Passage, sents: list[Span], k: int) -> Span:
-    """Sentence k, or, when it is a lead-in ("... covering two kinds of equipment:"), it with the adjacent list
-    items that follow: a lead-in alone is a cut quote that states nothing."""
-    s = sents[k]
-    if not s.text.rstrip().endswith(":"):
-        return s
-    end = k
-    # `sentences` strips the bullets, so an item is a sentence whose gap from the one before is a bullet.
-    while end + 1 < len(sents):
-        gap = passage.text[sents[end].end : sents[end + 1].start]
-        if "#" in gap or not BULLET.fullmatch(gap):  # a heading is not a list item
-            break
-        end += 1
-    if end == k:
-        return s
-    return Span(s.start, sents[end].end, passage.text[s.start : sents[end].end])
 
 
 def _where(passage: Passage) -> str:
