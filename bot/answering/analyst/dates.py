@@ -110,3 +110,57 @@ def context_year(passage: Passage) -> int | None:
 def effective_date(sentence: str, passage: Passage) -> When | None:
     """When what the sentence reports was true: the date it states, else its document's "as of" date."""
     return stated_date(sentence, context_year(passage)) or document_date(passage)
+
+
+def stated_dates(text: str, context_year: int | None = None) -> list[tuple[int, When]]:
+    """Every date a text states, with where it starts, in order (overlapping matches: the most specific)."""
+    return [(a, w) for a, _, w in _date_spans(text, context_year)]
+
+
+def _date_spans(text: str, context_year: int | None) -> list[tuple[int, int, When]]:
+    found: list[tuple[int, int, When]] = []
+    for k, pattern in enumerate(_PATTERNS):
+        for m in pattern.finditer(text):
+            when = _when(k, m, context_year)
+            if when is not None and not any(a <= m.start() < b for a, b, _ in found):
+                found.append((m.start(), m.end(), when))
+    return sorted(found)
+
+
+_BARE_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_RANGE_WORD = re.compile(
+    r"\b(?P<between>between|from)\b|\b(?P<after>after|since|following)\b|"
+    r"\b(?P<before>before|until|till|up to|prior to)\b",
+    re.I,
+)
+
+
+def asked_period(question: str) -> tuple[When | None, When | None] | None:
+    """The period a question bounds its events by, (from, to), either end open (None): "between April 2022
+    and February 2023" -> both ends; "after the September 2022 fighting" -> from September 2022; "before
+    2022" -> up to 2022. None when the question sets no such bound (a bare "in September 2022" is a period
+    of its own, read by the caller)."""
+    spans = _date_spans(question, None)
+    # A bare year is a bound too ("before 2022", "between 2020 and 2021"), though in a sentence it is a date
+    # only after "in", "since", ... (see _PATTERNS).
+    years = [(m.start(), When(int(m.group()))) for m in _BARE_YEAR.finditer(question)]
+    dates = sorted(
+        [(a, w) for a, _, w in spans] + [(at, w) for at, w in years if not any(a <= at < b for a, b, _ in spans)]
+    )
+    for m in _RANGE_WORD.finditer(question):
+        later = [w for at, w in dates if at >= m.end()]
+        if not later:
+            continue
+        if m.group("between"):
+            return (later[0], later[1]) if len(later) >= 2 else None
+        return (later[0], None) if m.group("after") else (None, later[0])
+    return None
+
+
+def in_period(when: When, start: When | None, end: When | None) -> bool:
+    """Is `when` inside [start, end], each end compared at its own precision ("2023-02" holds 10 February)?"""
+
+    def cut(w: When, like: When) -> When:
+        return When(w.year, w.month if like.month else 0, w.day if like.day else 0)
+
+    return (start is None or cut(when, start) >= start) and (end is None or cut(when, end) <= end)

@@ -54,6 +54,23 @@ _COMPARE_WORDS = frozenset(
 )
 _FACET_LEAD = re.compile(r"\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)\s+(.+?)\s*\??$", re.I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'\-]*)*")
+# "How do Kyrgyzstan's and Tajikistan's figures for the dead differ?": the facet sits between the compared
+# names and the verb, with no "on"/"for" lead of its own (a "for" inside it is part of it: dev a23).
+_DIFFER_TAIL = re.compile(
+    r"^(?:how|in what ways?|where)\s+(?:do|does|did)\s+(.+?)\s+(?:differ|compare|contrast|disagree)$", re.I
+)
+# Between two compared names: "'s and the", ", ", " and ".
+_NAME_GAP = re.compile(r"^(?:['’]s)?\s*(?:,\s*and|,|and|&)\s+(?:the\s+)?$", re.I)
+# "The Dushanbe Herald's and Baykar's accounts of drone deliveries ...": the words before "of" name the
+# comparison, the facet is the rest (dev a27).
+_ACCOUNTS_OF = re.compile(r"^(?:accounts?|versions?|views?|positions?|reports?|claims?)\s+(?:of|on|about)\s+", re.I)
+# Comparison wording between the names and the facet lead: "Put A and B side by side on X" (dev a28).
+_SIDE_BY_SIDE = re.compile(r"\s+(?:side[- ]by[- ]side|next to each other|head[- ]to[- ]head)\b", re.I)
+# A sentence-initial imperative capitalised before a name is not part of it: "Put Kyrgyzstan and ..." (dev
+# a28). Verbs an analyst starts a request with; a hand-written list, not tuned.
+_IMPERATIVES = frozenset(
+    "put set lay line place show list give tell rank tabulate break summarise summarize describe explain".split()
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,12 @@ def is_yes_no(question: str) -> bool:
 
 def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(entities, facets) of a comparison question."""
-    body = question.strip().rstrip("?.!").strip()
+    body = _SIDE_BY_SIDE.sub("", question.strip().rstrip("?.!").strip())
+    differ = _DIFFER_TAIL.match(body)
+    if differ:
+        found = _differ_parts(differ.group(1))
+        if found is not None:
+            return found
     facet_text = ""
     m = _FACET_LEAD.search(body)
     if m and _names(m.group(1)) != _names(body):
@@ -103,6 +125,24 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return entities, facets
 
 
+def _differ_parts(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """ "Kyrgyzstan's and Tajikistan's figures for the dead" -> (Kyrgyzstan, Tajikistan), (figures for the
+    dead,): the coordinated names, then the facet after the last of them; None when it is not that shape."""
+    runs = [m for m in _NAME_RUN.finditer(inner) if _names(m.group())]
+    if len(runs) < 2:
+        return None
+    last = 0
+    while last + 1 < len(runs) and _NAME_GAP.match(inner[runs[last].end() : runs[last + 1].start()]):
+        last += 1
+    if last == 0:
+        return None
+    rest = re.sub(r"^['’]s\b", "", inner[runs[last].end() :]).strip()
+    rest = _ACCOUNTS_OF.sub("", rest)
+    if not _has_content(rest):
+        return None
+    return _names(inner[: runs[last].end()]), (_trim(rest),)
+
+
 def named(question: str) -> tuple[str, ...]:
     """The names a question asks about ("What is the latest on Uzbekistan and Turkish drones?" -> Uzbekistan,
     Turkish), question words and sentence openers left out."""
@@ -113,7 +153,9 @@ def _names(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for m in _NAME_RUN.finditer(text):
         words = [w for w in m.group().split() if w.lower() not in QUESTION_WORDS]
-        while words and (words[0].lower() in STOPWORDS or words[0].lower() in _COMPARE_WORDS):
+        while words and (
+            words[0].lower() in STOPWORDS or words[0].lower() in _COMPARE_WORDS or words[0].lower() in _IMPERATIVES
+        ):
             words = words[1:]
         name = " ".join(words).removesuffix("'s").removesuffix("’s")
         if name and name.lower() not in MONTH_NAMES and name.lower() not in STOPWORDS and not name.isdigit():

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 
 from bot.answer import Passage
 from bot.answering.analyst.conflicts import asked_parties, other_party
-from bot.answering.analyst.dates import UNDATED, When, as_of, context_year, document_date, stated_date
+from bot.answering.analyst.dates import (
+    UNDATED,
+    When,
+    as_of,
+    asked_period,
+    context_year,
+    document_date,
+    in_period,
+    stated_date,
+)
 from bot.answering.analyst.evidence import (
     Evidence,
     mentions,
@@ -125,7 +134,14 @@ class DatedAnswers:
                 items.append(Item(when, Evidence(rank, p, s, 0.0)))
         # "... of the September 2022 border events": only what falls in the period the question names.
         period = stated_date(question)
-        if period is not None and period.month and not period.day:
+        bounds = asked_period(question)
+        if bounds is not None:
+            # "What happened between April 2022 and February 2023", "... after the September 2022 fighting":
+            # the items inside the bounds, ends included at their own precision (dev d19, d23; before, the
+            # first month named was read as the whole period).
+            inside = [i for i in items if in_period(i.when, *bounds)]
+            items = inside if len(inside) >= 2 else items
+        elif period is not None and period.month and not period.day:
             within = [i for i in items if (i.when.year, i.when.month) == (period.year, period.month)]
             items = within if len(within) >= 2 else items
         elif (period is None or not period.month) and (asked_year := _YEAR.search(question)):

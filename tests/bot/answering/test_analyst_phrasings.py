@@ -10,7 +10,10 @@ import pytest
 
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder
+from bot.answering.analyst.dates import When, asked_period, in_period
 from bot.answering.analyst.evidence import lead_in_with_list, repeats, sentences
+from bot.answering.analyst.questions import classify
+from bot.answering.analyst.timeline import DatedAnswers
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
 from tests.bot.answering.test_analyst import load_sections
@@ -65,3 +68,56 @@ def test_a_list_item_stands_for_its_lead_in_with_the_list(
     assert cell is not None and cell.span.text == whole.text  # before: "not stated"
     # The lead-in must fit the facet: a member list says nothing about drone plans, though it names the row.
     assert tables.cell_evidence("drone plans", "Kazakhstan", ["Kazakhstan", "Uzbekistan"], [members]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "entities", "facets"),
+    [
+        # Before: facet "dead differ" (the "for" read as a facet lead) and no table.
+        ("How do Kyrgyzstan's and Tajikistan's figures for the dead differ?", ("Kyrgyzstan", "Tajikistan"),
+         ("figures for the dead",)),
+        # Before: column "drone deliveries" and a third row "Tajikistan".
+        ("How do the Dushanbe Herald's and Baykar's accounts of drone deliveries to Tajikistan differ?",
+         ("Dushanbe Herald", "Baykar"), ("drone deliveries to Tajikistan",)),
+        # Before: row "Put Kyrgyzstan", column "side on casualties".
+        ("Put Kyrgyzstan and Tajikistan side by side on casualties.", ("Kyrgyzstan", "Tajikistan"), ("casualties",)),
+        # Unchanged shapes.
+        ("How do the Kyrgyz and Tajik accounts differ on deaths and wounded?", ("Kyrgyz", "Tajik"),
+         ("deaths", "wounded")),
+        ("How do the Kyrgyz and Tajik accounts differ?", ("Kyrgyz", "Tajik"), ()),
+    ],
+)  # fmt: skip
+def test_comparison_phrasings(question: str, entities: tuple[str, ...], facets: tuple[str, ...]) -> None:
+    aq = classify(question)
+    assert (aq.kind, aq.entities, aq.facets) == ("compare", entities, facets)
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("What happened between April 2022 and February 2023, in order?", ("2022-04", "2023-02")),
+        ("What happened after the September 2022 fighting, in order?", ("2022-09", None)),
+        ("What happened before 2022?", (None, "2022")),
+        ("Give me a timeline of the September 2022 border events.", None),  # one month: read by the timeline
+    ],
+)
+def test_asked_period(question: str, period: tuple[str | None, str | None] | None) -> None:
+    got = asked_period(question)
+    assert (None if got is None else tuple(w.label() if w else None for w in got)) == period
+    assert in_period(When(2023, 2, 10), When(2022, 4), When(2023, 2))  # an end holds its whole month
+    assert not in_period(When(2023, 3, 1), When(2022, 4), When(2023, 2))
+
+
+def test_a_timeline_between_two_dates_keeps_both_ends(answerer: ExtractiveAnswerer, sections: list[Passage]) -> None:
+    passages = [
+        section(sections, "A defence pact signed in Ankara"),
+        section(sections, "Conflicting signals about a contract"),
+        section(sections, "The report"),
+        section(sections, "The denial"),
+        section(sections, "Bayraktar TB2 drones from Turkey"),
+    ]
+    question = "What happened between April 2022 and February 2023 with Tajikistan's bid for Turkish drones, in order?"
+    labels = [i.when.label() for i in DatedAnswers(answerer).timeline(question, passages)]
+    # Before: only April 2022 (the first month named was read as the whole period).
+    assert "2022-05" in labels and "2023-01-20" in labels and "2023-02-10" in labels
+    assert "2021-12" not in labels and labels == sorted(labels)
