@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.answer import Conflict, ConflictVersion, Passage
 from bot.answering.analyst.dates import as_of, context_year, stated_date
 from bot.answering.analyst.evidence import Evidence, Quantity, compatible, owner, quantities, scored, stated_by
+from bot.answering.analyst.questions import disputed
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.markers import strip_bullet
 from bot.text.questions import is_content
@@ -58,7 +59,7 @@ class ConflictFinder:
     def figures(self, question: str, passages: list[Passage]) -> tuple[Conflict | None, list[Evidence]]:
         """The disagreement on a quantity, if the best-answering sentences give incompatible figures."""
         evidence = self._relevant(question, passages)
-        near = content_terms(question)
+        near = content_terms(disputed(question))
         asked = asked_parties(question)
         picked: list[tuple[Evidence, Quantity, str | None]] = []
         focus = self._focus(question)
@@ -93,10 +94,13 @@ class ConflictFinder:
         return Conflict(about=question.rstrip("?"), versions=[]), chosen
 
     def _focus(self, question: str) -> set[str]:
-        """What is counted: the question's lowercase content words, without the generic ones."""
+        """What is counted: the question's lowercase content words, without the generic ones nor its wording
+        about the sources ("Is there any disagreement over ...", dev b28)."""
+        question = disputed(question)
         return {
             w.lower()
-            for w in re.findall(r"[a-z][a-z\-]+", question)
+            # Whole lowercase words: "How" and "Kyrgyz" are not "ow" and "yrgyz" (dev b28).
+            for w in re.findall(r"\b[a-z][a-z\-]+", question)
             if is_content(w) and w.lower() not in _GENERIC and w.lower() not in MONTH_NAMES
         }
 

@@ -184,6 +184,22 @@ def _trim(facet: str) -> str:
     return " ".join(words)
 
 
+# "Do the sources agree on X?", "Is there any disagreement over X?": wording about the sources, not about the
+# disputed fact, which is X (dev b28: "disagreement" was read as the thing counted).
+_DISPUTE_LEAD = re.compile(
+    r"^\W*(?:(?:do|did|does)\s+(?:the\s+|all\s+the\s+)?(?:sources|reports|accounts|documents|figures)\s+"
+    r"(?:agree|disagree|differ|conflict)|(?:is|are)\s+there\s+(?:any\s+)?(?:disagreements?|disputes?|"
+    r"conflicts?|contradictions?|differences?)(?:\s+among\s+(?:the\s+)?sources)?)\s+(?:on|over|about|as to|in)\s+",
+    re.I,
+)
+
+
+def disputed(question: str) -> str:
+    """The fact a conflict question asks about, without its wording about the sources agreeing."""
+    rest = _DISPUTE_LEAD.sub("", question, count=1)
+    return rest[:1].upper() + rest[1:] if rest != question and rest else question
+
+
 def topic(question: str) -> str:
     """The question without its timeline / recency wording: what the events or figures are about."""
     return re.sub(r"\s+", " ", _LATEST.sub(" ", _TIMELINE.sub(" ", question))).strip() or question

@@ -10,9 +10,10 @@ import pytest
 
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder
+from bot.answering.analyst.conflicts import ConflictFinder
 from bot.answering.analyst.dates import When, asked_period, in_period
 from bot.answering.analyst.evidence import lead_in_with_list, repeats, sentences
-from bot.answering.analyst.questions import classify
+from bot.answering.analyst.questions import classify, disputed
 from bot.answering.analyst.timeline import DatedAnswers
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
@@ -121,3 +122,12 @@ def test_a_timeline_between_two_dates_keeps_both_ends(answerer: ExtractiveAnswer
     # Before: only April 2022 (the first month named was read as the whole period).
     assert "2022-05" in labels and "2023-01-20" in labels and "2023-02-10" in labels
     assert "2021-12" not in labels and labels == sorted(labels)
+
+
+def test_conflict_wording_about_the_sources_is_not_the_counted_thing(answerer: ExtractiveAnswerer) -> None:
+    question = "Is there any disagreement over how many Kyrgyz citizens died?"
+    assert disputed(question) == "How many Kyrgyz citizens died?"
+    assert disputed("Do the sources agree on the number of houses damaged?") == "The number of houses damaged?"
+    assert disputed("How many people died?") == "How many people died?"
+    # Before: {"ow", "yrgyz", "disagreement", ...}: the tails of "How" and "Kyrgyz", and the sources' wording.
+    assert ConflictFinder(answerer)._focus(question) == {"citizens", "died"}
