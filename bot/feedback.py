@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,6 +113,12 @@ class FeedbackStore:
         except (OSError, sqlite3.Error) as exc:
             raise DataDirError(f"Cannot open the feedback database at {path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._vote_listeners: list[Callable[[int], None]] = []
+
+    def on_vote(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(vote)` (1 or -1) after each vote that `record_vote` adds or changes (bot/ops/metrics.py
+        counts them); it runs in the recording thread, after the write."""
+        self._vote_listeners.append(listener)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
@@ -235,9 +242,13 @@ class FeedbackStore:
         with self._lock:
             self._write("DELETE FROM escalations WHERE question_id = ?", (question_id,))
 
-    def record_vote(self, question_id: int, user_id: int, vote: Literal[-1, 1], reason: str | None = None) -> None:
-        """One vote per user per answer: voting again replaces it (a reason is kept only with its 👎)."""
+    def record_vote(self, question_id: int, user_id: int, vote: Literal[-1, 1], reason: str | None = None) -> bool:
+        """One vote per user per answer: voting again replaces it (a reason is kept only with its 👎). True when
+        the vote is new or changed (a 👎's "why?" submitted after it is the same vote)."""
         with self._lock:
+            before = self._db.execute(
+                "SELECT vote FROM feedback WHERE question_id = ? AND user_id = ?", (question_id, user_id)
+            ).fetchone()
             self._write(
                 "INSERT INTO feedback (question_id, user_id, vote, reason, created_at) VALUES (?,?,?,?,?)"
                 " ON CONFLICT (question_id, user_id) DO UPDATE SET vote = excluded.vote,"
@@ -245,6 +256,11 @@ class FeedbackStore:
                 " ELSE NULL END, created_at = excluded.created_at",
                 (question_id, user_id, vote, reason or None, _now()),
             )
+        changed = before is None or before[0] != vote
+        if changed:
+            for listener in self._vote_listeners:
+                listener(vote)
+        return changed
 
     def stats(self, *, top: int = 5) -> Stats:
         with self._lock:

@@ -1,8 +1,9 @@
 """`/healthz` and Prometheus `/metrics` for a running bot (issue 14 item 7), with `prometheus-client`.
 
 `MeteredService` wraps any `bot.answer.AnswerService` (the engine, or a test's fake) and counts each answer by
-mode and outcome (answered, refused, fallback) with its latency; gauges read the bot's gateway state and the
-index size when scraped. `OpsServer` serves both paths from a plain threaded HTTP server (no framework), on its
+mode and outcome (answered, refused, fallback) with its latency, and the LLM tokens its trace records (`llm_tokens`);
+`OpsServer.attach` counts the 👍/👎 votes the bot's feedback store records; gauges read the bot's gateway state and
+the index size when scraped. `OpsServer` serves both paths from a plain threaded HTTP server (no framework), on its
 own registry so that nothing global is touched. The core never imports this module.
 """
 
@@ -27,6 +28,32 @@ log = logging.getLogger(__name__)
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
 
+# The LLM calls whose token counts an answer's trace (`Answer.trace["tokens"]`) may hold: stage -> the keys of the
+# server's usage figures (prompt, completion), reported by a non-streamed completion. A streamed answer (every LLM
+# answer in Discord) gets no usage from the server: its generation is counted by the local tokenizer instead
+# (the trace's `prompt` and `completion`, present once the model's text arrived), labelled counted_by="local".
+# Nothing writes the rewrite and judge keys yet (their calls' usage is not in the trace): they count once it is.
+TOKEN_STAGES = {
+    "generation": ("llm_prompt_tokens", "llm_completion_tokens"),
+    "rewrite": ("rewrite_prompt_tokens", "rewrite_completion_tokens"),
+    "judge": ("judge_prompt_tokens", "judge_completion_tokens"),
+}
+
+
+def llm_tokens(answer: Answer) -> list[tuple[str, str, str, int]]:
+    """(stage, kind, counted_by, tokens) for each LLM call the answer's trace has token counts of."""
+    raw = (answer.trace or {}).get("tokens")
+    tokens = raw if isinstance(raw, dict) else {}
+    out: list[tuple[str, str, str, int]] = []
+    for stage, keys in TOKEN_STAGES.items():
+        for kind, key in zip(("prompt", "completion"), keys, strict=True):
+            if isinstance(tokens.get(key), int):
+                out.append((stage, kind, "server", tokens[key]))
+    if not any(stage == "generation" for stage, *_ in out) and isinstance(tokens.get("completion"), int):
+        out += [("generation", kind, "local", int(tokens.get(kind) or 0)) for kind in ("prompt", "completion")]
+    return out
+
+
 def outcome_of(answer: Answer) -> str:
     if answer.refused:
         return "refused"
@@ -45,12 +72,26 @@ class BotMetrics:
                                        registry=self.registry)
         self.gateway_latency = Gauge("footnote_gateway_latency_seconds", "Discord gateway heartbeat latency",
                                      registry=self.registry)
+        self.llm_tokens = Counter("footnote_llm_tokens", "LLM tokens of answered questions, by call (generation, "
+                                  "rewrite, judge), kind (prompt, completion) and who counted them (server: the "
+                                  "API's usage; local: Footnote's tokenizer, for streamed answers)",
+                                  ["stage", "kind", "counted_by"], registry=self.registry)
+        self.votes = Counter("footnote_feedback_votes", "Feedback votes recorded from the answer buttons, by verdict "
+                             "(a user's repeated identical vote is not counted again)", ["verdict"],
+                             registry=self.registry)
+        for verdict in ("up", "down"):
+            self.votes.labels(verdict=verdict)  # exported as 0 before the first vote
         self.index_chunks = Gauge("footnote_index_chunks", "Chunks in the collection (-1: index unreachable)",
                                   registry=self.registry)
 
     def observe(self, answer: Answer, seconds: float) -> None:
         self.questions.labels(mode=answer.mode, outcome=outcome_of(answer)).inc()
         self.latency.observe(seconds)
+        for stage, kind, counted_by, tokens in llm_tokens(answer):
+            self.llm_tokens.labels(stage=stage, kind=kind, counted_by=counted_by).inc(tokens)
+
+    def vote(self, vote: int) -> None:
+        self.votes.labels(verdict="up" if vote > 0 else "down").inc()
 
 
 class MeteredService:
@@ -132,8 +173,10 @@ class OpsServer:
         self._thread: threading.Thread | None = None
 
     def attach(self, bot: Any) -> None:
-        """Read the gateway state from this discord.py bot (built after the server started)."""
+        """Read the gateway state from this discord.py bot (built after the server started) and count the votes
+        its feedback store records."""
         self.gateway = lambda: (bool(bot.is_ready() and not bot.is_closed()), float(bot.latency))
+        bot.feedback_store.on_vote(self.metrics.vote)
 
     def refresh(self) -> dict[str, Any]:
         connected, latency = self.gateway()
@@ -162,7 +205,6 @@ class OpsServer:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-
 
 
 def start_ops(settings: Any, service: AnswerService, admin: Any, port: int) -> tuple[MeteredService, OpsServer]:
