@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # The client's default for every message, edit and follow-up: text from documents, an LLM or a user must never
 # ping anyone. The single exception is the expert escalation (cogs/feedback.py), which names one role explicitly.
 NO_MENTIONS = discord.AllowedMentions.none()
+# `describe_error` context keys that hold a user's question: at DEBUG only, never in warnings and errors.
+USER_TEXT = ("question", "recording")
 
 
 class AdminOps(Protocol):
@@ -124,14 +126,18 @@ class FootnoteBot(commands.Bot):
     # --- errors: the one place that turns exceptions into user text ------------------------------------
     def describe_error(self, exc: BaseException, **context: object) -> str:
         """User text for `exc`. Operator problems get a neutral text (detail to the log, never paths to users);
-        Footnote's other errors are written for users; anything else gets an id to quote."""
+        Footnote's other errors are written for users; anything else gets an id to quote. What the user wrote
+        (`USER_TEXT` keys of `context`) is logged at DEBUG only."""
+        error_id = uuid.uuid4().hex[:8]
+        said = {key: context.pop(key) for key in USER_TEXT if key in context}
+        if said:
+            log.debug("error [%s] concerns %s", error_id, said)
         operator = texts.operator_text(exc)
         if operator is not None:
-            log.warning("operator action needed: %s (%s)", exc, context)
+            log.warning("operator action needed: %s (%s) [%s]", exc, context, error_id)
             return operator
         if isinstance(exc, FootnoteError):
             return f"⚠️ {exc}"
-        error_id = uuid.uuid4().hex[:8]
         log.error("unexpected error [%s] %s", error_id, context, exc_info=(type(exc), exc, exc.__traceback__))
         return f"Sorry, something went wrong (error id `{error_id}`). An admin can find it in the bot's log."
 
