@@ -133,6 +133,12 @@ def _documents() -> list[tuple[str, str, list[tuple[str | None, str]]]]:
     return docs
 
 
+def _question(sentence: str) -> bool:
+    """A document's question ("When will the launch be?", a news subhead) asserts nothing: not a claim. (Since
+    2026-12-07; the verifier never keeps a question.)"""
+    return sentence.rstrip(" \"'”’)»").endswith("?")
+
+
 def _split_of(text: str) -> str:
     return "dev" if int(hashlib.md5(text.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
@@ -154,7 +160,7 @@ def mutation_pairs(seed: int = 13) -> list[Pair]:
             proper = proper_vocabulary([p.text])
             for k, span in enumerate(split_sentences(p.text)):
                 sentence = span.text.strip()
-                if len(sentence.split()) < 5 or sentence.startswith(("-", "*")):
+                if len(sentence.split()) < 5 or sentence.startswith(("-", "*")) or _question(sentence):
                     continue
                 facts = names(sentence, proper) | numbers(sentence)
                 if not facts:
@@ -205,7 +211,7 @@ def news_mutation_pairs(seed: int = 17, articles: int = NEWS_ARTICLES) -> list[P
                                  for i, t in enumerate(window))
                 for k, span in enumerate(split_sentences(paragraph)):
                     sentence = span.text.strip()
-                    if len(sentence.split()) < 5 or sentence.startswith(("-", "*")):
+                    if len(sentence.split()) < 5 or sentence.startswith(("-", "*")) or _question(sentence):
                         continue
                     if not (names(sentence, proper) | numbers(sentence)):
                         continue

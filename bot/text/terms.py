@@ -46,6 +46,20 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_TOKEN = re.compile(f"{_DESIGNATOR.pattern}|{_WORD.pattern}")
+
+
+def tokens(text: str) -> list[str]:
+    """`words`, but a designator ("COVID-19", "TB2s", "S-300") is one token, as `designators` names it."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group()
+        if _DESIGNATOR.fullmatch(w):
+            w = next(iter(designators(w)), w)
+        out.append(w)
+    return out
+
+
 @cache
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")

@@ -241,7 +241,7 @@ class TableBuilder:
                     if claim and not claim.lower().startswith(NOT_STATED):
                         removed.append(f"{entity} / {facet}: {claim}")
                     continue
-                result = verifier.verify(question, raw, passages)
+                result = verifier.verify(question, raw, passages, statements=False)
                 kept = [c for c in result.checks if c.action in ("kept", "repointed")]
                 if result.outcome != "ok" or not kept or len(kept) != len(result.checks):
                     removed.append(f"{entity} / {facet}: {claim}")

@@ -1,0 +1,84 @@
+"""What SmolLM2 kept through the verifier when it answered news questions over news articles
+(`python -m bench.real_llm --news dev`, before these checks): bare names and phrases, questions asked back, a
+claim copied from a passage's title with a quote about something else, a rank taken from the question. The
+passages and claims here are written for the tests in the shape of those cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import Passage
+from bot.answering.verify import CitationVerifier
+from bot.text.embedder import SentenceEmbedder
+from bot.text.pos import has_verb
+
+
+@pytest.fixture(scope="module")
+def verifier(embed: SentenceEmbedder) -> CitationVerifier:
+    return CitationVerifier(embed)
+
+
+def passage(text: str, title: str = "Harbour news") -> Passage:
+    return Passage(chunk_id=f"c{abs(hash(text))}", text=text, doc_id="d", title=title, source="harbour.md")
+
+
+AIRPORT = passage(
+    "Customs officers were seen at three regional airports on Monday. Officials said the officers would help "
+    "with passenger screening while the strike lasts."
+)
+
+
+def check(verifier: CitationVerifier, question: str, text: str, passages: list[Passage]) -> tuple[str, str]:
+    c = verifier.verify(question, text, passages).answer.checks[0]
+    return c.action, c.reason
+
+
+@pytest.mark.parametrize("phrase", ["Customs officers [1].", "Regional airports [1]"])
+def test_a_bare_phrase_is_not_kept_even_when_its_quote_names_it(verifier: CitationVerifier, phrase: str) -> None:
+    action, reason = check(verifier, "Which personnel were sent to the airports?", phrase, [AIRPORT])
+    assert action == "dropped"
+    assert "not a statement" in reason
+
+
+def test_the_same_answer_as_a_statement_is_kept(verifier: CitationVerifier) -> None:
+    action, _ = check(verifier, "Which personnel were sent to the airports?",
+                      "Customs officers were seen at three regional airports on Monday [1].", [AIRPORT])
+    assert action == "kept"
+
+
+def test_a_question_asked_back_is_not_kept(verifier: CitationVerifier) -> None:
+    action, reason = check(verifier, "q", "When will the strike at the airports end [1]?", [AIRPORT])
+    assert (action, reason) == ("dropped", "a question, not a statement")
+
+
+def test_a_sentence_restating_the_question_is_not_kept(verifier: CitationVerifier) -> None:
+    question = "The officers were sent to help at which regional airports?"
+    text = "The officers were sent to help at which regional airports, officials said on Monday [1]."
+    action, reason = check(verifier, question, text, [AIRPORT])
+    assert action == "dropped"
+    assert "restates the question" in reason
+
+
+def test_words_only_the_title_holds_do_not_back_a_claim(verifier: CitationVerifier) -> None:
+    # The claim copies the passage's title; its quote (the passage's only sentence) is about something else.
+    cited = passage("The council proposed listing another marsh plant as protected because of habitat loss.",
+                    title="Two heron chicks have hatched at Lake Mira, part of a long list of protected birds")
+    action, _ = check(verifier, "q", "Two heron chicks have hatched at Lake Mira, part of a long list of "
+                      "protected birds [1].", [cited])
+    assert action == "dropped"
+
+
+def test_a_rank_the_span_gives_differently_is_a_swap(verifier: CitationVerifier) -> None:
+    cited = passage("The Harbour Cup, often called the fifth major of sailing, began on Thursday at Port Lane.")
+    action, reason = check(verifier, "q", "The Harbour Cup, the first major of sailing, began on Thursday at "
+                           "Port Lane [1].", [cited])
+    assert action == "dropped"
+    assert "ordinal" in reason
+
+
+def test_verbs_tell_statements_from_phrases() -> None:
+    assert has_verb("The agreement was signed in Ankara.")
+    assert has_verb("Baykar makes the drones.")
+    assert not has_verb("Federal officials")
+    assert not has_verb("The harbour master's real name")
+    assert has_verb("Drones bought by the ministry")  # a participle predicates something: the other checks judge it
