@@ -233,10 +233,17 @@ def verbatim_failures(
             return [f"negation: the claim {added} a negation its span does not have"]
         if op != "replace" or i2 - i1 > _MAX_REPLACED or j2 - j1 > _MAX_REPLACED:
             continue
+        span_side = s_tok[j1:j2]
         for t in c_tok[i1:i2]:
-            if t.fact is None or any(u.fact and same(u.fact, t.fact) for u in s_tok[j1:j2]):
+            if t.fact is None or any(u.fact and same(u.fact, t.fact) for u in span_side):
                 continue
-            for u in s_tok[j1:j2]:
+            # A name put in place of a plain word ("Leo several on the block ..." for "Today several on the
+            # block ..."): the claim names someone the copied sentence does not.
+            if all(u.fact is None for u in span_side) and any(u.text not in STOPWORDS for u in span_side) and not any(
+                same(f, t.fact) for f in span_facts
+            ):
+                return [f"swap: the claim puts {t.fact!r} where its span has {span_side[0].text!r}"]
+            for u in span_side:
                 if u.fact is None or u.kind != t.kind or any(
                     v.fact and same(v.fact, u.fact) for v in c_tok[i1:i2]
                 ):

@@ -78,3 +78,12 @@ def test_a_paraphrase_is_not_compared_position_by_position() -> None:
     # Few tokens in common: positions mean nothing, the other checks decide.
     span = "The Tajik government puts the number of people killed on its side at 41."
     assert failures("Tajikistan says 41 of its people died.", span) == []
+
+
+def test_a_name_put_in_place_of_a_plain_word_is_a_swap() -> None:
+    span = "Today several on the block are apparently empty."
+    out = failures("Marlow several on the block are apparently empty.", span)
+    assert out and "marlow" in out[0]
+    # A name added where the span has only a function word is context, not a swap.
+    span = "The defence minister Hulusi Akar signed the agreement."
+    assert failures("Turkey's defence minister Hulusi Akar signed the agreement.", span) == []
