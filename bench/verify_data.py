@@ -17,6 +17,10 @@ yields up to one mutation per type:
 - exchange: two names of the claim that stand on either side of a content word swapped ("Turkey supplied
   Tajikistan" -> "Tajikistan supplied Turkey"); coordinated names ("X and Y", "between X and Y") are not.
 Pairs are split dev/test by a hash of the sentence, so rules can be developed on dev and read on test.
+A sentence that is a question is not a claim (since 2026-12-07).
+
+News mutations (`news_mutation_pairs`): the same mutations over RealTime QA news articles, documents nobody here
+wrote, split dev/test by ARTICLE (see below).
 """
 
 from __future__ import annotations
