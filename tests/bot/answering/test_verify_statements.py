@@ -82,3 +82,18 @@ def test_verbs_tell_statements_from_phrases() -> None:
     assert not has_verb("Federal officials")
     assert not has_verb("The harbour master's real name")
     assert has_verb("Drones bought by the ministry")  # a participle predicates something: the other checks judge it
+
+
+def test_a_question_in_the_passage_backs_nothing(verifier: CitationVerifier) -> None:
+    # Found on the RealTime QA test split: "Is tax day a federal holiday?" was quoted for "Tax Day is a federal
+    # holiday".
+    cited = passage("Is the harbour festival a public holiday? Most offices in Port Lane stay open that day.")
+    action, _ = check(verifier, "q", "The harbour festival is a public holiday [1].", [cited])
+    assert action == "dropped"
+
+
+def test_a_one_word_which_phrase_restated_is_not_an_answer(verifier: CitationVerifier) -> None:
+    question = "The officers were seen at airports in which state?"
+    action, reason = check(verifier, question, "Customs officers were seen at airports in which state [1].",
+                           [AIRPORT])
+    assert action == "dropped" and "restates the question" in reason
