@@ -87,3 +87,13 @@ def test_a_name_put_in_place_of_a_plain_word_is_a_swap() -> None:
     # A name added where the span has only a function word is context, not a swap.
     span = "The defence minister Hulusi Akar signed the agreement."
     assert failures("Turkey's defence minister Hulusi Akar signed the agreement.", span) == []
+
+
+def test_not_only_affirms_and_a_negation_anywhere_in_the_span_counts() -> None:
+    from bot.answering.alignment import polarity_failures
+
+    # Found on the RealTime QA test split (SmolLM2 on Tax Day), written here in other words.
+    span = "The fair opens every May in Port Lane. Although shops close early, the fair day is not a public holiday."
+    assert polarity_failures("The fair day is a public holiday.", span)
+    assert polarity_failures("The fair day is not only a public holiday but also a market day.", span)
+    assert polarity_failures("The fair day is not a public holiday.", span) == []
