@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.alignment import verbatim_failures
+from bot.answering.verbatim import verbatim_failures
 from bot.text.terms import names, numbers, proper_vocabulary
 
 
