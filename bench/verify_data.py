@@ -37,6 +37,7 @@ from pathlib import Path
 from bench.datasets import REPO_ROOT, eval_dir, parse_sentence_list, shared_dir
 from bot.answer import Passage
 from bot.answering.alignment import aliased
+from bot.answering.statements import is_question  # a question is not a claim (since 2026-12-07)
 from bot.text.abbreviations import abbreviations
 from bot.text.sentences import split_sentences
 from bot.text.terms import MONTH_NAMES, STOPWORDS, names, numbers, proper_vocabulary, same_name
@@ -137,12 +138,6 @@ def _documents() -> list[tuple[str, str, list[tuple[str | None, str]]]]:
     return docs
 
 
-def _question(sentence: str) -> bool:
-    """A document's question ("When will the launch be?", a news subhead) asserts nothing: not a claim. (Since
-    2026-12-07; the verifier never keeps a question.)"""
-    return sentence.rstrip(" \"'”’)»").endswith("?")
-
-
 def _split_of(text: str) -> str:
     return "dev" if int(hashlib.md5(text.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
@@ -164,7 +159,7 @@ def mutation_pairs(seed: int = 13) -> list[Pair]:
             proper = proper_vocabulary([p.text])
             for k, span in enumerate(split_sentences(p.text)):
                 sentence = span.text.strip()
-                if len(sentence.split()) < 5 or sentence.startswith(("-", "*")) or _question(sentence):
+                if len(sentence.split()) < 5 or sentence.startswith(("-", "*")) or is_question(sentence):
                     continue
                 facts = names(sentence, proper) | numbers(sentence)
                 if not facts:
@@ -215,7 +210,7 @@ def news_mutation_pairs(seed: int = 17, articles: int = NEWS_ARTICLES) -> list[P
                                  for i, t in enumerate(window))
                 for k, span in enumerate(split_sentences(paragraph)):
                     sentence = span.text.strip()
-                    if len(sentence.split()) < 5 or sentence.startswith(("-", "*")) or _question(sentence):
+                    if len(sentence.split()) < 5 or sentence.startswith(("-", "*")) or is_question(sentence):
                         continue
                     if not (names(sentence, proper) | numbers(sentence)):
                         continue
