@@ -119,7 +119,7 @@ class CitationVerifier:
             )
             repeated = next((c for c in kept_claims if repeats(unit.claim, c)), None)
             sups = {j: aligner.align(k, j) for j in range(len(passages))}
-            if fragment and stranded_as_quoted(unit.claim, sups.values()):
+            if fragment.startswith("a fragment: it ends on") and stranded_as_quoted(unit.claim, sups.values()):
                 fragment = ""
             if fragment:
                 chosen: list[int] = []

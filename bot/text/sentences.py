@@ -4,7 +4,8 @@ Sentences come from NLTK's Punkt model for English (the copy llama-index bundles
 inside blocks cut at the line breaks that end headings, list items and paragraphs. A small pass then fixes what
 Punkt gets wrong in our texts:
 - footnote markers after a full stop ("... at 41. [1] Then ...") belong to the sentence before them;
-- a piece that starts in lower case continues the sentence before it ("e.g. this", '"No," he said');
+- a piece that starts in lower case continues the sentence before it ("e.g. this", '"No," he said'), and so does
+  a number after "No." ("ranked No. 1");
 - an abbreviation that can end a sentence ("5 p.m.", "Inc.", "U.S.") ends it when a typical sentence starter
   follows ("... at 5 p.m. Then the ...").
 Spans carry character offsets into the original text so that a quote is always `text[start:end]`, never a
@@ -34,6 +35,7 @@ _LEADING_MARKERS = re.compile(rf"(?:\s*{MARKER.pattern})+")
 _TERMINAL_ABBREVIATIONS = re.compile(
     r"(?:\b(?:[ap]\.m|inc|ltd|co|corp|jr|sr|etc|u\.s|u\.k|u\.n|e\.u|d\.c|st)\.|\.\.\.|…)(?=\s+[A-Z])", re.I
 )
+_NUMBER_SIGN = re.compile(r"\bNos?\.\s*$")
 # Words that start sentences far more often than they follow an abbreviation mid-sentence; Punkt's own
 # list of sentence starters for English is added at load time.
 _STARTERS = frozenset(
@@ -85,7 +87,10 @@ def _punkt_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 if a >= b:
                     continue
             first = next((c for c in text[a:b] if c.isalnum()), "")
-            if first.islower():
+            # "... was No. 1 on the list": Punkt ends a sentence at "No." before a number (news-mutation dev: eight
+            # true sentences cut there, their quotes ending "... at No.").
+            number_sign = first.isdigit() and _NUMBER_SIGN.search(text, out[-1][0], out[-1][1])
+            if first.islower() or number_sign:
                 out[-1][1] = b
                 continue
         out.append([a, b])

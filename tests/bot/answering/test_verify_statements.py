@@ -97,3 +97,15 @@ def test_a_one_word_which_phrase_restated_is_not_an_answer(verifier: CitationVer
     action, reason = check(verifier, question, "Customs officers were seen at airports in which state [1].",
                            [AIRPORT])
     assert action == "dropped" and "restates the question" in reason
+
+
+def test_a_sentence_ending_on_a_pronoun_or_auxiliary_is_kept_when_its_span_ends_so(
+    verifier: CitationVerifier,
+) -> None:
+    cited = passage("The harbour master said the new pier will open in June, even if the old one never did.")
+    action, reason = check(verifier, "q", "The harbour master said the new pier will open in June, even if the old "
+                           "one never did [1].", [cited])
+    assert action == "kept", reason
+    # A model sentence cut off at the same kind of word has no such span.
+    action, reason = check(verifier, "q", "The new pier will open in June, the harbour master said that [1].", [cited])
+    assert action == "dropped" and "ends on" in reason

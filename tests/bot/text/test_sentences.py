@@ -56,3 +56,11 @@ def test_spans_are_exact_slices_of_the_real_article() -> None:
     # Every word of the article is in some sentence.
     covered = "".join(s.text for s in spans)
     assert sum(c.isalnum() for c in covered) == sum(c.isalnum() for c in text)
+
+
+def test_a_number_after_no_stays_in_its_sentence() -> None:
+    # Punkt ended sentences at "No." before a rank (news-mutation dev: quotes cut at "... was No.").
+    text = "The album spent 19 weeks at No. 1 on the chart. It then fell to No. 4 in May."
+    assert [s.text for s in split_sentences(text)] == [
+        "The album spent 19 weeks at No. 1 on the chart.", "It then fell to No. 4 in May."
+    ]
