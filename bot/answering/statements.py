@@ -84,8 +84,8 @@ def stranded_as_quoted(claim: str, alignments: Any) -> bool:
     dropped as fragments before this took every such word, not only prepositions). A cut-off model sentence ("The
     drones were delivered to [1].", "The name of the secretary-general is [1].") has no such span."""
     ws = [w.lower() for w in words(claim)]
-    if not ws or ws[-1] not in DANGLING:
-        return False
+    if not ws or ws[-1] not in DANGLING or claim.rstrip().endswith(":"):
+        return False  # "Its founding members alongside Turkey are:" is a lead-in without its list: it says nothing
     for a in alignments:
         tail = [w.lower() for w in words(a.quote.text)][-3:]
         if tail and tail == ws[-len(tail):] and not a.failures:

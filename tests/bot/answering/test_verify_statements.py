@@ -109,3 +109,10 @@ def test_a_sentence_ending_on_a_pronoun_or_auxiliary_is_kept_when_its_span_ends_
     # A model sentence cut off at the same kind of word has no such span.
     action, reason = check(verifier, "q", "The new pier will open in June, the harbour master said that [1].", [cited])
     assert action == "dropped" and "ends on" in reason
+
+
+def test_a_list_lead_in_alone_is_not_rescued_by_a_span_ending_the_same_way(verifier: CitationVerifier) -> None:
+    # SmolLM2 (bench.real_llm --all) wrote the lead-in alone; the passage has it followed by its list.
+    cited = passage("Its founding members alongside Norway are:\n\n- Estonia\n- Latvia")
+    action, _ = check(verifier, "q", "Its founding members alongside Norway are: [1]", [cited])
+    assert action == "dropped"
