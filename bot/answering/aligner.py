@@ -67,6 +67,7 @@ class Aligner:
         self.sent_index = [[i for i, _ in vs] for vs in sent_views]
         self.sent_vecs = [vecs[n_claim + s_off[j] : n_claim + s_off[j + 1]] for j in range(len(passages))]
         self.meta = [" ".join(filter(None, (p.title, p.heading, p.date))) for p in passages]
+        self.meta_terms = [content_terms(m) for m in self.meta]  # once per passage, not per (claim, passage)
         # Abbreviations a passage defines for itself (its kept sentences only) are its own synonyms.
         self.defined = [abbreviations(" ".join(s.text for s in ss)) for ss in self.spans]
         self.claim_defined = [abbreviations(c) for c in self.claims]  # once per claim, not per (claim, passage)
@@ -146,7 +147,7 @@ class Aligner:
             claim, spans[best].text, c_names, names(spans[best].text, self.proper, common_words=self.common), aliases
         )
         failures += [f"missing: {m}" for m in missing]
-        if _title_carried(c_terms, text, meta):
+        if _title_carried(c_terms, text, self.meta_terms[j]):
             failures.append("title: most of the claim is in the document's title, not in its quote")
         if not missing:
             span_facts = numbers(text) | names(text, self.proper, common_words=self.common)
@@ -184,10 +185,10 @@ class Aligner:
         return (lo, hi) if hi > lo else None
 
 
-def _title_carried(claim_terms: set[str], span: str, meta: str) -> bool:
-    if not claim_terms or not meta:
+def _title_carried(claim_terms: set[str], span: str, in_meta: set[str]) -> bool:
+    if not claim_terms or not in_meta:
         return False
-    in_span, in_meta = content_terms(span), content_terms(meta)
+    in_span = content_terms(span)
     title_only = [t for t in claim_terms if term_in(t, in_meta) and not term_in(t, in_span)]
     return len(title_only) >= TITLE_CARRIED_SHARE * len(claim_terms)
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 
 from bot.answering.alignment import NEGATORS, FactToken, aliased, fact_tokens, same_fact
-from bot.text.terms import STOPWORDS
+from bot.text.terms import STOPWORDS, TENS_WORDS
 
 # A claim copied from its span with one fact changed is the LLM error this catches: the two token sequences are
 # aligned (difflib), and a short replaced stretch that puts a different name/number where the span has one is a
@@ -97,15 +97,14 @@ _ORDINALS = {w: i for i, w in enumerate(
 _ORDINAL_DIGITS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 
 
-_TENS_WORDS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 
 
-_COMPOUND_ORDINAL = re.compile(r"\b(" + "|".join(_TENS_WORDS) + r")[-\s](" + "|".join(_ORDINALS) + r")\b")
+_COMPOUND_ORDINAL = re.compile(r"\b(" + "|".join(TENS_WORDS) + r")[-\s](" + "|".join(_ORDINALS) + r")\b")
 
 
 def _ordinals(text: str) -> set[int]:
     low = text.lower()
-    found = {_TENS_WORDS[m.group(1)] + _ORDINALS[m.group(2)] for m in _COMPOUND_ORDINAL.finditer(low)}
+    found = {TENS_WORDS[m.group(1)] + _ORDINALS[m.group(2)] for m in _COMPOUND_ORDINAL.finditer(low)}
     found |= {_ORDINALS[w] for w in re.findall(r"[a-z]+", _COMPOUND_ORDINAL.sub(" ", low)) if w in _ORDINALS}
     return found | {int(m.group(1)) for m in _ORDINAL_DIGITS.finditer(text)}
 

@@ -89,9 +89,9 @@ class CitationVerifier:
         statements: bool = True,
     ) -> Verification:
         """Check `text` (the generator's answer, [n] = passages[n-1]) and return the verified Answer. With
-        `statements` (the default) a sentence without a finite verb is never kept: "Federal officials [1]" asserts
-        nothing its quote can back. A table cell is read with its row and column, so the analyst's cells pass
-        statements=False ("59 deaths [1]" in the row Kyrgyzstan)."""
+        `statements` (the default) a short sentence without any verb (`statements.verbless`) is never kept:
+        "Federal officials [1]" asserts nothing its quote can back. A table cell is read with its row and column,
+        so the analyst's cells pass statements=False ("59 deaths [1]" in the row Kyrgyzstan)."""
         units = _units(text)
         aligner = Aligner(self.embed, self.config, [u.claim for u in units], passages)
         keys: dict[tuple[int, int], int] = {}  # (passage, quote start) -> footnote number

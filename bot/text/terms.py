@@ -38,8 +38,8 @@ MONTH_NAMES = frozenset("january february march april may june july august septe
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
 _UNITS += "seventeen eighteen nineteen"
 NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS.split())}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-NUMBER_WORDS.update(_TENS)
+TENS_WORDS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+NUMBER_WORDS.update(TENS_WORDS)
 
 
 def words(text: str) -> list[str]:
@@ -130,7 +130,7 @@ def numbers(text: str) -> set[str]:
         r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s](one|two|three|four|five|six|seven|eight|nine)\b"
     )
     for m in compound.finditer(lowered):
-        found.add(str(_TENS[m.group(1)] + NUMBER_WORDS[m.group(2)]))
+        found.add(str(TENS_WORDS[m.group(1)] + NUMBER_WORDS[m.group(2)]))
     for w in re.findall(r"[a-z]+", compound.sub(" ", lowered)):
         if w in NUMBER_WORDS and w not in ("one", "zero"):  # "one of the ..." is rarely a quantity
             found.add(str(NUMBER_WORDS[w]))
