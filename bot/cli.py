@@ -116,6 +116,9 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         say(f"  skipped {path}: {reason}")
     for path, note in summary.notes:
         say(f"  note {path}: {note}")
+    if summary.chunks_written:  # the model is the cost: say how much of it a change needed
+        say(f"chunks written {summary.chunks_written}: embedded {summary.chunks_embedded}, "
+            f"reused {summary.chunks_reused} (same text already indexed)")
     say(f"{summary.documents} documents, {summary.chunks} chunks in {summary.seconds:.1f} s")
     return 0
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.core.schema import TextNode
 
 from index.chunking import Chunker, doc_id_for
-from index.embeddings import embed_texts, embedder_id
+from index.embeddings import embed_nodes_once, embedder_id
 from index.errors import DataDirError, FootnoteError, IndexUnavailableError, LoaderError
 from index.journal import JournaledManifest, current_version
 from index.loaders import SUPPORTED_SUFFIXES, LoadedDocument, content_hash, file_kind, load_file
@@ -49,6 +49,8 @@ class IngestSummary:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (path, remark) for files indexed anyway
     recovered: int = 0  # half-written documents from an interrupted run, cleaned and redone
     chunks_written: int = 0
+    chunks_embedded: int = 0  # texts sent to the embedder (the rest of chunks_written reused a stored vector)
+    chunks_reused: int = 0
     documents: int = 0
     chunks: int = 0
     seconds: float = 0.0
@@ -62,6 +64,8 @@ class IngestSummary:
             "notes": [{"path": p, "note": n} for p, n in self.notes],
             "recovered": self.recovered,
             "chunks_written": self.chunks_written,
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_reused": self.chunks_reused,
             "documents": self.documents,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 2),
@@ -330,9 +334,7 @@ class Ingestor:
         if not pending:
             return
         all_nodes = [node for p in pending for node in p.nodes]
-        vectors = embed_texts(self.embedder, [n.get_content(MetadataMode.EMBED) for n in all_nodes])
-        for node, vector in zip(all_nodes, vectors, strict=True):
-            node.embedding = vector.tolist()
+        self._embed(all_nodes, index, summary)
         docs = [
             PendingDocument(
                 doc_id=p.doc_id, path=str(p.doc.path), source=p.source, title=p.doc.title,
@@ -351,6 +353,11 @@ class Ingestor:
         summary.chunks_written += len(all_nodes)
         if isinstance(self.progress, ProgressLog):  # no terminal: chunks and chunks/s in its lines
             self.progress.chunks_written(len(all_nodes))
+
+    def _embed(self, nodes: list[TextNode], index: VectorIndex, summary: IngestSummary) -> None:
+        embedded = embed_nodes_once(self.embedder, nodes, index.embeddings_by_hash)
+        summary.chunks_embedded += embedded
+        summary.chunks_reused += len(nodes) - embedded
 
     def _prune(
         self, roots: list[Path], seen: set[str], manifest: Manifest, index: VectorIndex, summary: IngestSummary

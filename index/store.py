@@ -21,6 +21,7 @@ from typing import Any
 from llama_index.core.schema import TextNode
 
 from index.bm25 import Bm25Store as Bm25Store  # re-export: it lived here before issue 14
+from index.embeddings import EMBED_HASH_KEY
 from index.errors import ConfigError, DamagedStoreError, DataDirError, EmbeddingMismatchError, IndexUnavailableError
 from index.settings import Settings
 
@@ -242,6 +243,7 @@ def outdated_hnsw(current: dict[str, Any], wanted: HnswParams) -> str | None:
 _warned: set[str] = set()
 
 
+
 class VectorIndex:
     """One Chroma collection that remembers which embedder built it."""
 
@@ -317,6 +319,20 @@ class VectorIndex:
         with chroma_errors(self.settings):
             for start in range(0, len(nodes), batch):
                 store.add(nodes[start : start + batch])
+
+    def embeddings_by_hash(self, hashes: list[str]) -> dict[str, list[float]]:
+        """The stored embedding of any chunk whose embedded text has one of these hashes (`EMBED_HASH_KEY`): the
+        collection is bound to one embedder, so an equal text has an equal vector and need not be embedded again
+        (an edited document's unchanged chunks, a page duplicated in another file)."""
+        out: dict[str, list[float]] = {}
+        with chroma_errors(self.settings):
+            for start in range(0, len(hashes), 500):
+                got = self.collection.get(
+                    where={EMBED_HASH_KEY: {"$in": hashes[start : start + 500]}}, include=["embeddings", "metadatas"]
+                )
+                for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+                    out.setdefault(str(meta[EMBED_HASH_KEY]), [float(x) for x in vector])
+        return out
 
     def delete_ids(self, ids: list[str]) -> None:
         if not ids:
