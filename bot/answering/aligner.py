@@ -37,6 +37,25 @@ from bot.text.terms import content_terms, designators, names, numbers, proper_vo
 TITLE_CARRIED_SHARE = 0.5
 
 
+# The end of a line that finishes what it says: sentence punctuation, a closing quote or bracket, a lead-in colon.
+_FINISHED = re.compile(r"[.!?…:;)\]\"”'»]\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
+
+
+def heading_line(text: str, span: Span) -> bool:
+    """`span` is a whole line of `text` with no sentence punctuation at its end and is not a list item: a heading
+    ("Worst air in the United States"), a link to another story ("Tax Day 2024 live updates: What to know about
+    extensions, free file, deadlines and refunds") or a dateline. It asserts nothing, so it backs nothing: SmolLM2
+    copied both of those into its answers and they were kept (RealTime QA test weeks, 2026-12-07)."""
+    body = span.text.strip()
+    if not body or "\n" in body or _FINISHED.search(body) or _LIST_ITEM.match(body):
+        return False
+    before, after = text[: span.start], text[span.end :]
+    return (not before.strip(" \t") or before.rstrip(" \t").endswith("\n")) and (
+        not after.strip(" \t") or after.lstrip(" \t").startswith("\n")
+    )
+
+
 class Aligner:
     """Embeds the claims, their clauses and every passage sentence and clause once; aligns claim k to passage j."""
 
@@ -49,9 +68,12 @@ class Aligner:
         self.common = {w.lower() for p in passages for w in words(p.text) if w.islower()}
         # Instructions planted in a document are data: they never count as support (nor become quotes). Nor does a
         # question the document asks ("Is tax day a federal holiday?" quoted for "Tax Day is a federal holiday":
-        # SmolLM2, RealTime QA test): it asserts nothing.
+        # SmolLM2, RealTime QA test), nor a heading, link or dateline line: they assert nothing.
         self.spans = [
-            [s for s in split_sentences(p.text) if not looks_like_injection(s.text) and not is_question(s.text)]
+            [
+                s for s in split_sentences(p.text)
+                if not looks_like_injection(s.text) and not is_question(s.text) and not heading_line(p.text, s)
+            ]
             or [Span(0, 0, "")]
             for p in passages
         ]

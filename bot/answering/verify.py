@@ -13,7 +13,7 @@ supporting passage attached, else is dropped. A fragment ("... is [1].") is neve
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -27,7 +27,9 @@ from bot.answering.base import make_citation, refusal
 from bot.answering.statements import (
     ABOUT_THE_SOURCES,
     echoes_question,
+    left_to_question,
     not_a_statement,
+    predicate_missing,
     repeats,
     stranded_as_quoted,
     verbless,
@@ -119,6 +121,8 @@ class CitationVerifier:
             )
             repeated = next((c for c in kept_claims if repeats(unit.claim, c)), None)
             sups = {j: aligner.align(k, j) for j in range(len(passages))}
+            if statements and (left := left_to_question(unit.claim, question)):
+                sups = {j: _needs(a, left, passages[j]) for j, a in sups.items()}
             if fragment.startswith("a fragment: it ends on") and stranded_as_quoted(unit.claim, sups.values()):
                 fragment = ""
             if fragment:
@@ -177,6 +181,29 @@ class CitationVerifier:
 
     def _decide(self, unit: _Unit, valid: list[int], sups: dict[int, Alignment]) -> tuple[list[int], Action, str]:
         """Which passages (0-based) back the claim, the SentenceCheck action, and why."""
+        chosen, action, reason = self._choose(unit, valid, sups)
+        if chosen and (denial := self._denial(sups, chosen)) is not None:
+            return [], "dropped", f"[{denial.j + 1}] says the opposite: {denial.quote.text[:120]!r}"
+        return chosen, action, reason
+
+    def _denial(self, sups: dict[int, Alignment], chosen: list[int]) -> Alignment | None:
+        """Another passage that would back the claim but for its polarity, at least as closely as the backing
+        span, says the opposite: the sources disagree, so no footnote certifies either side. SmolLM2 (RealTime
+        QA test weeks): "Tax Day 2024 is a federal holiday" was backed by "... unless that day conflicts with a
+        weekend or a holiday" while another passage said "April 15 is not a federal holiday". Only a pure
+        polarity failure counts, and only that close: any polarity-only failure above min_support "denied" "No
+        deaths have been reported, according to the CDC." with "... cases have been reported through Nov. 18,
+        the CDC said." (news-mutation dev)."""
+        w = self.config.semantic_weight
+        bar = max(self.config.min_support, max(sups[j].score(w) for j in chosen))
+        denials = [
+            a for a in sups.values()
+            if a.j not in chosen and a.failures and all(f.startswith("negation:") for f in a.failures)
+            and a.score(w) >= bar
+        ]
+        return max(denials, key=lambda a: a.score(w), default=None)
+
+    def _choose(self, unit: _Unit, valid: list[int], sups: dict[int, Alignment]) -> tuple[list[int], Action, str]:
         ok = [n - 1 for n in valid if self._ok(sups[n - 1])]
         if ok and len(ok) == len(valid):
             return ok, "kept", ""
@@ -214,6 +241,13 @@ class CitationVerifier:
         if a.failures:
             return f"{'; '.join(a.failures)} (span of [{valid[0]}])"
         return f"not supported by [{valid[0]}] (lexical {a.lexical:.2f}, semantic {a.semantic:.2f})"
+
+
+def _needs(a: Alignment, left: set[str], passage: Passage) -> Alignment:
+    """A bare answer's alignment fails when its quote does not say what the answer left to the question."""
+    if a.failures or not predicate_missing(left, f"{a.quote.text} {passage.title or ''}"):
+        return a
+    return replace(a, failures=(f"a bare answer: the quote does not say {' '.join(sorted(left))!r}",))
 
 
 def _cut_off(unit: _Unit) -> bool:

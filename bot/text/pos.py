@@ -27,7 +27,7 @@ _WEIGHTS_FILE = "trontagger-0.1.0.pickle"
 # treebank) often tag a past tense as a participle ("The band paid tribute": paid/VBN) and a headline's verb as a
 # plural noun: measured on the news-mutation dev true pairs, finite-only dropped 133 of 2045 true sentences. What
 # must go is the claim with no predicate at all ("ICE agents", "The Housemaid's real name").
-_VERB = frozenset(("VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"))
+VERB_TAGS = frozenset(("VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"))
 # Penn Treebank tokens, as the tagger was trained on: clitics split off ("It's" -> "It" "'s", "don't" -> "do"
 # "n't"), punctuation on its own.
 _TOKEN = re.compile(r"\w+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|\w+(?:[.\-]\w+)*|[^\w\s]", re.I)
@@ -58,4 +58,4 @@ def tags(text: str) -> list[tuple[str, str]]:
 
 def has_verb(text: str) -> bool:
     """Whether `text` holds a verb (any form): it predicates something, rather than only naming it."""
-    return any(tag in _VERB for _, tag in tags(text))
+    return any(tag in VERB_TAGS for _, tag in tags(text))

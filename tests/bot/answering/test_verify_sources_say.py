@@ -1,0 +1,101 @@
+"""What SmolLM2 still got kept on the RealTime QA test weeks (`python -m bench.real_llm --news test`, 2026-12-07):
+a heading line as the quote, a list of names as the answer, a bare "X is Y" answer whose predicate only the
+question held, and a claim another retrieved passage denies. Written for the tests in the shape of those cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import Passage
+from bot.answering.aligner import heading_line
+from bot.answering.statements import left_to_question, verbless
+from bot.answering.verify import CitationVerifier
+from bot.text.embedder import SentenceEmbedder
+from bot.text.sentences import split_sentences
+
+
+@pytest.fixture(scope="module")
+def verifier(embed: SentenceEmbedder) -> CitationVerifier:
+    return CitationVerifier(embed)
+
+
+def passage(text: str, title: str = "Harbour news") -> Passage:
+    return Passage(chunk_id=f"c{abs(hash(text))}", text=text, doc_id="d", title=title, source="harbour.md")
+
+
+def check(verifier: CitationVerifier, question: str, text: str, passages: list[Passage]) -> tuple[str, str]:
+    c = verifier.verify(question, text, passages).answer.checks[0]
+    return c.action, c.reason
+
+
+RANKING = passage(
+    "Cleanest air in the region\n\nThe coastal towns breathe better than the valley this spring.\n\n"
+    "Valley towns ranked last on ozone for the third year."
+)
+
+
+def test_heading_lines_are_found_and_sentences_are_not() -> None:
+    text = RANKING.text
+    found = {s.text: heading_line(text, s) for s in split_sentences(text)}
+    assert found["Cleanest air in the region"] is True
+    assert found["The coastal towns breathe better than the valley this spring."] is False
+    listed = "Counts by the harbour office:\n- 12 boats lost\n- 40 nets torn"
+    assert not any(heading_line(listed, s) for s in split_sentences(listed))  # list items and lead-ins stay
+
+
+def test_a_heading_line_backs_nothing(verifier: CitationVerifier) -> None:
+    action, _ = check(verifier, "Where is the air cleanest?", "The cleanest and dirtiest air in the region [1].",
+                      [RANKING])
+    assert action == "dropped"
+    action, _ = check(verifier, "Where is the air cleanest?",
+                      "The coastal towns breathe better than the valley this spring [1].", [RANKING])
+    assert action == "kept"
+
+
+def test_a_long_verbless_list_of_names_is_not_a_statement() -> None:
+    names = "Port Ellen, Islay Tobermory, Mull Stornoway, Lewis Kirkwall, Orkney Lerwick, Shetland and Oban, Argyll"
+    assert verbless(names)
+    assert not verbless("The ferries from Port Ellen, Tobermory and Stornoway were cancelled on Monday")
+
+
+CARRIERS_Q = "Which two carriers are rumored to be in merger talks?"
+RIVALRY = passage(
+    "Southjet won the route only after Northwind had to give up two gates to meet regulators' merger-related "
+    "concerns on the island service."
+)
+TALKS = passage(
+    "The two carriers Northwind and Southjet are rumored to be in merger talks, people familiar with the matter said."
+)
+
+
+def test_a_bare_answer_leaves_its_predicate_to_the_question() -> None:
+    assert left_to_question("The two carriers are Northwind and Southjet.", CARRIERS_Q) == {"rumor", "merger", "talk"}
+    # A claim with a verb of its own states its predicate; one that only repeats the question adds nothing.
+    assert not left_to_question("Northwind said two carriers were in talks.", CARRIERS_Q)
+    assert not left_to_question("The two carriers are in merger talks.", CARRIERS_Q)
+
+
+def test_a_bare_answer_needs_a_quote_that_says_what_the_question_asked(verifier: CitationVerifier) -> None:
+    bare = "The two carriers are Northwind and Southjet."
+    action, _ = check(verifier, CARRIERS_Q, bare, [RIVALRY])
+    assert action == "dropped"
+    action, _ = check(verifier, CARRIERS_Q, bare, [TALKS])
+    assert action in ("kept", "repointed")
+
+
+FILING = passage(
+    "Filing day, the last day to send a return, falls on April 15 almost every year unless that day meets a "
+    "weekend or a holiday."
+)
+DENIAL = passage("Filing day, the last day to send a return, is not a federal holiday.")
+
+
+def test_a_claim_another_passage_denies_is_not_certified(verifier: CitationVerifier) -> None:
+    claim = "Filing day is a federal holiday [1]."
+    action, reason = check(verifier, "What day is filing day?", claim, [FILING, DENIAL])
+    assert action == "dropped"
+    assert "[2] says the opposite" in reason
+    # A claim the denial does not touch keeps its footnote.
+    kept = verifier.verify("What day is filing day?", "Filing day falls on April 15 almost every year [1].",
+                           [FILING, DENIAL]).answer.checks[0]
+    assert kept.action == "kept"
