@@ -49,9 +49,27 @@ def not_a_statement(claim: str) -> str:
         return "a question, not a statement"
     if ws and ws[-1] in DANGLING:
         return f"a fragment: it ends on {ws[-1]!r}"
+    if claim.rstrip(" \"'”’").endswith(":") and not has_verb(claim):
+        # "The link between past exposure to ... and prevalent anxiety:" (a heading); a lead-in with a verb
+        # ("In February 2021 Kyrgyzstan concluded an agreement ... covering two kinds of equipment:") states a fact
+        return "a heading: a phrase introducing something, not a statement"
+    if _JUDGEMENT.search(claim):  # '"Evidence was lacking for ..." is not true.' (SmolLM2 on SciFact)
+        return "a judgement about a statement, not a statement"
     if len([w for w in ws if w not in STOPWORDS]) < 2:
         return "a fragment: fewer than two content words"
     return ""
+
+
+# A sentence that grades another one ("... is not true.", "... is a fact."): SmolLM2 quotes a passage and then
+# judges it, and its footnote would certify the judgement (set 1 of bench.real_llm --scifact).
+# Only a judgement of a quotation or of "this/the statement" counts: "... confirmed that accounts of Turkish
+# drone deliveries were correct." is a statement (seed mutation dev).
+_JUDGEMENT = re.compile(
+    r"(?:[\"”]|^\W*(?:this|that|it|the (?:statement|claim|sentence|passage|answer|above)))\s*"
+    r"(?:is|are|was|were)\s+(?:not\s+)?(?:true|false|correct|incorrect|accurate|inaccurate|right|wrong|a fact)"
+    r"[\s.!\"'”’]*$",
+    re.I,
+)
 
 
 def is_question(sentence: str) -> bool:

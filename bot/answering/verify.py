@@ -19,7 +19,7 @@ from typing import Literal
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from bot.answer import Answer, AnswerMode, Citation, Passage, SentenceCheck
-from bot.answering.aligner import Aligner
+from bot.answering.aligner import PART_NOT_QUOTED, Aligner
 from bot.answering.alignment import (
     Alignment,
 )
@@ -229,9 +229,11 @@ class CitationVerifier:
         if any(a.score(self.config.semantic_weight) < self.config.min_support * 0.8 for a in cited):
             return False
         # Each span holds part of the claim: its subject may be another one's, its facts may be in the other.
-        if any(not f.startswith(("missing:", "swap: the span's subject")) for a in cited for f in a.failures):
+        joinable = ("missing:", "swap: the span's subject", PART_NOT_QUOTED)
+        if any(not f.startswith(joinable) for a in cited for f in a.failures):
             return False
-        missing = [{f for f in a.failures if f.startswith("missing:")} for a in cited]
+        # ... and what one span lacks (a fact, a part of the claim) another holds.
+        missing = [{f for f in a.failures if f.startswith(("missing:", PART_NOT_QUOTED))} for a in cited]
         return not set.intersection(*missing)
 
     def _why(self, valid: list[int], sups: dict[int, Alignment], cited: list[int]) -> str:

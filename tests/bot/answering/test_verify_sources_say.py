@@ -99,3 +99,17 @@ def test_a_claim_another_passage_denies_is_not_certified(verifier: CitationVerif
     kept = verifier.verify("What day is filing day?", "Filing day falls on April 15 almost every year [1].",
                            [FILING, DENIAL]).answer.checks[0]
     assert kept.action == "kept"
+
+
+SURGERY = passage("Diabetic patients had a higher rate of bypass surgery than other patients (23% versus 20%).")
+
+
+def test_every_part_of_a_claim_needs_its_words_in_the_quote(verifier: CitationVerifier) -> None:
+    # SmolLM2 on SciFact: a true sentence with an inference appended was carried by its true part.
+    true = "Diabetic patients had a higher rate of bypass surgery than other patients [1]."
+    extended = ("Diabetic patients had a higher rate of bypass surgery than other patients, which may indicate a "
+                "potential link between diabetes and poor health [1].")
+    assert check(verifier, "q", true, [SURGERY])[0] == "kept"
+    action, reason = check(verifier, "q", extended, [SURGERY])
+    assert action == "dropped"
+    assert "a part of the claim is not in its quote" in reason

@@ -116,3 +116,25 @@ def test_a_list_lead_in_alone_is_not_rescued_by_a_span_ending_the_same_way(verif
     cited = passage("Its founding members alongside Norway are:\n\n- Estonia\n- Latvia")
     action, _ = check(verifier, "q", "Its founding members alongside Norway are: [1]", [cited])
     assert action == "dropped"
+
+
+@pytest.mark.parametrize("claim", [
+    "The link between past exposure to traffic noise and prevalent anxiety:",  # a heading
+    '"Customs officers were seen at three regional airports" is not true.',  # a judgement about a quote
+    "This is a fact.",
+])
+def test_lead_ins_and_judgements_are_not_statements(verifier: CitationVerifier, claim: str) -> None:
+    from bot.answering.statements import not_a_statement
+
+    assert not_a_statement(claim)
+    action, _ = check(verifier, "q", f"{claim} [1]", [AIRPORT])
+    assert action == "dropped"
+
+
+def test_a_statement_about_truth_in_the_world_is_still_a_statement() -> None:
+    from bot.answering.statements import not_a_statement
+
+    assert not not_a_statement("Officials said the report was accurate in most respects.")
+    assert not not_a_statement("The minister confirmed that accounts of the deliveries were correct.")
+    assert not not_a_statement("In May the port signed a deal covering two kinds of equipment:")
+    assert not not_a_statement("Customs officers were seen at three regional airports on Monday.")
