@@ -181,29 +181,6 @@ class CitationVerifier:
 
     def _decide(self, unit: _Unit, valid: list[int], sups: dict[int, Alignment]) -> tuple[list[int], Action, str]:
         """Which passages (0-based) back the claim, the SentenceCheck action, and why."""
-        chosen, action, reason = self._choose(unit, valid, sups)
-        if chosen and (denial := self._denial(sups, chosen)) is not None:
-            return [], "dropped", f"[{denial.j + 1}] says the opposite: {denial.quote.text[:120]!r}"
-        return chosen, action, reason
-
-    def _denial(self, sups: dict[int, Alignment], chosen: list[int]) -> Alignment | None:
-        """Another passage that would back the claim but for its polarity, at least as closely as the backing
-        span, says the opposite: the sources disagree, so no footnote certifies either side. SmolLM2 (RealTime
-        QA test weeks): "Tax Day 2024 is a federal holiday" was backed by "... unless that day conflicts with a
-        weekend or a holiday" while another passage said "April 15 is not a federal holiday". Only a pure
-        polarity failure counts, and only that close: any polarity-only failure above min_support "denied" "No
-        deaths have been reported, according to the CDC." with "... cases have been reported through Nov. 18,
-        the CDC said." (news-mutation dev)."""
-        w = self.config.semantic_weight
-        bar = max(self.config.min_support, max(sups[j].score(w) for j in chosen))
-        denials = [
-            a for a in sups.values()
-            if a.j not in chosen and a.failures and all(f.startswith("negation:") for f in a.failures)
-            and a.score(w) >= bar
-        ]
-        return max(denials, key=lambda a: a.score(w), default=None)
-
-    def _choose(self, unit: _Unit, valid: list[int], sups: dict[int, Alignment]) -> tuple[list[int], Action, str]:
         ok = [n - 1 for n in valid if self._ok(sups[n - 1])]
         if ok and len(ok) == len(valid):
             return ok, "kept", ""

@@ -1,6 +1,7 @@
-"""What SmolLM2 still got kept on the RealTime QA test weeks (`python -m bench.real_llm --news test`, 2026-12-07):
-a heading line as the quote, a list of names as the answer, a bare "X is Y" answer whose predicate only the
-question held, and a claim another retrieved passage denies. Written for the tests in the shape of those cases."""
+"""What SmolLM2 still got kept on the RealTime QA test weeks (`python -m bench.real_llm --news test`) and on
+SciFact set 1 (`--scifact 1`), 2026-12-07: a heading line as the quote, a list of names as the answer, a bare
+"X is Y" answer whose predicate only the question held, a part of a claim that no quote says. Written for the
+tests in the shape of those cases."""
 
 from __future__ import annotations
 
@@ -87,18 +88,17 @@ FILING = passage(
     "Filing day, the last day to send a return, falls on April 15 almost every year unless that day meets a "
     "weekend or a holiday."
 )
-DENIAL = passage("Filing day, the last day to send a return, is not a federal holiday.")
 
 
-def test_a_claim_another_passage_denies_is_not_certified(verifier: CitationVerifier) -> None:
-    claim = "Filing day is a federal holiday [1]."
-    action, reason = check(verifier, "What day is filing day?", claim, [FILING, DENIAL])
+def test_a_predicate_the_quote_only_seems_to_share_is_not_certified(verifier: CitationVerifier) -> None:
+    # "Tax Day 2024 is a federal holiday, and it's only a federal holiday in 2024." was kept with a quote about
+    # the day moving for a holiday (SmolLM2, RealTime QA test weeks); its second part is in no quote.
+    claim = "Filing day is a federal holiday, and it is only a federal holiday this year [1]."
+    action, reason = check(verifier, "What day is filing day?", claim, [FILING])
     assert action == "dropped"
-    assert "[2] says the opposite" in reason
-    # A claim the denial does not touch keeps its footnote.
-    kept = verifier.verify("What day is filing day?", "Filing day falls on April 15 almost every year [1].",
-                           [FILING, DENIAL]).answer.checks[0]
-    assert kept.action == "kept"
+    assert "a part of the claim is not in its quote" in reason
+    kept = check(verifier, "What day is filing day?", "Filing day falls on April 15 almost every year [1].", [FILING])
+    assert kept[0] == "kept"
 
 
 SURGERY = passage("Diabetic patients had a higher rate of bypass surgery than other patients (23% versus 20%).")
