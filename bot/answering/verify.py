@@ -96,7 +96,11 @@ class CitationVerifier:
         so the analyst's cells pass statements=False ("59 deaths [1]" in the row Kyrgyzstan)."""
         units = _units(text)
         aligner = Aligner(self.embed, self.config, [u.claim for u in units], passages)
-        keys: dict[tuple[int, int], int] = {}  # (passage, quote start) -> footnote number
+        # (passage, quote start, quote end) -> footnote number: one footnote per distinct quote. Keyed on the start
+        # alone, a claim whose span runs on into the next sentence reused an earlier claim's one-sentence footnote
+        # and showed a quote without its facts (SmolLM2 SciFact set 2: "... in 14,641 male physicians in the
+        # United States" under a quote holding neither).
+        keys: dict[tuple[int, int, int], int] = {}
         citations: list[Citation] = []
         checks: list[SentenceCheck] = []
         claims: list[ClaimCheck] = []
@@ -148,7 +152,7 @@ class CitationVerifier:
                 continue
             ns: list[int] = []
             for j in chosen:
-                key = (j, sups[j].quote.start)
+                key = (j, sups[j].quote.start, sups[j].quote.end)
                 if key not in keys:
                     keys[key] = len(citations) + 1
                     citations.append(make_citation(keys[key], passages[j], sups[j].quote.text))

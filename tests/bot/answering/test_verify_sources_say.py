@@ -113,3 +113,15 @@ def test_every_part_of_a_claim_needs_its_words_in_the_quote(verifier: CitationVe
     action, reason = check(verifier, "q", extended, [SURGERY])
     assert action == "dropped"
     assert "a part of the claim is not in its quote" in reason
+
+
+def test_a_longer_quote_from_the_same_place_gets_its_own_footnote(verifier: CitationVerifier) -> None:
+    # One footnote per distinct quote: a claim whose span runs on into the next sentence must not reuse the
+    # one-sentence footnote an earlier claim got at the same place (its quote would lack the claim's facts).
+    trial = passage("The trial enrolled 500 nurses in 2001. It ran in Canada, in four provinces.")
+    text = "The trial enrolled 500 nurses in 2001 [1]. The trial enrolled 500 nurses, and it ran in Canada [1]."
+    answer = verifier.verify("q", text, [trial]).answer
+    assert [c.action for c in answer.checks] == ["kept", "kept"]
+    quotes = [c.quote for c in answer.citations]
+    assert len(quotes) == 2 and "Canada" not in quotes[0] and "Canada" in quotes[1]
+    assert answer.text.endswith("[2].")
