@@ -243,7 +243,6 @@ def outdated_hnsw(current: dict[str, Any], wanted: HnswParams) -> str | None:
 _warned: set[str] = set()
 
 
-
 class VectorIndex:
     """One Chroma collection that remembers which embedder built it."""
 

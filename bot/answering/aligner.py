@@ -49,7 +49,6 @@ PART_NOT_QUOTED = "a part of the claim is not in its quote"  # the failure's pre
 
 # The end of a line that finishes what it says: sentence punctuation, a closing quote or bracket, a lead-in colon.
 _FINISHED = re.compile(r"[.!?…:;)\]\"”'»]\s*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 
 
 def heading_line(text: str, span: Span) -> bool:
@@ -58,8 +57,9 @@ def heading_line(text: str, span: Span) -> bool:
     extensions, free file, deadlines and refunds") or a dateline. It asserts nothing, so it backs nothing: SmolLM2
     copied both of those into its answers and they were kept (RealTime QA test weeks, 2026-12-07)."""
     body = span.text.strip()
-    if not body or "\n" in body or _FINISHED.search(body) or _LIST_ITEM.match(body):
-        return False
+    item = BULLET.match(body)
+    if not body or "\n" in body or _FINISHED.search(body) or (item and not item.group().lstrip().startswith("#")):
+        return False  # a list item ("- ...", "2. ...") is not a heading; a Markdown heading ("## ...") is
     before, after = text[: span.start], text[span.end :]
     return (not before.strip(" \t") or before.rstrip(" \t").endswith("\n")) and (
         not after.strip(" \t") or after.lstrip(" \t").startswith("\n")
@@ -103,7 +103,10 @@ class Aligner:
         # Abbreviations a passage defines for itself (its kept sentences only) are its own synonyms.
         self.defined = [abbreviations(" ".join(s.text for s in ss)) for ss in self.spans]
         self.claim_defined = [abbreviations(c) for c in self.claims]  # once per claim, not per (claim, passage)
-        self.claim_parts = [[c for c in clauses(claim) if len(content_terms(c)) >= 2] for claim in self.claims]
+        # The parts of each claim with their content terms (`CLAUSE_MIN_COVERAGE`), once per claim.
+        self.claim_parts = [
+            [(c, terms) for c in clauses(claim) if len(terms := content_terms(c)) >= 2] for claim in self.claims
+        ]
 
     def _similarity(self, k: int, j: int) -> np.ndarray:
         """Per passage sentence: max(cosine of the whole claim with the sentence or a clause of it, mean over
@@ -130,7 +133,7 @@ class Aligner:
         meta = self.meta[j]
         aliases = {**self.defined[j], **self.claim_defined[k]}
 
-        def lexical(text: str, wanted: set[str] = c_terms) -> float:
+        def quoted_terms(text: str) -> set[str]:
             # The span with the passage's title/heading: a reader sees the title beside the quote, and a sentence
             # often leaves its subject to the title (SciFact: dropping the title cost dev SUPPORT 0.46 -> 0.28).
             # A claim carried mostly by the title fails `_title_carried` below.
@@ -138,8 +141,14 @@ class Aligner:
             for short, long_terms in aliases.items():  # a defined abbreviation stands for its long form's words
                 if short in terms or stem(short) in terms:
                     terms |= {stem(t) for t in long_terms}
+            return terms
+
+        def coverage(wanted: set[str], terms: set[str]) -> float:
             # A name in another form counts ("Tajikistan" in "the Tajik government", "Turkey" in "Turkish").
             return sum(1 for t in wanted if term_in(t, terms)) / len(wanted) if wanted else 0.0
+
+        def lexical(text: str) -> float:
+            return coverage(c_terms, quoted_terms(text))
 
         def fact_share(text: str) -> float:
             # Facts the sentence itself holds, not the title/heading: the quote should show what backs the claim
@@ -182,10 +191,10 @@ class Aligner:
         failures += [f"missing: {m}" for m in missing]
         if _title_carried(c_terms, text, self.meta_terms[j]):
             failures.append("title: most of the claim is in the document's title, not in its quote")
-        if CLAUSE_MIN_COVERAGE > 0:
-            bare = next((c for c in self.claim_parts[k] if lexical(text, content_terms(c)) < CLAUSE_MIN_COVERAGE), None)
-            if bare is not None:
-                failures.append(f"{PART_NOT_QUOTED}: {bare!r}")
+        in_quote = quoted_terms(text)  # once for the final span: the parts and the lexical score read it
+        bare = next((c for c, terms in self.claim_parts[k] if coverage(terms, in_quote) < CLAUSE_MIN_COVERAGE), None)
+        if bare is not None:
+            failures.append(f"{PART_NOT_QUOTED}: {bare!r}")
         if not missing:
             span_facts = numbers(text) | names(text, self.proper, common_words=self.common)
             failures += slot_failures(claim, text, c_nums | c_names, span_facts, aliases)
@@ -195,7 +204,7 @@ class Aligner:
             failures += ordinal_failures(claim, text)
             failures += role_failures(claim, text)
         semantic = float(max(sims[first : last + 1]))
-        return Alignment(j, quote, semantic, lexical(text), tuple(failures))
+        return Alignment(j, quote, semantic, coverage(c_terms, in_quote), tuple(failures))
 
     def _list_block(self, j: int, best: int) -> tuple[int, int] | None:
         """The lead-in ("... are:") and the adjacent bullet items around sentence `best` of passage j, if `best`
