@@ -15,6 +15,7 @@ What these cannot see is listed in /work/notes/readme_verified.md (README "What 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from bot.text.sentences import Span
 from bot.text.terms import (
     MONTH_NAMES,
     STOPWORDS,
+    content_term_list,
     content_terms,
     name_present,
     normalise_number,
@@ -187,6 +189,14 @@ def slot_failures(
         if out:
             break
     return out
+
+
+def unquoted_terms(claim: str, quote: str) -> list[str]:
+    """The claim's content words (stems) its quote does not hold, counted: a word the claim uses twice needs two
+    in the quote ("the primary measure of incidence of acute rejection was 1-year incidence of acute rejection"
+    against a quote naming acute rejection once says more than the quote)."""
+    extra = Counter(content_term_list(claim)) - Counter(content_term_list(quote))
+    return sorted(extra.elements())
 
 
 def same_fact(a: str, b: str) -> bool:

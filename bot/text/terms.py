@@ -97,20 +97,25 @@ def stem(word: str) -> str:
     return w
 
 
-def content_terms(text: str) -> set[str]:
-    """Stemmed content words and normalised numbers: what a sentence is about."""
-    out: set[str] = set()
+def content_term_list(text: str) -> list[str]:
+    """Stemmed content words and normalised numbers in text order, repeats kept."""
+    out: list[str] = []
     for w in words(text):
         lw = w.lower()
         if lw in STOPWORDS or lw in QUESTION_WORDS:
             continue
         if w[0].isdigit():
-            out.add(normalise_number(w))
+            out.append(normalise_number(w))
         elif lw in NUMBER_WORDS:
-            out.add(str(NUMBER_WORDS[lw]))
+            out.append(str(NUMBER_WORDS[lw]))
         else:
-            out.add(stem(_MONTHS.get(lw, lw)))
+            out.append(stem(_MONTHS.get(lw, lw)))
     return out
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words and normalised numbers: what a sentence is about."""
+    return set(content_term_list(text))
 
 
 def normalise_number(token: str) -> str:

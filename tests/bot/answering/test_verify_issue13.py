@@ -265,6 +265,40 @@ def test_the_quote_is_the_sentence_holding_the_fact_not_one_under_a_heading_nami
             "Defence Minister Hulusi Akar put their signatures to a Military Framework Agreement. Akar said on that "
             "occasion that Turkey stood ready to help Tajikistan with securing its borders.")
     p = Passage("n:0", text, "n", "Tajikistan's Pursuit", "n.md", heading="A defence pact signed in Ankara")
-    result = verifier.verify("q", "Tajikistan and Turkey signed an agreement in Ankara.", [p])
-    assert result.answer.checks[0].action in ("kept", "repointed")
+    result = verifier.verify("q", "Tajikistan and Turkey signed an agreement in Ankara [1].", [p])
+    assert result.answer.checks[0].action == "kept"
     assert "Ankara" in result.answer.citations[0].quote
+
+
+# An uncited sentence gets a footnote only when its quote holds every content word of it, counted: the model named
+# no source, so a footnote the verifier attaches must back a copy. Every wrong claim SmolLM2 got past the verifier on
+# SciFact sets 1 and 2 was such a re-pointed uncited sentence ("The coronary heart ..." under "The functional heart
+# ..."); bench.real_llm dev drafts, 2026-12-07.
+def test_an_uncited_copy_is_attached_to_its_quote(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Turkmenistan became the first Central Asian republic to acquire the TB2 drones in December 2020."
+    assert only(verifier, text, ctx)[::2] == ("repointed", [1])
+
+
+def test_an_uncited_sentence_with_one_word_changed_is_dropped(verifier: CitationVerifier, ctx: list[Passage]) -> None:
+    text = "Turkmenistan became the first Central Asian republic to acquire the TB2 helicopters in December 2020."
+    action, reason, _ = only(verifier, text, ctx)
+    assert action == "dropped"
+    assert reason == "no citation; the quote of [1] does not hold 'helicopt'"
+
+
+def test_a_paraphrase_keeps_its_own_citation_but_is_not_attached_one(
+    verifier: CitationVerifier, ctx: list[Passage]
+) -> None:
+    paraphrase = "Turkmenistan was the first Central Asian country to obtain TB2 drones, in December 2020"
+    assert only(verifier, f"{paraphrase} [1].", ctx)[0] == "kept"
+    action, reason, _ = only(verifier, f"{paraphrase}.", ctx)
+    assert action == "dropped" and "'countri obtain'" in reason
+
+
+def test_an_uncited_sentence_using_a_quoted_word_more_often_than_the_quote_is_dropped(
+    verifier: CitationVerifier, ctx: list[Passage]
+) -> None:
+    # SmolLM2: "The primary measure of incidence of acute rejection was 1-year incidence of acute rejection ..."
+    # under a quote naming acute rejection once: every word is quoted, the sentence still says more.
+    text = "Turkmenistan, the first Central Asian republic to acquire the TB2 drones, acquired the TB2 drones in 2020."
+    assert only(verifier, text, ctx)[0] == "dropped"
