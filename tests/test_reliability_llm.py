@@ -260,7 +260,9 @@ async def test_broken_stream_ends_with_exactly_one_cited_fallback(
 @pytest.mark.parametrize(
     ("reply", "action"),
     [
-        ("Tajikistan put the number of people killed on its side at 41.", "no citation; attached"),
+        # An uncited sentence is attached only when its quote holds every content word of it
+        # (VerifierConfig.max_uncited_unquoted), so this one keeps the corpus's own wording.
+        ("The Tajik government put the number of people killed on its side at 41.", "no citation; attached"),
         ("Tajikistan put the number of people killed on its side at 41 [9].", "cites [9]"),
     ],
     ids=["no-citation", "invented-citation"],
@@ -274,8 +276,20 @@ async def test_a_true_sentence_with_a_missing_or_invented_citation_is_repointed(
     assert answer.mode == "llm"
     [check] = answer.checks
     assert check.action == "repointed" and check.reason.startswith(action), check.reason
-    assert re.fullmatch(r"Tajikistan put .* at 41 \[1\]\.", answer.text)
+    assert answer.text == reply.removesuffix(".").removesuffix(" [9]") + " [1]."
     assert "41" in answer.citations[0].quote and len(answer.citations) == 1
+
+
+async def test_an_uncited_paraphrase_is_not_attached_to_a_passage_that_words_it_differently(
+    llm_engine: Callable[..., Engine], fake_llm: FakeOpenAI, extractive_answer: Answer
+) -> None:
+    """Uncited, "Tajikistan" is not in the quote ("The Tajik government ..."): the model gave no source, so
+    the verifier does not lend it one on partial overlap; with nothing left, the labelled fallback answers."""
+    fake_llm.script(Reply("Tajikistan put the number of people killed on its side at 41."))
+    answer = await llm_engine().aask(QUESTION)
+    assert answer.mode == "fallback"
+    [check] = answer.checks
+    assert check.action == "dropped" and "tajikistan" in check.reason, check.reason
 
 
 # --- one deadline per question (FOOTNOTE_QUESTION_DEADLINE_S) -------------------------------------------
