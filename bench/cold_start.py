@@ -1,6 +1,8 @@
 """Cold start: wall time of `footnote ask "..."` as a fresh process on the sample corpus, and where it goes.
 
     python -m bench.cold_start [--runs 5]
+    python -m bench.cold_start --data-dir DIR --question Q --label 20k   # an existing (e.g. 20k-chunk) index
+
 
 examples/corpus is ingested into a temp data dir; then, from a clean working directory (no .env), with
 FOOTNOTE_DATA_DIR pointing there and extractive answers:
@@ -78,33 +80,40 @@ def import_profile(stderr: str, top: int = 15) -> dict[str, list[dict[str, Any]]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--data-dir", type=Path, help="an existing data dir (default: ingest examples/corpus)")
+    parser.add_argument("--question", default=QUESTION)
+    parser.add_argument("--label", default="", help="suffix of the result name: cold_start_<label>")
     args = parser.parse_args()
+    question = args.question
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTNOTE_", "OPENAI_", "CHROMA_"))}
-        env.update(FOOTNOTE_DATA_DIR=str(cwd / "data"), FOOTNOTE_ANSWER_MODE="extractive",
+        data_dir = args.data_dir.resolve() if args.data_dir else cwd / "data"
+        env.update(FOOTNOTE_DATA_DIR=str(data_dir), FOOTNOTE_ANSWER_MODE="extractive",
                    TOKENIZERS_PARALLELISM="false")
-        ingest_s, out = timed([footnote_bin(), "ingest", str(REPO_ROOT / "examples" / "corpus")], env, cwd)
-        if out.returncode:
-            raise SystemExit(f"ingest failed: {out.stderr}")
-        timed([footnote_bin(), "ask", QUESTION], env, cwd)  # first run after ingest: page cache, .pyc
+        ingest_s = 0.0
+        if args.data_dir is None:
+            ingest_s, out = timed([footnote_bin(), "ingest", str(REPO_ROOT / "examples" / "corpus")], env, cwd)
+            if out.returncode:
+                raise SystemExit(f"ingest failed: {out.stderr}")
+        timed([footnote_bin(), "ask", question], env, cwd)  # first run after ingest: page cache, .pyc
         interp = [timed([sys.executable, "-c", "pass"], env, cwd)[0] for _ in range(args.runs)]
         helps = [timed([footnote_bin(), "--help"], env, cwd)[0] for _ in range(args.runs)]
         asks = []
         for _ in range(args.runs):
-            secs, out = timed([footnote_bin(), "ask", QUESTION], env, cwd)
+            secs, out = timed([footnote_bin(), "ask", question], env, cwd)
             if out.returncode:
                 raise SystemExit(f"footnote ask failed: {out.stderr}")
             asks.append(secs)
         answer = out.stdout.strip().splitlines()[0] if out.stdout.strip() else ""
-        _, ph = timed([sys.executable, "-c", PHASES.format(q=QUESTION)], env, cwd)
+        _, ph = timed([sys.executable, "-c", PHASES.format(q=question)], env, cwd)
         phases_line = next((ln for ln in ph.stdout.splitlines() if ln.startswith("PHASES ")), None)
         if phases_line is None:
             raise SystemExit(f"phase breakdown failed: {ph.stderr[-3000:]}")
         import json
 
         phases = json.loads(phases_line.removeprefix("PHASES "))
-        _, prof = timed([sys.executable, "-X", "importtime", "-m", "bot.cli", "ask", QUESTION], env, cwd)
+        _, prof = timed([sys.executable, "-X", "importtime", "-m", "bot.cli", "ask", question], env, cwd)
     profile = import_profile(prof.stderr)
 
     def stats(xs: list[float]) -> dict[str, float]:
@@ -113,7 +122,7 @@ def main() -> None:
     rows = {"python -c pass": stats(interp), "footnote --help": stats(helps), "footnote ask": stats(asks)}
     print_table(["command (fresh process)", "median s", "min s", "max s"],
                 [[k, v["median_s"], v["min_s"], v["max_s"]] for k, v in rows.items()],
-                title=f"cold start on examples/corpus, {args.runs} runs each")
+                title=f"cold start on {args.data_dir or 'examples/corpus'}, {args.runs} runs each")
     med = rows["footnote ask"]["median_s"]
     print(f"footnote ask median {med:.2f} s (target <= {TARGET_S:.0f} s: {'met' if med <= TARGET_S else 'MISSED'})")
     print(f"answer: {answer[:100]!r}")
@@ -124,9 +133,10 @@ def main() -> None:
                 title=f"python -X importtime (total self time {profile['total_ms']:.0f} ms)")
     print_table(["package", "self ms (all its modules)"],
                 [[r["package"], r["self_ms_total"]] for r in profile["by_package_self"]])
-    write_result("cold_start", {"question": QUESTION, "runs": args.runs, "ingest_s": round(ingest_s, 2),
-                                "wall": rows, "target_median_s": TARGET_S, "met": med <= TARGET_S,
-                                "phases": phases, "import_profile": profile})
+    write_result("cold_start" + (f"_{args.label}" if args.label else ""),
+                 {"question": question, "data_dir": str(args.data_dir or "examples/corpus"), "runs": args.runs,
+                  "ingest_s": round(ingest_s, 2), "wall": rows, "target_median_s": TARGET_S,
+                  "met": med <= TARGET_S, "phases": phases, "import_profile": profile})
 
 
 if __name__ == "__main__":

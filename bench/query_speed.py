@@ -68,6 +68,7 @@ def replicated_dir(base: Any, size: int) -> Path:
     """A data dir holding `size` chunks: the base chunks + noisy copies (cached)."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+    from index.bm25 import node_texts
     from index.embeddings import embedder_id
     from index.store import Bm25Store, VectorIndex
 
@@ -113,7 +114,7 @@ def replicated_dir(base: Any, size: int) -> Path:
             break
     add_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    Bm25Store(data, settings.collection).write(dst.nodes())  # as an ingest does: read back from Chroma
+    Bm25Store(data, settings.collection).write(node_texts(dst.iter_nodes()))  # as an ingest does: from Chroma
     bm25_s = time.perf_counter() - t0
     (root / "READY").write_text(json.dumps({"chunks": dst.count(), "chroma_add_s": round(add_s, 1),
                                             "bm25_build_s": round(bm25_s, 1)}))

@@ -190,16 +190,18 @@ class HybridRetriever:
         bm25_complete = False  # the list holds every chunk that matches a query term
         bm25 = col.bm25()
         if bm25 is not None:
-            n_docs = int(bm25.bm25.scores.get("num_docs", 0))
-            asked = min(n_docs, depth * (4 if filters or as_of_day else 1))
-            bm25.similarity_top_k = asked
-            matched = [hit for hit in bm25.retrieve(query) if (hit.score or 0.0) > 0]
-            bm25_hits = [(hit.node, float(hit.score or 0.0)) for hit in matched
-                         if _matches(hit.node, filters, as_of_day)]
-            bm25_complete = len(matched) < asked or asked >= n_docs
+            asked = min(bm25.num_docs, depth * (4 if filters or as_of_day else 1))
+            matched = bm25.search(query, asked)
+            # The index holds ids and scores; text and metadata come from Chroma, the source of truth (a chunk
+            # deleted since the snapshot is simply not returned).
+            score = dict(matched)
+            with chroma_errors(self.settings):
+                found = col.index.nodes([cid for cid, _ in matched]) if matched else []
+            bm25_hits = [(node, score[node.node_id]) for node in found if _matches(node, filters, as_of_day)]
+            bm25_complete = len(matched) < asked or asked >= bm25.num_docs
             if len(bm25_hits) > depth:
                 bm25_hits, bm25_complete = bm25_hits[:depth], False
-            bm25_hits = self.committed.bm25_hits(col.index, name, bm25_hits, writing)
+            bm25_hits = self.committed.bm25_hits(bm25_hits, writing)
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
         recency = 0.0

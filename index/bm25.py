@@ -1,6 +1,14 @@
 """The BM25 index of one collection, derived from Chroma's committed chunks and persisted under the data dir as
 generations: `gen-<uuid>/` dirs and a CURRENT file replaced atomically, so a reader (or a crash) never sees a
-half-written index."""
+half-written index.
+
+A generation holds only what BM25 needs: bm25s's sparse score matrix and vocabulary, and the chunk id of each row
+(`rows.json`). Chunk text and metadata stay in Chroma, the source of truth: a search returns chunk ids and scores,
+and the caller reads the hits' nodes from Chroma. So a build streams chunks page by page (memory independent of
+corpus size, issue 14 item 4) and a reader memory-maps the scores instead of loading every node (cold start).
+Generations written by earlier releases (llama-index's BM25Retriever, the corpus saved beside the scores) are read
+too: their row ids come from the saved corpus.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +17,58 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode
+
+# As llama-index's BM25Retriever tokenises (the default of earlier releases; SciFact fusion was tuned with it):
+# scikit-learn's word pattern, bm25s's English stopwords, the Snowball English stemmer.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+ROWS_FILE = "rows.json"
+BUILD_PAGE = 2000  # texts tokenised per step while building
+
+
+def index_text(node: BaseNode) -> str:
+    """What BM25 indexes for a chunk: the text the embedder saw (title and heading metadata included)."""
+    return node.get_content(metadata_mode=MetadataMode.EMBED)
+
+
+def node_texts(nodes: Iterable[BaseNode]) -> Iterator[tuple[str, str]]:
+    return ((n.node_id, index_text(n)) for n in nodes)
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class Bm25Index:
+    """One loaded generation: search returns (chunk id, score) for chunks sharing a term with the query."""
+
+    def __init__(self, model: Any, rows: list[str]) -> None:
+        self.model = model
+        self.rows = rows
+        self._stem = _stemmer()
+
+    @property
+    def num_docs(self) -> int:
+        return len(self.rows)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        import bm25s
+
+        k = min(k, self.num_docs)
+        vocab = self.model.vocab_dict
+        tokens = bm25s.tokenize(query, token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=self._stem,
+                                return_ids=False, show_progress=False)[0]
+        known = [t for t in tokens if t in vocab]
+        if k <= 0 or not known:
+            return []
+        rows, scores = self.model.retrieve([known], k=k, show_progress=False, n_threads=1)
+        return [(self.rows[int(r)], float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
 
 
 class Bm25Store:
@@ -35,21 +91,44 @@ class Bm25Store:
         path = self.root / name
         return path if path.is_dir() else None
 
-    def write(self, nodes: list[TextNode], *, version: str | None = None) -> None:
-        """A new generation from these (committed) chunks; `version`: the collection's version stamp in Chroma
-        they were read at (`index.journal`), so a reader can tell whether this snapshot is current."""
-        from llama_index.retrievers.bm25 import BM25Retriever
+    def write(self, chunks: Iterable[tuple[str, str]], *, version: str | None = None) -> None:
+        """A new generation from these committed (chunk id, text) pairs, read one page at a time: only token ids
+        are held, never the nodes. `version`: the collection's version stamp in Chroma they were read at
+        (`index.journal`), so a reader can tell whether this snapshot is current."""
+        import bm25s
+        from bm25s.tokenization import Tokenizer
 
         _quiet_bm25s()
         self.root.mkdir(parents=True, exist_ok=True)
         gen = self.root / f"gen-{uuid.uuid4().hex[:12]}"
-        if nodes:
-            retriever = BM25Retriever.from_defaults(nodes=list[BaseNode](nodes), similarity_top_k=min(10, len(nodes)))
-            retriever.persist(str(gen), show_progress=False)
+        tokenizer = Tokenizer(splitter=TOKEN_PATTERN, stopwords="en", stemmer=_stemmer())
+        rows: list[str] = []
+        ids: list[list[int]] = []
+        page_ids: list[str] = []
+        page_texts: list[str] = []
+
+        def flush() -> None:
+            if page_texts:
+                ids.extend(tokenizer.tokenize(page_texts, update_vocab=True, return_as="ids", show_progress=False))
+                rows.extend(page_ids)
+                page_ids.clear()
+                page_texts.clear()
+
+        for chunk_id, text in chunks:
+            page_ids.append(chunk_id)
+            page_texts.append(text)
+            if len(page_texts) >= BUILD_PAGE:
+                flush()
+        flush()
+        if rows:
+            model = bm25s.BM25()
+            model.index(tokenizer.to_tokenized_tuple(ids), show_progress=False)
+            del ids
+            model.save(str(gen))
         else:
             gen.mkdir()
             (gen / "EMPTY").write_text("no chunks\n")
-        (gen / "chunk_ids.json").write_text(json.dumps(sorted(n.node_id for n in nodes)))
+        (gen / ROWS_FILE).write_text(json.dumps(rows))
         if version is not None:
             (gen / "VERSION").write_text(version)
         _fsync_dir(gen)
@@ -73,17 +152,20 @@ class Bm25Store:
         current = self.snapshot_dir()
         if current is None:
             return set()
-        return set(json.loads((current / "chunk_ids.json").read_text()))
+        if (current / "chunk_ids.json").exists():  # written by earlier releases
+            return set(json.loads((current / "chunk_ids.json").read_text()))
+        return set(_rows(current))
 
-    def load(self) -> Any | None:
-        """The llama-index BM25Retriever of the current generation, or None when there is none / it's empty."""
-        from llama_index.retrievers.bm25 import BM25Retriever
+    def load(self) -> Bm25Index | None:
+        """The current generation, scores memory-mapped; None when there is none or it is empty."""
+        import bm25s
 
         _quiet_bm25s()
         current = self.snapshot_dir()
         if current is None or (current / "EMPTY").exists():
             return None
-        return BM25Retriever.from_persist_dir(str(current), show_progress=False)
+        model = bm25s.BM25.load(str(current), mmap=True, load_corpus=False)
+        return Bm25Index(model, _rows(current))
 
     def drop(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -96,6 +178,15 @@ class Bm25Store:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
+
+
+def _rows(gen: Path) -> list[str]:
+    """The chunk id of each row; a generation of an earlier release has them in its saved corpus instead."""
+    path = gen / ROWS_FILE
+    if path.exists():
+        return list(json.loads(path.read_text()))
+    with open(gen / "corpus.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line)["node_id"] for line in fh if line.strip()]
 
 
 def _quiet_bm25s() -> None:

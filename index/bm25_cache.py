@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from index.bm25 import Bm25Store
+from index.bm25 import Bm25Store, node_texts
 from index.journal import Journal, current_version
 from index.settings import Settings
 from index.store import VectorIndex
@@ -62,10 +62,6 @@ class ChromaReadView:
     def version(self, collection: str) -> str | None:
         return current_version(self.settings, collection)
 
-    def bm25_stale(self, collection: str) -> bool:
-        """The reader's BM25 snapshot is not at the collection's current version."""
-        built = Bm25Store(self.settings.data_dir, collection, root=cache_root(self.settings, collection)).version()
-        return built != self.version(collection)
 
 
 class DerivedBm25Store(Bm25Store):
@@ -96,11 +92,10 @@ class DerivedBm25Store(Bm25Store):
         with the stamp read *before* the chunks: a write that lands meanwhile leaves this snapshot stale."""
         started = time.perf_counter()
         writing = self.view.writing(self.collection)
-        nodes = [n for n in self.index.nodes() if n.ref_doc_id not in writing]
-        self.write(nodes, version=version)
+        self.write(node_texts(n for n in self.index.iter_nodes() if n.ref_doc_id not in writing), version=version)
         self.rebuilds += 1
         log.info("BM25 of collection %r derived from Chroma at version %s: %d chunks in %.1f s",
-                 self.collection, version, len(nodes), time.perf_counter() - started)
+                 self.collection, version, len(self.chunk_ids()), time.perf_counter() - started)
 
 
 def reader_bm25(settings: Settings, collection: str, index: VectorIndex) -> Any:

@@ -5,8 +5,8 @@ Chroma and `complete` after, and sets the collection `dirty` until BM25 is rebui
 A reader therefore:
 
 - drops chunks of `writing` documents (they may be half-deleted or half-added);
-- while the collection is dirty, re-checks BM25 hits against Chroma: the BM25 snapshot may still hold chunks that
-  are gone from Chroma (an old version of a changed file, a deleted file). Chroma is the source of truth.
+- serves BM25 hits only as Chroma returns them by id: the BM25 snapshot may still hold chunks that are gone from
+  Chroma (an old version of a changed file, a deleted file) while an ingest runs. Chroma is the source of truth.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from llama_index.core.schema import BaseNode
 from index.bm25_cache import ChromaReadView
 from index.manifest import Manifest
 from index.settings import Settings
-from index.store import VectorIndex, chroma_errors
 
 Hit = TypeVar("Hit", bound=tuple[BaseNode, float])
 
@@ -49,15 +48,6 @@ class CommittedView:
             writing |= self._chroma_view().writing(collection)
         return writing
 
-    def bm25_stale(self, collection: str) -> bool:
-        """Chunks changed since BM25 was last rebuilt: an ingest is running, or failed / was killed before its
-        BM25 swap."""
-        manifest = self._open()
-        if manifest is not None and manifest.meta(collection).get("dirty") == "1":
-            return True
-        # Server mode: BM25 is derived from Chroma (index.bm25_cache); stale while not at the collection's stamp.
-        return self.settings.uses_chroma_server and self._chroma_view().bm25_stale(collection)
-
     def _chroma_view(self) -> ChromaReadView:
         if self._chroma is None:
             self._chroma = ChromaReadView(self.settings)
@@ -66,13 +56,10 @@ class CommittedView:
     def vector_hits(self, hits: Sequence[Hit], writing: set[str]) -> list[Hit]:
         return [hit for hit in hits if hit[0].ref_doc_id not in writing]
 
-    def bm25_hits(self, index: VectorIndex, collection: str, hits: Sequence[Hit], writing: set[str]) -> list[Hit]:
-        kept = [hit for hit in hits if hit[0].ref_doc_id not in writing]
-        if not kept or not self.bm25_stale(collection):
-            return kept
-        with chroma_errors(self.settings):
-            present = set(index.collection.get(ids=[hit[0].node_id for hit in kept], include=[])["ids"])
-        return [hit for hit in kept if hit[0].node_id in present]
+    def bm25_hits(self, hits: Sequence[Hit], writing: set[str]) -> list[Hit]:
+        """BM25 hits are read from Chroma by id (`bot.retrieval`), so a chunk the snapshot still holds but Chroma
+        no longer does is never served; chunks of `writing` documents are dropped like vector hits."""
+        return [hit for hit in hits if hit[0].ref_doc_id not in writing]
 
     def close(self) -> None:
         if self._manifest is not None:

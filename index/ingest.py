@@ -23,6 +23,7 @@ from pathlib import Path
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import TextNode
 
+from index.bm25 import node_texts
 from index.chunking import Chunker, doc_id_for
 from index.embeddings import embed_nodes_once, embedder_id
 from index.errors import DataDirError, FootnoteError, IndexUnavailableError, LoaderError
@@ -391,8 +392,8 @@ class Ingestor:
         committed = {
             cid for d in manifest.documents(self.collection).values() if d.state == "complete" for cid in d.chunk_ids
         }
-        nodes = [n for n in index.nodes() if n.node_id in committed]
-        bm25.write(nodes, version=current_version(self.settings, self.collection))
+        chunks = node_texts(n for n in index.iter_nodes() if n.node_id in committed)
+        bm25.write(chunks, version=current_version(self.settings, self.collection))
         manifest.set_meta(self.collection, dirty="0")
 
 

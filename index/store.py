@@ -342,23 +342,27 @@ class VectorIndex:
                 self.collection.delete(ids=ids[start : start + batch])
 
     def nodes(self, ids: list[str] | None = None) -> list[TextNode]:
-        """Chunks as llama-index nodes (text + metadata), read back from Chroma."""
+        """Chunks as llama-index nodes (text + metadata), read back from Chroma (with `ids`: in that order, the
+        ids Chroma no longer holds left out)."""
+        out = list(self.iter_nodes(ids))
+        if ids is not None:
+            rank = {cid: i for i, cid in enumerate(ids)}
+            out.sort(key=lambda n: rank.get(n.node_id, len(rank)))
+        return out
+
+    def iter_nodes(self, ids: list[str] | None = None, *, page: int = 1000) -> Iterator[TextNode]:
+        """`nodes`, one Chroma page at a time: a caller that streams them never holds the whole collection."""
         from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-        out: list[TextNode] = []
-        with chroma_errors(self.settings):
-            offset, page = 0, 5000
-            while True:
-                got = self.collection.get(
-                    ids=ids, include=["documents", "metadatas"], limit=page, offset=offset
-                )
-                for text, meta in zip(got["documents"], got["metadatas"], strict=True):
-                    node = metadata_dict_to_node(meta, text=text)
-                    out.append(node)  # type: ignore[arg-type]
-                if len(got["ids"]) < page:
-                    break
-                offset += page
-        return out
+        offset = 0
+        while True:
+            with chroma_errors(self.settings):
+                got = self.collection.get(ids=ids, include=["documents", "metadatas"], limit=page, offset=offset)
+            for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+                yield metadata_dict_to_node(meta, text=text)  # type: ignore[misc]
+            if len(got["ids"]) < page:
+                return
+            offset += page
 
     def drop(self) -> None:
         with chroma_errors(self.settings):

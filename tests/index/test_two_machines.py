@@ -44,10 +44,9 @@ def ids(retriever: HybridRetriever, query: str) -> list[str]:
 
 
 def bm25_ranking(store: Bm25Store, query: str) -> list[tuple[str, float]]:
-    retriever = store.load()
-    assert retriever is not None
-    retriever.similarity_top_k = 8
-    return [(hit.node.node_id, round(float(hit.score or 0), 5)) for hit in retriever.retrieve(query)]
+    index = store.load()
+    assert index is not None
+    return [(cid, round(score, 5)) for cid, score in index.search(query, 8)]
 
 
 @pytest.fixture
