@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import uuid
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,13 +104,16 @@ class Bm25Store:
         gen = self.root / f"gen-{uuid.uuid4().hex[:12]}"
         tokenizer = Tokenizer(splitter=TOKEN_PATTERN, stopwords="en", stemmer=_stemmer())
         rows: list[str] = []
-        ids: list[list[int]] = []
+        ids: list[array[int]] = []
         page_ids: list[str] = []
         page_texts: list[str] = []
 
         def flush() -> None:
             if page_texts:
-                ids.extend(tokenizer.tokenize(page_texts, update_vocab=True, return_as="ids", show_progress=False))
+                # 4 bytes a token instead of ~36 in a list of Python ints (measured: a build over 100k
+                # synthetic 170-word chunks peaked 63 MB lower; bm25s's own sparse-matrix build is the rest).
+                ids.extend(array("I", doc) for doc in tokenizer.tokenize(
+                    page_texts, update_vocab=True, return_as="ids", show_progress=False))
                 rows.extend(page_ids)
                 page_ids.clear()
                 page_texts.clear()
