@@ -118,7 +118,13 @@ class Bm25Store:
                 page_ids.clear()
                 page_texts.clear()
 
+        seen: set[str] = set()
         for chunk_id, text in chunks:
+            # A reader pages through a collection that a writer may change meanwhile (server mode): a chunk read
+            # twice is indexed once (this snapshot is stale then anyway, and rebuilt at the next stamp).
+            if chunk_id in seen:
+                continue
+            seen.add(chunk_id)
             page_ids.append(chunk_id)
             page_texts.append(text)
             if len(page_texts) >= BUILD_PAGE:

@@ -77,3 +77,13 @@ def test_an_empty_collection_has_no_index(tmp_path: Path) -> None:
     store = Bm25Store(tmp_path, "c")
     store.write(iter(()))
     assert store.load() is None and store.chunk_ids() == set()
+
+
+def test_a_chunk_read_twice_while_a_writer_moves_the_pages_is_indexed_once(tmp_path: Path) -> None:
+    """A server-mode reader pages through Chroma by offset; a write landing meanwhile can hand it a chunk twice.
+    Two rows with one id would be served twice (and ask Chroma for a duplicate id)."""
+    store = Bm25Store(tmp_path, "c")
+    store.write([("a", "drones over the border"), ("b", "talks in Ankara"), ("a", "drones over the border")])
+    index = store.load()
+    assert index is not None and index.num_docs == 2
+    assert [cid for cid, _ in index.search("drones", 5)] == ["a"]
