@@ -283,13 +283,13 @@ async def test_a_true_sentence_with_a_missing_or_invented_citation_is_repointed(
 async def test_an_uncited_paraphrase_is_not_attached_to_a_passage_that_words_it_differently(
     llm_engine: Callable[..., Engine], fake_llm: FakeOpenAI, extractive_answer: Answer
 ) -> None:
-    """Uncited, "Tajikistan" is not in the quote ("The Tajik government ..."): the model gave no source, so
-    the verifier does not lend it one on partial overlap; with nothing left, the labelled fallback answers."""
-    fake_llm.script(Reply("Tajikistan put the number of people killed on its side at 41."))
+    """Uncited and reworded ("died": the quote has "killed"): the model gave no source, so the
+    verifier does not lend it one on partial overlap; with nothing left, the labelled fallback answers."""
+    fake_llm.script(Reply("Tajikistan said that 41 of its people died."))
     answer = await llm_engine().aask(QUESTION)
     assert answer.mode == "fallback"
     [check] = answer.checks
-    assert check.action == "dropped" and "tajikistan" in check.reason, check.reason
+    assert check.action == "dropped" and check.reason.endswith("does not hold 'die'"), check.reason
 
 
 # --- one deadline per question (FOOTNOTE_QUESTION_DEADLINE_S) -------------------------------------------

@@ -302,3 +302,22 @@ def test_an_uncited_sentence_using_a_quoted_word_more_often_than_the_quote_is_dr
     # under a quote naming acute rejection once: every word is quoted, the sentence still says more.
     text = "Turkmenistan, the first Central Asian republic to acquire the TB2 drones, acquired the TB2 drones in 2020."
     assert only(verifier, text, ctx)[0] == "dropped"
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "unquoted"),
+    [
+        # Another form of a name the quote uses is that name, as in the name check.
+        ("Tajikistan put the number of people killed on its side at 41.",
+         "The Tajik government puts the number of people killed on its side in the clashes at 41.", []),
+        # Never a prefix (Niger is not Nigeria), and a name form is used up once.
+        ("Niger put the number of people killed at 41.", "Nigeria puts the number of people killed at 41.",
+         ["niger"]),
+        ("Tajikistan and Tajikistan again put it at 41.", "The Tajik side put it at 41.", ["tajikistan"]),
+    ],
+    ids=["demonym", "prefix", "once"],
+)
+def test_unquoted_terms_takes_another_form_of_a_name_as_the_name(claim: str, quote: str, unquoted: list[str]) -> None:
+    from bot.answering.alignment import unquoted_terms
+
+    assert unquoted_terms(claim, quote) == unquoted
