@@ -92,10 +92,10 @@ class Bm25Store:
         path = self.root / name
         return path if path.is_dir() else None
 
-    def write(self, chunks: Iterable[tuple[str, str]], *, version: str | None = None) -> None:
+    def write(self, chunks: Iterable[tuple[str, str]], *, version: str | None = None) -> int:
         """A new generation from these committed (chunk id, text) pairs, read one page at a time: only token ids
-        are held, never the nodes. `version`: the collection's version stamp in Chroma they were read at
-        (`index.journal`), so a reader can tell whether this snapshot is current."""
+        are held, never the nodes; returns the number of chunks indexed. `version`: the collection's version stamp
+        in Chroma they were read at (`index.journal`), so a reader can tell whether this snapshot is current."""
         import bm25s
         from bm25s.tokenization import Tokenizer
 
@@ -147,6 +147,7 @@ class Bm25Store:
         os.replace(tmp, self.root / "CURRENT")
         _fsync_dir(self.root)
         self._collect_garbage(keep=gen.name)
+        return len(rows)
 
     def version(self) -> str | None:
         """The collection version stamp the current generation was built at (None: unknown / none built)."""

@@ -63,7 +63,6 @@ class ChromaReadView:
         return current_version(self.settings, collection)
 
 
-
 class DerivedBm25Store(Bm25Store):
     """`Bm25Store` whose `current_dir()` first brings the cache up to the collection's version stamp."""
 
@@ -92,10 +91,11 @@ class DerivedBm25Store(Bm25Store):
         with the stamp read *before* the chunks: a write that lands meanwhile leaves this snapshot stale."""
         started = time.perf_counter()
         writing = self.view.writing(self.collection)
-        self.write(node_texts(n for n in self.index.iter_nodes() if n.ref_doc_id not in writing), version=version)
+        chunks = self.write(node_texts(n for n in self.index.iter_nodes() if n.ref_doc_id not in writing),
+                            version=version)
         self.rebuilds += 1
         log.info("BM25 of collection %r derived from Chroma at version %s: %d chunks in %.1f s",
-                 self.collection, version, len(self.chunk_ids()), time.perf_counter() - started)
+                 self.collection, version, chunks, time.perf_counter() - started)
 
 
 def reader_bm25(settings: Settings, collection: str, index: VectorIndex) -> Any:

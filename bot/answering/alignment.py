@@ -196,9 +196,8 @@ def unquoted_terms(claim: str, quote: str) -> list[str]:
     in the quote ("the primary measure of incidence of acute rejection was 1-year incidence of acute rejection"
     against a quote naming acute rejection once says more than the quote). Another form of a name the quote uses
     counts as that name ("Tajikistan" for "the Tajik government"), as in the name check."""
-    held = Counter(content_term_list(quote))
-    extra = Counter(content_term_list(claim)) - held
-    spare = list((held - Counter(content_term_list(claim))).elements())
+    held, said = Counter(content_term_list(quote)), Counter(content_term_list(claim))
+    extra, spare = said - held, list((held - said).elements())
     out = []
     for term in sorted(extra.elements()):
         match = next((i for i, q in enumerate(spare) if not term[0].isdigit() and same_name(term, q)), None)

@@ -321,3 +321,20 @@ def test_unquoted_terms_takes_another_form_of_a_name_as_the_name(claim: str, quo
     from bot.answering.alignment import unquoted_terms
 
     assert unquoted_terms(claim, quote) == unquoted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Uncited mutations of "Turkmenistan became the first Central Asian republic to acquire the TB2 drones in
+        # December 2020.", each swapping in a name or date the same passage holds: the uncited rule counts a name
+        # form as the name ("Kyrgyzstan" for "Kyrgyz"), so the other checks must still drop such swaps.
+        "Kyrgyzstan became the first Central Asian republic to acquire the TB2 drones in December 2020.",
+        "Turkmenistan became the first Central Asian republic to acquire the TB2 drones in December 2021.",
+    ],
+    ids=["entity", "date"],
+)
+def test_an_uncited_swap_within_the_passage_is_dropped(
+    verifier: CitationVerifier, ctx: list[Passage], text: str
+) -> None:
+    assert only(verifier, text, ctx)[0] == "dropped"
