@@ -83,7 +83,7 @@ class Engine:
             history_tokens=settings.history_tokens, max_chars=settings.max_question_chars
         )
         self.history = history
-        _load_on_first_use(with_llm=strategy.mode == "llm")
+        _load_on_first_use(with_llm=strategy.mode == "llm", with_history=history is not None)
 
     @property
     def streams(self) -> bool:
@@ -175,7 +175,8 @@ class Engine:
         with run.timed("rewrite"):
             budget = sooner(run.deadline, self.settings.question_deadline_s * self.REWRITE_SHARE)
             run.rewritten = await self.rewriter.rewrite(run.question, turns, deadline=budget)
-        run.tokens["question"] = await asyncio.to_thread(count_tokens, run.rewritten)
+        if self.mode == "llm":  # no model reads an extractive question: its tokens cost nothing
+            run.tokens["question"] = await asyncio.to_thread(count_tokens, run.rewritten)
         retrieval_started = time.monotonic()
         # A strategy may want more passages for some questions (AnalystRouter: timelines); optional hook.
         depth = getattr(self.strategy, "retrieval_depth", None)
@@ -246,12 +247,15 @@ class Engine:
         await asyncio.to_thread(self.history.add, run.conversation_id, turn)
 
 
-def _load_on_first_use(*, with_llm: bool) -> None:
+def _load_on_first_use(*, with_llm: bool, with_history: bool) -> None:
     """Load now what would otherwise load inside the first answer, on the event loop (measured: the tokenizer
     ~0.5 s, the openai client's API modules ~0.7 s, which `AsyncOpenAI.chat` imports on first access). Both are
     process-wide, so only the first engine pays. Loading them in a worker thread instead still stalled the loop
-    for 100-200 ms (they hold the GIL in long stretches)."""
-    count_tokens("")
+    for 100-200 ms (they hold the GIL in long stretches). An extractive engine without history never counts
+    tokens (no model reads its question; no history to trim), so a one-shot `footnote ask` skips the tokenizer:
+    0.5 s of its cold start (`python -m bench.cold_start`)."""
+    if with_llm or with_history:
+        count_tokens("")
     if with_llm:
         import openai.resources.chat  # noqa: F401
 

@@ -77,7 +77,7 @@ async def test_extractive_mode_answers_with_a_full_trace(offline: Engine) -> Non
     assert trace["cited_chunk_ids"] == [c.chunk_id for c in answer.citations]
     assert set(trace["passages"]) >= set(trace["cited_chunk_ids"])
     assert {"retrieve", "extractive", "total"} <= set(trace["timings_ms"])
-    assert trace["tokens"]["question"] > 0
+    assert "question" not in trace["tokens"]  # no model reads an extractive question
 
 
 def test_sync_ask_works_without_a_loop_and_refuses_inside_one(offline: Engine) -> None:
@@ -124,7 +124,7 @@ async def test_llm_answer_is_cited_and_verified(
     assert "data, not instructions" in request.text_of("system")
     assert request.text_of("user").count("<passage n=") == request.text_of("user").count("</passage>") >= 3
     assert answer.trace["tokens"]["prompt"] > answer.trace["tokens"]["context"] > 0
-    assert answer.trace["tokens"]["completion"] > 0
+    assert answer.trace["tokens"]["completion"] > 0 and answer.trace["tokens"]["question"] > 0
     assert "llm" in answer.trace["timings_ms"] and "verify" in answer.trace["timings_ms"]
 
 

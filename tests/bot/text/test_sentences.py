@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
-from bot.text.sentences import split_sentences
+from bot.text.sentences import read_punkt_params, split_sentences
 from tests.conftest import SEED_ARTICLE
 
 
@@ -64,3 +65,16 @@ def test_a_number_after_no_stays_in_its_sentence() -> None:
     assert [s.text for s in split_sentences(text)] == [
         "The album spent 19 weeks at No. 1 on the chart.", "It then fell to No. 4 in May."
     ]
+
+
+def test_punkt_parameters_read_directly_equal_nltks_own_loader() -> None:
+    from llama_index.core.utils import globals_helper
+    from nltk.data import find
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    globals_helper.wait_for_nltk_check()
+    ours = read_punkt_params(Path(find("tokenizers/punkt_tab/english/")))
+    theirs = PunktTokenizer("english")._params
+    assert ours.abbrev_types == theirs.abbrev_types and len(ours.abbrev_types) > 100
+    assert ours.collocations == theirs.collocations and ours.sent_starters == theirs.sent_starters
+    assert dict(ours.ortho_context) == dict(theirs.ortho_context) and len(ours.ortho_context) > 10_000
