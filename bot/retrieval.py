@@ -28,7 +28,7 @@ from llama_index.core.vector_stores import (
 from bot.answer import Passage, Retrieval, RetrievalFilters
 from bot.fusion import FusionConfig, ScoredList, fuse, recency_boost
 from bot.recency import day_number, days_before, is_time_sensitive, parse_as_of
-from index.bm25_cache import reader_bm25
+from index.bm25_cache import DerivedBm25Store, reader_bm25
 from index.chunking import date_as_int
 from index.committed import CommittedView
 from index.embeddings import embedder_id
@@ -101,6 +101,7 @@ class _Collection:
         index = VectorIndex.open(settings, name, embedder_id=embedder_id(settings), create=False, client=client)
         if index is None:
             raise IndexEmptyError(f"collection {name!r} ({settings.data_dir})")
+        self.settings, self.name = settings, name
         self.index = index
         self.vector_store = index.vector_store()
         self.bm25_store = reader_bm25(settings, name, index)  # server mode: derived from Chroma
@@ -110,7 +111,17 @@ class _Collection:
     def bm25(self) -> Any:
         current = self.bm25_store.current_dir()
         if current != self._bm25_dir:
-            self._bm25 = self.bm25_store.load()
+            try:
+                self._bm25 = self.bm25_store.load()
+            except (OSError, ValueError, KeyError) as err:  # files missing or garbled (json, numpy): damaged
+                if isinstance(self.bm25_store, DerivedBm25Store):
+                    raise
+                # BM25 is a cache of what Chroma holds: derive it from there (as a reader on another machine
+                # does) rather than fail every question or silently search by vector alone.
+                log.warning("the BM25 index at %s is damaged (%s): deriving it from the collection in Chroma; "
+                            "`footnote ingest --rebuild` rewrites it", current, type(err).__name__)
+                self.bm25_store = DerivedBm25Store(self.settings, self.name, self.index)
+                return self.bm25()
             self._bm25_dir = current
         return self._bm25
 

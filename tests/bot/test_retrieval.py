@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.retrieval import HybridRetriever
+from index.bm25 import Bm25Store
 from index.ingest import Ingestor
 from index.settings import Settings
 
@@ -144,3 +147,26 @@ def test_a_shared_sentence_embedder_gives_the_same_ranking_and_caches_the_questi
     assert embed._disk is not None and question in embed._disk.get([question])  # persisted for the scorer
     embed.forget([question])
     assert embed._disk.get([question]) == {}
+
+
+@pytest.mark.parametrize("damage", ["rows file deleted", "rows file garbled", "scores garbled"])
+def test_a_damaged_bm25_snapshot_is_derived_again_from_chroma(
+    settings: Settings, embedder: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    """BM25 is a cache of what Chroma holds: a damaged snapshot (a disk fault, a hand edit) costs a rebuild, not
+    every question, and the keyword match it alone finds is still served."""
+    Ingestor(settings, embedder).run([corpus(tmp_path / "docs")])
+    store = Bm25Store(settings.data_dir, settings.collection)
+    gen = store.snapshot_dir()
+    assert gen is not None
+    if damage == "rows file deleted":
+        (gen / "rows.json").unlink()
+    elif damage == "rows file garbled":
+        (gen / "rows.json").write_text('["half a li')
+    else:
+        for npy in gen.glob("*.npy"):
+            npy.write_bytes(b"not numpy")
+    retrieval = HybridRetriever(settings, embedder).retrieve("XQ-5519 casualties fatalities", top_k=3)
+    assert len(retrieval.trace["bm25"]) == 1
+    assert retrieval.passages[0].text.startswith("Maintenance log: unit XQ-5519")
+    assert "BM25 index" in caplog.text and "damaged" in caplog.text
