@@ -33,7 +33,14 @@ from bot.answering.extractive_compose import (
     without_bullet,
 )
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
-from bot.answering.extractive_refusal import Scored, group_present, name_groups, question_features, without_context
+from bot.answering.extractive_refusal import (
+    Scored,
+    group_present,
+    name_groups,
+    question_features,
+    role_of_another_party,
+    without_context,
+)
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import attach_markers
@@ -264,10 +271,13 @@ class ExtractiveAnswerer:
 
     def _lacks_hard_type(self, question: str, best: Scored) -> bool:
         """A "how many" / "how much" / "when" question whose best sentence holds no number or date has no
-        answer in these passages, however on-topic the sentence is."""
-        kind = question_shape(question).kind
-        return kind in self.config.hard_types and not self._typed(question_shape(question), question,
-                                                                   [best.span.text])[0]
+        answer in these passages, however on-topic the sentence is; nor has "Who is X's <role>?" when the best
+        sentence names that role only as another party's ("Tajik Defence Minister ...")."""
+        shape = question_shape(question)
+        asks_who = re.match(r"\W*(?:and |but |so )?who\b", question, re.I) is not None  # not "the name of X"
+        if asks_who and role_of_another_party(question, shape.focus, best.span.text):
+            return True
+        return shape.kind in self.config.hard_types and not self._typed(shape, question, [best.span.text])[0]
 
     def _compose(
         self, question: str, passages: list[Passage], chosen: list[Scored], trace: dict[str, object]

@@ -12,7 +12,17 @@ import numpy as np
 from bot.answer import Passage
 from bot.answering.extractive_config import REFUSAL_FEATURES
 from bot.text.sentences import Span
-from bot.text.terms import STOPWORDS, content_terms, lower_vocabulary, name_present, names, term_in
+from bot.text.terms import (
+    _MONTHS,
+    MONTH_NAMES,
+    STOPWORDS,
+    content_terms,
+    lower_vocabulary,
+    name_present,
+    names,
+    stem,
+    term_in,
+)
 
 # A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?"): see bot/followups.py.
 _RUN = re.compile(r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*")
@@ -83,3 +93,34 @@ def question_features(question: str, passages: list[Passage], scored: list[Score
         sum(group_present(g, own, best.span.text) for g in q_names) / len(q_names) if q_names else 1.0,
     ])
 
+
+
+_WORD = re.compile(r"[A-Za-z][\w'’\-]*")
+
+
+def role_of_another_party(question: str, focus: tuple[str, ...], sentence: str) -> bool:
+    """The question asks for a role held by a named party ("Who is Kyrgyzstan's defence minister?", "Who is
+    the president of Tajikistan?") and every mention of that role in `sentence` names another party as its
+    holder ("Tajik Defence Minister Sherali Mirzo", "Turkish President Recep Tayyip Erdogan"): the sentence
+    answers a different question. False when the question names no party, the sentence never mentions the role,
+    or some mention has no party in front of it (then nothing is known against it)."""
+    groups = name_groups(without_context(question))
+    if not focus or not groups:
+        return False
+    head, modifiers = stem(focus[-1]), {stem(f) for f in focus[:-1]}
+    toks = list(_WORD.finditer(sentence))
+    verdicts: list[bool] = []
+    for j, tok in enumerate(toks):
+        if stem(tok.group().lower()) != head:
+            continue
+        i = j
+        while i > 0 and stem(toks[i - 1].group().lower()) in modifiers:  # "Defence Minister": the whole role
+            i -= 1
+        if i == j and modifiers:
+            continue  # "foreign minister" for "defence minister": not this role at all
+        adjacent = i > 0 and not sentence[toks[i - 1].end() : toks[i].start()].strip()
+        holder = toks[i - 1].group() if adjacent else ""
+        if not holder[:1].isupper() or holder.lower() in STOPWORDS or holder.lower() in MONTH_NAMES | _MONTHS.keys():
+            return False  # no party named right in front of it ("the minister", "On 13 September 2022, President")
+        verdicts.append(not any(group_present(g, lower_vocabulary(holder), holder) for g in groups))
+    return any(verdicts) and all(verdicts)

@@ -203,3 +203,40 @@ def test_a_lead_in_leaning_on_the_sentence_before_keeps_its_list(answerer: Extra
     for c in answer.citations:
         assert not c.quote.rstrip().endswith(":"), c.quote  # never a lead-in cut from its list
     assert "Azerbaijan; Kazakhstan; Kyrgyzstan; Uzbekistan" in answer.text
+
+
+MINISTERS = ("In early April 2022, Tajik Defence Minister Sherali Mirzo travelled to Ankara, where he and Turkish "
+             "Defence Minister Hulusi Akar signed a Military Framework Agreement.")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "another_party"),
+    [
+        ("Who is Kyrgyzstan's defence minister?", MINISTERS, True),
+        ("Who is Tajikistan's defence minister?", MINISTERS, False),  # "Tajik" is a form of the name
+        ("Who is the president of Tajikistan?", "Turkish President Recep Tayyip Erdogan looked east.", True),
+        ("Who is the president of Turkey?", "Turkish President Recep Tayyip Erdogan looked east.", False),
+        ("Who is Kyrgyzstan's president?", "The president opened a base.", False),  # no party named: unknown
+        ("Who is the Kyrgyz president?", "On 13 September 2022, President Sadyr Japarov opened a base.", False),
+        ("Who is Kyrgyzstan's defence minister?", "Jeenbek Kulubaev, Kyrgyzstan's foreign minister, spoke.", False),
+        ("Who is the defence minister?", MINISTERS, False),  # the question names no party
+    ],
+)
+def test_a_role_is_held_by_another_party_only_when_a_different_party_is_named_in_front_of_it(
+    question: str, sentence: str, another_party: bool
+) -> None:
+    from bot.answering.extractive_refusal import role_of_another_party
+
+    assert role_of_another_party(question, question_shape(question).focus, sentence) is another_party
+
+
+def test_a_role_question_about_a_party_the_passages_only_name_others_for_is_refused(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    p = Passage("m:0", MINISTERS, "m", "Ministers", "m.md")
+    assert answerer.answer("Who is Kyrgyzstan's defence minister?", [p]).refused
+    answer = answerer.answer("Who is Tajikistan's defence minister?", [p])
+    assert not answer.refused and "Sherali Mirzo" in answer.text
+    # Not a role held by a party: the capitalised word in front of "Agreement" is part of its name.
+    answer = answerer.answer("What was the name of the agreement Tajikistan and Turkey signed in Ankara?", [p])
+    assert not answer.refused and "Military Framework Agreement" in answer.text
