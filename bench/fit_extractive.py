@@ -263,11 +263,16 @@ def check_committed(args: argparse.Namespace) -> None:
     from index.embeddings import LocalMiniLMEmbedding
 
     config = ExtractiveConfig()
-    over = {k: v for k, v in (("select_floor", args.select_floor), ("select_margin", args.select_margin))
-            if v is not None}
+    over = {k: v for k, v in (("select_floor", args.select_floor), ("select_margin", args.select_margin),
+                              ("focus_similarity", args.focus_similarity)) if v is not None}
     config = replace(config, **over)
     tmp = Path(tempfile.mkdtemp(prefix="fit-extractive-"))
-    sets = sample_items(tmp, LocalMiniLMEmbedding())
+    if args.all_dev:  # every dev set the refusal model is fitted on: seed/corpus, new questions, chain turns
+        from bench.fit_refusal import dev_sets
+
+        sets = dev_sets(tmp, LocalMiniLMEmbedding())
+    else:
+        sets = sample_items(tmp, LocalMiniLMEmbedding())
     if not args.no_news:
         sets.append(("realtimeqa_dev", *news_items()))
     for name, m in dev_answers(sets, config).items():
@@ -283,6 +288,9 @@ def main() -> None:
                         help="no fit: answer the dev questions with the committed config (+ overrides below)")
     parser.add_argument("--select-floor", type=float)
     parser.add_argument("--select-margin", type=float)
+    parser.add_argument("--focus-similarity", type=float)
+    parser.add_argument("--all-dev", action="store_true",
+                        help="with --dev-only: also the new dev questions and the chains' standalone turns")
     args = parser.parse_args()
     if args.dev_only:
         check_committed(args)
