@@ -124,14 +124,15 @@ def _mentioned(name: str, text: str) -> bool:
     return all(re.search(rf"\b{re.escape(w.lower()[:max(len(w) - 1, 4)])}", low) for w in name.split())
 
 
-def _referent(question: str, answer: str) -> tuple[str, frozenset[str]] | None:
-    """The one thing the previous question asked for, read off its answer, and the pronouns that can stand for
-    it: the name nearest the question's head noun ("Which company ..." -> "Baykar, the company ..."), titles
-    dropped ("Defense Minister Sherali Mirzo" -> "Sherali Mirzo"). None when the question did not ask for one
-    person or thing, or the answer was a refusal."""
+def _referent(question: str, answer: str) -> tuple[str, frozenset[str], bool] | None:
+    """The one thing the previous question asked for, read off its answer, the pronouns that can stand for
+    it, and whether the answer anchored it: the name nearest the question's head noun ("Which company ..." ->
+    "Baykar, the company ..."), titles dropped ("Defense Minister Sherali Mirzo" -> "Sherali Mirzo"); when the
+    answer lacks the head noun, the first name (a guess: anchored False). None when the question did not ask
+    for one person or thing, or the answer was a refusal."""
     who_is = re.match(r"^\W*(?i:who) (?:is|was) ([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)", question)
     if who_is:
-        return who_is.group(1), _PEOPLE
+        return who_is.group(1), _PEOPLE, True
     if _ASKS_FOR_PERSON.match(question):
         pronouns = _PEOPLE
     elif _ASKS_FOR_THING.match(question):
@@ -156,7 +157,7 @@ def _referent(question: str, answer: str) -> tuple[str, frozenset[str]] | None:
         distance = min((abs(m.end() - a) for a in anchors), default=float(m.start()))
         if best is None or distance < best[0]:
             best = (distance, name)
-    return (best[1], pronouns) if best else None
+    return (best[1], pronouns, bool(anchors) or head is None) if best else None
 
 
 def _cluster(noun: str) -> tuple[str, ...]:
@@ -280,14 +281,17 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
             return swapped
     rewritten = _resolve(question, turns)
     found = _referent(previous, last.answer)
-    referent = found[0] if found else None
     if found and not _mentioned(found[0], rewritten):
         pronoun = next((w for w in words(rewritten) if w.lower() in found[1]), None)
         if pronoun:
             rewritten = re.sub(rf"\b{re.escape(pronoun)}\b", found[0], rewritten, count=1)
     # Context: the previous standalone question's names (which carry earlier turns' names in parentheses);
-    # other keywords only when it has no names at all.
-    context = [n for n in [*([referent] if referent else []), *_names(previous)] if not _mentioned(n, rewritten)]
+    # other keywords only when it has no names at all. The previous answer's referent only for a question that
+    # names nothing itself ("Since when?") and only when the answer anchored it ("Baykar, the company ..." for
+    # "Which company ...?"): a guess ("Turkish" for "Which city ...?" answered "a Turkish academic based in
+    # Moscow"), or a hint added to a question with its own subject, sends the question after the wrong thing.
+    hinted = [found[0]] if found and found[2] and not _names(rewritten) else []
+    context = [n for n in [*hinted, *_names(previous)] if not _mentioned(n, rewritten)]
     if not context and rewritten == question:
         mine = {w.lower() for w in words(question)}
         context = [w for w in words(previous) if is_content(w) and w.lower() not in mine]

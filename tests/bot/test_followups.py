@@ -115,3 +115,26 @@ def test_plural_and_person_pronouns_over_several_turns() -> None:
     # A wh-phrase is not what "they" stands for, nor is a verb ending in -s.
     _, first = converse(("Who makes the TB2?", "Baykar [1]."), ("Which country bought them first?", ""))
     assert "Who makes" not in first
+
+
+def test_a_follow_up_with_its_own_subject_gets_no_guessed_referent_as_context() -> None:
+    """'Which city ...?' answered without the word 'city': the referent read off the answer is a guess (the
+    first name, 'Turkish'); a follow-up naming its own subject is not sent after it. An elliptical follow-up
+    that names nothing still gets it."""
+    _, city, view = converse(
+        ("What does Kerim Has do for a living?", "Kerim Has is an academic [1]."),
+        ("Which city does he work from?", "Kerim Has is a Turkish academic based in Moscow [1]."),
+        ("What does he think the drones do to the clashes?", "They make them longer [1]."),
+    )
+    assert city == "Which city does Kerim Has work from?"
+    assert view == "What does Kerim Has think the drones do to the clashes?"
+    _, since = converse(
+        ("Which company builds the Bayraktar drones?", "Baykar, the company producing the drones, builds them [1]."),
+        ("Since when?", "Not stated."),
+    )
+    assert "Baykar" in since
+    _, since = converse(
+        ("Which city does Kerim Has work from?", "Kerim Has is a Turkish academic based in Moscow [1]."),
+        ("Since when?", "Not stated."),
+    )
+    assert "Turkish" not in since
