@@ -20,6 +20,7 @@ from bot.answering.analyst.evidence import (
     mentions,
     owner,
     quantities,
+    same_count_class,
     scored,
     short_span,
 )
@@ -28,7 +29,7 @@ from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
 from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
-from bot.text.terms import content_terms, stem, term_in
+from bot.text.terms import content_terms, term_in
 
 NOT_STATED = "not stated"
 DEFAULT_COLUMN = "what the sources say"
@@ -37,21 +38,6 @@ _COUNTED = re.compile(
     re.I,
 )
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
-# What a casualty or damage count counts. A facet that names one of these classes ("wounded", "houses
-# damaged") is only answered by a sentence naming the same class: "41 killed" is not a wounded figure, and
-# "pictures of wrecked hardware" says nothing about houses, however close their embeddings are (dev a13, whose
-# Tajik cells were filled by exactly those at the min_semantic cosine 0.3). Words chosen by hand, not tuned.
-_COUNT_CLASSES: tuple[frozenset[str], ...] = tuple(
-    frozenset(stem(w) for w in group.split())
-    for group in (
-        "killed kill dead death deaths died die lives fatalities fatality toll perished",
-        "wounded wound injured injury injuries hurt",
-        "house houses home homes dwellings buildings",
-        "evacuated evacuation evacuees displaced refugees fled",
-    )
-)
-
-
 @dataclass
 class Footnotes:
     """Citations numbered in order of first use; the same quote of the same chunk keeps its number."""
@@ -78,12 +64,6 @@ class CompareSettings:
     min_score: float = 0.1143
     min_semantic: float = 0.3
     max_found_rows: int = 6
-
-
-def _same_count_class(facet_terms: set[str], terms: set[str]) -> bool:
-    """False when the facet counts a class (deaths, wounded, houses, evacuees) the sentence never names."""
-    asked = [c for c in _COUNT_CLASSES if facet_terms & c]
-    return all(terms & c for c in asked)
 
 
 class TableBuilder:
@@ -160,7 +140,7 @@ class TableBuilder:
             if _COUNTED.search(facet) and not quantities(text, facet_terms):
                 continue  # a count is asked: the cell must give one
             terms = content_terms(text)
-            if not _same_count_class(facet_terms, terms):
+            if not same_count_class(facet_terms, terms):
                 continue
             if lead_in:
                 # The row's name alone is close to any query about the row: the lead-in must fit the facet.
