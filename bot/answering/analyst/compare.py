@@ -23,6 +23,7 @@ from bot.answering.analyst.evidence import (
     same_count_class,
     scored,
     short_span,
+    stated_by,
 )
 from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.base import make_citation
@@ -85,7 +86,8 @@ class TableBuilder:
             cells = []
             for facet in columns:
                 ev = self.cell_evidence(
-                    question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns
+                    question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns,
+                    by_row=aq.accounts,
                 )
                 if ev is None:
                     cells.append(TableCell(NOT_STATED))
@@ -98,8 +100,17 @@ class TableBuilder:
         return Table(columns, rows)
 
     def cell_evidence(
-        self, facet: str, entity: str, entities: list[str], passages: list[Passage], columns: list[str] | None = None
+        self,
+        facet: str,
+        entity: str,
+        entities: list[str],
+        passages: list[Passage],
+        columns: list[str] | None = None,
+        *,
+        by_row: bool = False,
     ) -> Evidence | None:
+        """The sentence for the (entity, facet) cell, or None. `by_row`: the rows are sources compared on their
+        own accounts, so the sentence must be stated by the row (its speaker, else its document, names it)."""
         others = [e for e in entities if e != entity]
         rivals = [c for c in (columns or []) if c != facet]
         facet_terms = content_terms(facet) - content_terms(entity)
@@ -121,7 +132,7 @@ class TableBuilder:
             about = own or (
                 mentions(where, entity) and not any(mentions(text, o) or mentions(where, o) for o in others)
             )
-            if not about:
+            if not about or (by_row and not mentions(stated_by(e.span, e.passage), entity)):
                 continue
             # Who owns the figure is read off the clause the cell shows: in "Turkmenistan was the first ...;
             # Kyrgyzstan was next, ..." the Kyrgyzstan clause is Kyrgyzstan's, though the sentence opens with

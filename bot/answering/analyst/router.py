@@ -12,6 +12,7 @@ sentence (an unsupported cell says "not stated").
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -262,7 +263,7 @@ class AnalystRouter:
         )
         if not entities:
             return await asyncio.to_thread(self.answer, aq, request.question, request.passages)
-        aq = AnalystQuestion("compare", tuple(entities), aq.facets)
+        aq = dataclasses.replace(aq, entities=tuple(entities))
         columns = list(aq.facets) or ["what the sources say"]
         numbered = "\n".join(
             f'<passage n="{i + 1}" title="{p.title}" date="{as_of(p)}">\n{p.text}\n</passage>'
