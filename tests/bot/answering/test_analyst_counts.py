@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import Passage
+from bot.answering.analyst.compare import TableBuilder
 from bot.answering.analyst.conflicts import ConflictFinder
 from bot.answering.analyst.evidence import count_synonyms, quantities
 from bot.answering.extractive import ExtractiveAnswerer
@@ -60,3 +61,19 @@ def test_one_party_s_two_tolls_disagree_but_each_party_s_figure_is_no_conflict(a
     assert {"59", "63"} <= {q for e in evidence for q in ("59", "63") if q in e.span.text}
     each, _ = finder.figures("How many people did Tajikistan and Kyrgyzstan each say were killed?", KYRGYZ_TOLLS)
     assert each is None
+
+
+def test_a_count_cell_is_found_in_the_sentence_s_own_word_for_the_counted_class(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        *KYRGYZ_TOLLS,
+        passage(4, "Tajikistan's figure is lower than the toll the Kyrgyz side published.", "Tajikistan's Account"),
+        passage(5, "Each government has put out its own count of the dead and injured.", "Tajikistan's Account"),
+        passage(6, "The Tajik side said drones had struck a mosque and a school.", "Tajikistan's Account"),
+    ]
+    tables = TableBuilder(answerer)
+    # "dead" is not in the sentence; "killed", of the same class, is: the query is also read in its word.
+    cell = tables.cell_evidence("figures for the dead", "Tajikistan", ["Kyrgyzstan", "Tajikistan"], passages)
+    assert cell is not None and "41" in cell.span.text
+    # The variant query only lends its score to sentences using its word: the toll sentence has no figure anyway,
+    # and a wounded count is still no dead count.
+    assert tables.cell_evidence("figures for the wounded", "Tajikistan", ["Kyrgyzstan", "Tajikistan"], passages) is None
