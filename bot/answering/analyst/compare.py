@@ -23,6 +23,7 @@ from bot.answering.analyst.evidence import (
     owner,
     quantities,
     repeats,
+    reported_clause,
     same_count_class,
     scored,
     short_span,
@@ -185,8 +186,10 @@ class TableBuilder:
 
     def _owned_by_other(self, text: str, entity: str, others: list[str]) -> bool:
         """ "The Tajik government puts ... killed on its side in the clashes with Kyrgyzstan at 41": the
-        first party named owns the figure."""
-        first = _PARTY_WORD.search(text)
+        first party named owns the figure; in reported speech, the first party of what is reported: "the Kyrgyz
+        State Committee ... said ... that Tajikistan had not concluded a contract" is about Tajikistan (dev
+        a26), the Kyrgyz committee only says it."""
+        first = _PARTY_WORD.search(reported_clause(text) or text)
         return first is not None and any(_party_root(first.group()) == _party_root(o.split()[0]) for o in others)
 
     def _candidates(self, query: str, passages: list[Passage]) -> list[Evidence]:

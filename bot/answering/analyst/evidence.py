@@ -201,6 +201,15 @@ def speaker(span: Span, passage: Passage) -> str | None:
     return None if full.lower() in STOPWORDS else full
 
 
+_REPORTED = re.compile(rf"\b{_SAY}\b[^.;:]*?\bthat\s+(.+)", re.S)
+
+
+def reported_clause(sentence: str) -> str | None:
+    """What a sentence reports someone as saying ("X said it held information that <clause>"), or None."""
+    m = _REPORTED.search(sentence)
+    return m.group(1) if m else None
+
+
 def stated_by(span: Span, passage: Passage) -> str:
     """The speaker when the sentence names one, else the document (its title)."""
     return speaker(span, passage) or passage.title

@@ -89,6 +89,16 @@ class AnalystRouter:
             return top_k * self.settings.dated.timeline_depth
         return top_k
 
+    def retrieval_parts(self, question: str) -> list[str] | None:
+        """Queries that each bring their own best passages (the engine asks before retrieving): one per facet
+        of a comparison on two or more facets, whose one query tends to find the passages of one facet only
+        (dev a26: "on OTS membership and drone purchases" retrieved no passage listing the OTS members)."""
+        aq = classify(question)
+        if aq.kind != "compare" or len(aq.facets) < 2 or not aq.entities:
+            return None
+        rows = " ".join(aq.entities)
+        return [f"{rows} {facet}" for facet in aq.facets]
+
     @property
     def extractive(self) -> ExtractiveStrategy | None:
         """The extractive strategy inside (benches swap its answerer's config; the router follows)."""
