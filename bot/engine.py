@@ -188,7 +188,9 @@ class Engine:
             )
         run.retrieval_trace = retrieval.trace
         run.passages = list(retrieval.passages)
-        parts = split_question(run.rewritten)
+        # A strategy may name the parts itself (AnalystRouter: a comparison's facets); optional hook.
+        named_parts = getattr(self.strategy, "retrieval_parts", None)
+        parts = (named_parts(run.rewritten) if callable(named_parts) else None) or split_question(run.rewritten)
         if len(parts) > 1:
             # "X, and Y?": one query tends to find X or Y; each part also brings its own best passages.
             with run.timed("retrieve_parts"):

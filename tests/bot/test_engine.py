@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.answer import Answer, FinalAnswer, Passage, TextDelta
+from bot.answering.analyst.timeline import DatedSettings
 from bot.engine import Engine
 from bot.llm import LLMClient
 from bot.prompting import answer_messages
@@ -346,7 +347,7 @@ async def test_a_timeline_question_retrieves_deeper(
     engine = make_engine(offline_settings)
     timeline = engine_trace_top_k(await engine.aask("Give a timeline of the border clashes."))
     plain = engine_trace_top_k(await engine.aask(TOLL))
-    assert plain == offline_settings.top_k and timeline == 2 * offline_settings.top_k
+    assert plain == offline_settings.top_k and timeline == DatedSettings().timeline_depth * offline_settings.top_k
 
 
 def engine_trace_top_k(answer: Any) -> int:

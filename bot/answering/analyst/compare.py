@@ -14,14 +14,20 @@ from dataclasses import dataclass, field
 
 from bot.answer import Citation, Passage, Table, TableCell, TableRow
 from bot.answering.analyst.evidence import (
+    COUNT_CLASSES,
     Evidence,
     _party_root,
+    count_synonyms,
     lead_in_with_list,
     mentions,
     owner,
     quantities,
+    repeats,
+    reported_clause,
+    same_count_class,
     scored,
     short_span,
+    stated_by,
 )
 from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.base import make_citation
@@ -37,21 +43,6 @@ _COUNTED = re.compile(
     re.I,
 )
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
-# What a casualty or damage count counts. A facet that names one of these classes ("wounded", "houses
-# damaged") is only answered by a sentence naming the same class: "41 killed" is not a wounded figure, and
-# "pictures of wrecked hardware" says nothing about houses, however close their embeddings are (dev a13, whose
-# Tajik cells were filled by exactly those at the min_semantic cosine 0.3). Words chosen by hand, not tuned.
-_COUNT_CLASSES: tuple[frozenset[str], ...] = tuple(
-    frozenset(stem(w) for w in group.split())
-    for group in (
-        "killed kill dead death deaths died die lives fatalities fatality toll perished",
-        "wounded wound injured injury injuries hurt",
-        "house houses home homes dwellings buildings",
-        "evacuated evacuation evacuees displaced refugees fled",
-    )
-)
-
-
 @dataclass
 class Footnotes:
     """Citations numbered in order of first use; the same quote of the same chunk keeps its number."""
@@ -80,12 +71,6 @@ class CompareSettings:
     max_found_rows: int = 6
 
 
-def _same_count_class(facet_terms: set[str], terms: set[str]) -> bool:
-    """False when the facet counts a class (deaths, wounded, houses, evacuees) the sentence never names."""
-    asked = [c for c in _COUNT_CLASSES if facet_terms & c]
-    return all(terms & c for c in asked)
-
-
 class TableBuilder:
     def __init__(
         self,
@@ -105,7 +90,8 @@ class TableBuilder:
             cells = []
             for facet in columns:
                 ev = self.cell_evidence(
-                    question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns
+                    question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns,
+                    by_row=aq.accounts,
                 )
                 if ev is None:
                     cells.append(TableCell(NOT_STATED))
@@ -118,8 +104,17 @@ class TableBuilder:
         return Table(columns, rows)
 
     def cell_evidence(
-        self, facet: str, entity: str, entities: list[str], passages: list[Passage], columns: list[str] | None = None
+        self,
+        facet: str,
+        entity: str,
+        entities: list[str],
+        passages: list[Passage],
+        columns: list[str] | None = None,
+        *,
+        by_row: bool = False,
     ) -> Evidence | None:
+        """The sentence for the (entity, facet) cell, or None. `by_row`: the rows are sources compared on their
+        own accounts, so the sentence must be stated by the row (its speaker, else its document, names it)."""
         others = [e for e in entities if e != entity]
         rivals = [c for c in (columns or []) if c != facet]
         facet_terms = content_terms(facet) - content_terms(entity)
@@ -141,7 +136,7 @@ class TableBuilder:
             about = own or (
                 mentions(where, entity) and not any(mentions(text, o) or mentions(where, o) for o in others)
             )
-            if not about:
+            if not about or (by_row and not mentions(stated_by(e.span, e.passage), entity)):
                 continue
             # Who owns the figure is read off the clause the cell shows: in "Turkmenistan was the first ...;
             # Kyrgyzstan was next, ..." the Kyrgyzstan clause is Kyrgyzstan's, though the sentence opens with
@@ -160,7 +155,7 @@ class TableBuilder:
             if _COUNTED.search(facet) and not quantities(text, facet_terms):
                 continue  # a count is asked: the cell must give one
             terms = content_terms(text)
-            if not _same_count_class(facet_terms, terms):
+            if not same_count_class(facet_terms, terms):
                 continue
             if lead_in:
                 # The row's name alone is close to any query about the row: the lead-in must fit the facet.
@@ -191,12 +186,37 @@ class TableBuilder:
 
     def _owned_by_other(self, text: str, entity: str, others: list[str]) -> bool:
         """ "The Tajik government puts ... killed on its side in the clashes with Kyrgyzstan at 41": the
-        first party named owns the figure."""
-        first = _PARTY_WORD.search(text)
+        first party named owns the figure; in reported speech, the first party of what is reported: "the Kyrgyz
+        State Committee ... said ... that Tajikistan had not concluded a contract" is about Tajikistan (dev
+        a26), the Kyrgyz committee only says it."""
+        first = _PARTY_WORD.search(reported_clause(text) or text)
         return first is not None and any(_party_root(first.group()) == _party_root(o.split()[0]) for o in others)
 
     def _candidates(self, query: str, passages: list[Passage]) -> list[Evidence]:
-        return scored(self.answerer, query, passages, self.settings.min_score)
+        """The query's candidates; for a count, also those a query in the sentence's own word of the counted
+        class finds: "figures for the dead" is asked as "figures for the killed" of a sentence saying "killed"
+        (dev a23: the Tajik "41 killed" scored 0.107 for "dead", under min_score; 0.205 for "killed"). Each
+        sentence keeps its best score, read only from the queries in words it uses."""
+        found = scored(self.answerer, query, passages, self.settings.min_score)
+        words = re.findall(r"[A-Za-z][\w’'\-]*", query)
+        asked = {stem(w) for w in words} & {t for c in COUNT_CLASSES for t in c}
+        if not asked:
+            return found
+        forms = {stem(w): w for p in passages for w in re.findall(r"[A-Za-z]+", p.text)}
+        best = {(e.passage.chunk_id, e.span.start): e for e in found}
+        for alt, form in forms.items():
+            if alt in asked or not any(count_synonyms(alt, a) for a in asked):
+                continue
+            variant = " ".join(form if stem(w) in asked else w for w in words)
+            for e in scored(self.answerer, variant, passages, self.settings.min_score):
+                key = (e.passage.chunk_id, e.span.start)
+                if alt in content_terms(e.span.text) and (key not in best or e.score > best[key].score):
+                    best[key] = e
+        out: list[Evidence] = []
+        for e in sorted(best.values(), key=lambda e: -e.score):
+            if not any(repeats(e.span.text, o.span.text) for o in out):
+                out.append(e)
+        return out
 
     def _semantic(self, query: str, text: str) -> float:
         vecs = self.answerer.embed([query, text])

@@ -44,6 +44,33 @@ _TOTAL = re.compile(
 _PARTY = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik|i)\b(?:’s|'s)?")
 
 
+# What a casualty or damage count counts. A facet that names one of these classes ("wounded", "houses
+# damaged") is only answered by a sentence naming the same class: "41 killed" is not a wounded figure, and
+# "pictures of wrecked hardware" says nothing about houses, however close their embeddings are (dev a13, whose
+# Tajik cells were filled by exactly those at the min_semantic cosine 0.3). Words chosen by hand, not tuned.
+COUNT_CLASSES: tuple[frozenset[str], ...] = tuple(
+    frozenset(stem(w) for w in group.split())
+    for group in (
+        "killed kill dead death deaths died die lives fatalities fatality toll perished",
+        "wounded wound injured injury injuries hurt",
+        "house houses home homes dwellings buildings",
+        "evacuated evacuation evacuees displaced refugees fled",
+    )
+)
+
+
+def same_count_class(facet_terms: set[str], terms: set[str]) -> bool:
+    """False when the facet counts a class (deaths, wounded, houses, evacuees) the sentence never names."""
+    asked = [c for c in COUNT_CLASSES if facet_terms & c]
+    return all(terms & c for c in asked)
+
+
+def count_synonyms(a: str, b: str) -> bool:
+    """Do two words name the same counted class ("died" ~ "killed" ~ "lives")? Stems, as `COUNT_CLASSES`."""
+    sa, sb = stem(a), stem(b)
+    return any(sa in c and sb in c for c in COUNT_CLASSES)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One candidate sentence: `passages[rank]`, its span, how well it answers the query."""
@@ -172,6 +199,15 @@ def speaker(span: Span, passage: Passage) -> str | None:
     full = _full_name(name, passage)
     # A capitalised common word ("Has" is also a verb) is a name only when the document names it in full.
     return None if full.lower() in STOPWORDS else full
+
+
+_REPORTED = re.compile(rf"\b{_SAY}\b[^.;:]*?\bthat\s+(.+)", re.S)
+
+
+def reported_clause(sentence: str) -> str | None:
+    """What a sentence reports someone as saying ("X said it held information that <clause>"), or None."""
+    m = _REPORTED.search(sentence)
+    return m.group(1) if m else None
 
 
 def stated_by(span: Span, passage: Passage) -> str:

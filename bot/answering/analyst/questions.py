@@ -78,6 +78,7 @@ class AnalystQuestion:
     kind: Kind
     entities: tuple[str, ...] = ()  # comparison rows the question names (may be empty: rows are found)
     facets: tuple[str, ...] = ()  # comparison columns the question asks for (may be empty: one found)
+    accounts: bool = False  # the rows are sources compared on what each says ("X's and Y's accounts of ...")
 
 
 def classify(question: str) -> AnalystQuestion:
@@ -87,7 +88,7 @@ def classify(question: str) -> AnalystQuestion:
     if _COMPARE.search(q):
         entities, facets = comparison_parts(q)
         if len(entities) >= 2 or re.search(r"\bwhich \w+.* which\b", q, re.I):
-            return AnalystQuestion("compare", entities, facets)
+            return AnalystQuestion("compare", entities, facets, compares_accounts(q))
     if _LATEST.search(q):
         return AnalystQuestion("latest")
     if _ATTRIBUTION.search(q):
@@ -123,6 +124,21 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         _trim(f) for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text) if f.strip() and _has_content(f)
     )
     return entities, facets
+
+
+# "The Dushanbe Herald's and Baykar's accounts of ...", "their versions of ...": each row's own account, so a
+# cell is what that row says, not what someone else says about it (dev a27: the Baykar cell quoted a Kyrgyz
+# committee's sentence naming Baykar).
+_ACCOUNTS = re.compile(
+    r"(?:['’]s?|\btheir)\s+(?:own\s+)?(?:accounts?|versions?|views?|positions?|claims?|statements?)\s+"
+    r"(?:of|on|about|regarding|over)\b",
+    re.I,
+)
+
+
+def compares_accounts(question: str) -> bool:
+    """Does the comparison set the rows' own accounts side by side (rows are who says it)?"""
+    return bool(_ACCOUNTS.search(question))
 
 
 def _differ_parts(inner: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:

@@ -12,6 +12,7 @@ sentence (an unsupported cell says "not stated").
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -87,6 +88,16 @@ class AnalystRouter:
         if classify(question).kind == "timeline":
             return top_k * self.settings.dated.timeline_depth
         return top_k
+
+    def retrieval_parts(self, question: str) -> list[str] | None:
+        """Queries that each bring their own best passages (the engine asks before retrieving): one per facet
+        of a comparison on two or more facets, whose one query tends to find the passages of one facet only
+        (dev a26: "on OTS membership and drone purchases" retrieved no passage listing the OTS members)."""
+        aq = classify(question)
+        if aq.kind != "compare" or len(aq.facets) < 2 or not aq.entities:
+            return None
+        rows = " ".join(aq.entities)
+        return [f"{rows} {facet}" for facet in aq.facets]
 
     @property
     def extractive(self) -> ExtractiveStrategy | None:
@@ -262,7 +273,7 @@ class AnalystRouter:
         )
         if not entities:
             return await asyncio.to_thread(self.answer, aq, request.question, request.passages)
-        aq = AnalystQuestion("compare", tuple(entities), aq.facets)
+        aq = dataclasses.replace(aq, entities=tuple(entities))
         columns = list(aq.facets) or ["what the sources say"]
         numbered = "\n".join(
             f'<passage n="{i + 1}" title="{p.title}" date="{as_of(p)}">\n{p.text}\n</passage>'

@@ -49,13 +49,20 @@ class DatedSettings:
     latest_min: float = 0.08
     latest_margin: float = 0.15
     timeline_min: float = 0.04
-    max_items: int = 12
+    # At most this many items, the most relevant kept when there are more (then shown in date order).
+    max_items: int = 14
     attribution_min: float = 0.1143
     # A timeline needs the dated passages, which rank below the topical ones: a timeline question retrieves this
-    # many times top_k (the engine asks `AnalystRouter.retrieval_depth`). Chosen on dev (`python -m bench.analyst
-    # --split dev`, 2026-12-02): timeline rows 1 -> 7/10, 2 -> 9/10, 3 -> 9/10 (more items, no gain); the smallest
-    # of the best; every other dev type unchanged.
-    timeline_depth: int = 2
+    # many times top_k (the engine asks `AnalystRouter.retrieval_depth`). Earlier choice on dev (2026-12-02, the
+    # cut keeping the oldest max_items): 1 -> 7/10, 2 -> 9/10, 3 -> 9/10. Re-chosen with max_items on the 16 dev
+    # timeline rows (2026-12-07, the cut keeping the most relevant; `python -m bench.analyst --split dev`, the
+    # settings overridden per run): depth 2 -> 14/16 at max_items 12 (dev d10's 16 September and d24's
+    # December 2021 passages rank 20th and 17th); depth 3 -> 14/16 (max_items 12..16); depth 4 -> 15/16 at
+    # max_items 12, 16/16 at 14, 16, 20; depth 5 -> 16/16 at 14 and 16. The smallest depth and max_items of the
+    # best; every other dev type unchanged. (With the old cut, depth 3 -> 12/16 and depth 4 -> 10/16.) The
+    # one-at-a-time rows: `python -m bench.analyst --sweep --sweep-type timeline` (timeline_min 0.04 still the
+    # highest of those tied at 16/16: 0.0, 0.02, 0.04).
+    timeline_depth: int = 4
 
 
 @dataclass(frozen=True)
@@ -109,17 +116,18 @@ class DatedAnswers:
         # scores are per sentence, so slicing does not change them: the rank feature's weight is 0).
         step = self.answerer.config.max_passages
         spans = [
-            (passages[lo + s.rank].chunk_id, s.span.start, s.span.end)
+            (passages[lo + s.rank].chunk_id, s.span.start, s.span.end, s.score)
             for lo in range(0, len(passages), step)
             for s in self.answerer.topical(topic(question), passages[lo : lo + step])
             if s.score >= self.settings.timeline_min
         ]
-        keep = {
-            (p.chunk_id, x.start)
-            for p in passages
-            for x in sentences(p)
-            if any(c == p.chunk_id and a <= x.start < b for c, a, b in spans)
-        }
+        # Each kept sentence with the best score of the spans holding it.
+        keep: dict[tuple[str, int], float] = {}
+        for p in passages:
+            for x in sentences(p):
+                held = [sc for c, a, b, sc in spans if c == p.chunk_id and a <= x.start < b]
+                if held:
+                    keep[(p.chunk_id, x.start)] = max(held)
         items: list[Item] = []
         for rank, p in enumerate(passages):
             year = context_year(p)
@@ -131,7 +139,7 @@ class DatedAnswers:
                 s = with_its_list(p, sents, k)
                 if any(same_text(s.text, i.evidence.span.text) for i in items):
                     continue
-                items.append(Item(when, Evidence(rank, p, s, 0.0)))
+                items.append(Item(when, Evidence(rank, p, s, keep[(p.chunk_id, sents[k].start)])))
         # "... of the September 2022 border events": only what falls in the period the question names.
         period = stated_date(question)
         bounds = asked_period(question)
@@ -148,8 +156,12 @@ class DatedAnswers:
             # "... the events of 2022": that year's items only (dev d10).
             within = [i for i in items if i.when.year == int(asked_year.group())]
             items = within if len(within) >= 2 else items
+        # Too many events: the most relevant ones, shown in date order. Cutting the date-ordered list instead
+        # dropped the latest events of a deep retrieval (dev d20, d21 at timeline_depth 3).
+        if len(items) > self.settings.max_items:
+            items = sorted(items, key=lambda i: -i.evidence.score)[: self.settings.max_items]
         items.sort(key=lambda i: (i.when, i.evidence.rank))
-        return items[: self.settings.max_items]
+        return items
 
     def attributed(self, question: str, passages: list[Passage]) -> list[tuple[str | None, Evidence]]:
         """The best-answering sentences with the party each attributes its claim to (None: unattributed)."""

@@ -1,6 +1,7 @@
 """Analyst structure rules on small hand-written passages (real MiniLM embedder): a count cell needs its own
 kind of count, a cell's clause names its row, "in order" asks for a timeline, a year in a timeline question
-keeps that year, and "latest" within one document is its latest reported event."""
+keeps that year, a long timeline keeps its most relevant items, and "latest" within one document is its latest
+reported event."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder
 from bot.answering.analyst.evidence import short_span
 from bot.answering.analyst.questions import classify
-from bot.answering.analyst.timeline import DatedAnswers
+from bot.answering.analyst.timeline import DatedAnswers, DatedSettings
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
 from bot.text.sentences import Span
@@ -128,3 +129,21 @@ def test_a_timeline_item_that_is_a_lead_in_keeps_its_list(answerer: ExtractiveAn
     first = next(i for i in items if i.when.label() == "2021-02")
     assert first.evidence.span.text.endswith("Orlan-10 drones.")  # the lead-in with both items, not cut at ":"
     assert "Later" not in first.evidence.span.text
+
+
+TALKS = "Ceasefire and Talks"
+
+
+def test_a_long_timeline_keeps_its_most_relevant_items_in_date_order(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        passage(1, "In March 2022 a border guard remarked on the weather at the Batken post.", "Border Diary"),
+        passage(2, "On 16 September 2022 the two border services agreed a ceasefire.", TALKS),
+        passage(3, "On 25 September 2022 the governments signed a protocol on the ceasefire line.", TALKS),
+        passage(4, "In December 2022 the border commissions met to continue the ceasefire talks.", TALKS),
+    ]
+    question = "Give me a timeline of the ceasefire and the border talks."
+    everything = DatedAnswers(answerer, DatedSettings(max_items=4)).timeline(question, passages)
+    assert everything[0].when.label() == "2022-03"  # the weather remark is dated and scores, least
+    items = DatedAnswers(answerer, DatedSettings(max_items=3)).timeline(question, passages)
+    # Before: the three oldest, so the December talks were cut and the weather remark kept.
+    assert [i.when.label() for i in items] == ["2022-09-16", "2022-09-25", "2022-12"]
