@@ -270,13 +270,18 @@ def owner(sentence: str, passage: Passage) -> str | None:
     exactly one; None when the figure is a total or names no party."""
     if _TOTAL.search(sentence):
         return None
-    m = _PARTY.search(sentence)
-    if m:
-        return _party_root(m.group())
-    found = {_party_root(x) for x in _PARTY.findall(passage.title)}
+    for m in _PARTY.finditer(sentence):
+        if not _function_word(m.group()):
+            return _party_root(m.group())
+    found = {_party_root(x) for x in _PARTY.findall(passage.title) if not _function_word(x)}
     if "-" in passage.title and re.search(r"[A-Z][a-z]+-[A-Z][a-z]+", passage.title):
         return None  # "Kyrgyz-Tajik Border Dispute": about both
     return found.pop() if len(found) == 1 else None
+
+
+def _function_word(word: str) -> bool:
+    """ "They", "These" end like a demonym ("-ey", "-ese") but name no party."""
+    return word.lower().replace("’", "'").removesuffix("'s") in STOPWORDS
 
 
 def _party_root(word: str) -> str:

@@ -77,3 +77,18 @@ def test_a_count_cell_is_found_in_the_sentence_s_own_word_for_the_counted_class(
     # The variant query only lends its score to sentences using its word: the toll sentence has no figure anyway,
     # and a wounded count is still no dead count.
     assert tables.cell_evidence("figures for the wounded", "Tajikistan", ["Kyrgyzstan", "Tajikistan"], passages) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "party"),
+    [
+        ("They put the toll at 41.", "Tajikistan's account", "tajik"),  # "They" ends like "Turkey"
+        ("These figures put the toll at 41.", "Tajikistan's account", "tajik"),  # "These" like "Chinese"
+        ("They said the Kyrgyz side lost 59.", "Report", "kyrgyz"),
+        ("These numbers reflect the losses.", "Report", None),
+    ],
+)
+def test_a_function_word_that_ends_like_a_demonym_names_no_party(sentence: str, title: str, party: str | None) -> None:
+    from bot.answering.analyst.evidence import owner
+
+    assert owner(sentence, passage(1, sentence, title)) == party
