@@ -244,6 +244,19 @@ def proper_vocabulary(texts: Iterable[str]) -> set[str]:
 # "Russia"/"Russian", "Iran"/"Iranian", "China"/"Chinese". Explicit endings, never a prefix: "Niger" does not
 # match "Nigeria", nor "Austria" "Australia".
 _NAME_ENDINGS = ("istan", "stan", "ish", "ian", "ese", "ey", "i", "n")
+# Countries whose demonym no ending derives: each word of a group is a form of the others ("French President
+# Emmanuel Macron" names France's president). Single words only; none that is also a common lowercase word
+# (no "us", "english", "polish", "chinese" is derived anyway).
+_DEMONYM_GROUPS = (
+    ("france", "french"), ("netherlands", "dutch"), ("britain", "british"), ("ireland", "irish"),
+    ("spain", "spanish"), ("germany", "german", "germans"), ("greece", "greek", "greeks"),
+    ("switzerland", "swiss"), ("sweden", "swedish"), ("norway", "norwegian"), ("denmark", "danish"),
+    ("finland", "finnish"), ("portugal", "portuguese"), ("thailand", "thai"), ("philippines", "filipino"),
+    ("america", "american", "americans"), ("italy", "italian", "italians"), ("mexico", "mexican", "mexicans"),
+    ("canada", "canadian", "canadians"), ("ukraine", "ukrainian", "ukrainians"), ("belgium", "belgian"),
+    ("wales", "welsh"), ("scotland", "scottish"), ("peru", "peruvian"), ("chile", "chilean"),
+)
+_DEMONYMS = {w: frozenset(group) for group in _DEMONYM_GROUPS for w in group}
 
 
 @lru_cache(maxsize=65536)
@@ -259,6 +272,7 @@ def name_forms(word: str) -> frozenset[str]:
         forms.update(r + end for end in _NAME_ENDINGS if end != "n" or r.endswith(("a", "ia")))
         if r.endswith("a"):
             forms.add(r[:-1] + "ese")  # China -> Chinese
+    forms |= _DEMONYMS.get(w, frozenset())
     return frozenset(forms)
 
 

@@ -220,6 +220,8 @@ MINISTERS = ("In early April 2022, Tajik Defence Minister Sherali Mirzo travelle
         ("Who is the Kyrgyz president?", "On 13 September 2022, President Sadyr Japarov opened a base.", False),
         ("Who is Kyrgyzstan's defence minister?", "Jeenbek Kulubaev, Kyrgyzstan's foreign minister, spoke.", False),
         ("Who is the defence minister?", MINISTERS, False),  # the question names no party
+        ("Who is France's president?", "French President Emmanuel Macron spoke.", False),  # irregular demonym
+        ("Who is France's president?", "German President Frank-Walter Steinmeier spoke.", True),
     ],
 )
 def test_a_role_is_held_by_another_party_only_when_a_different_party_is_named_in_front_of_it(

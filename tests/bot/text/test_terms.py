@@ -9,7 +9,8 @@ from bot.text.terms import content_terms, designators, name_present, names, stem
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("niger", "nigeria"), ("austria", "australia"), ("organ", "organization"), ("turkmenistan", "turkey")],
+    [("niger", "nigeria"), ("austria", "australia"), ("organ", "organization"), ("turkmenistan", "turkey"),
+     ("france", "german"), ("american", "us"), ("england", "english"), ("poland", "polish")],
 )
 def test_different_names_and_words_do_not_match(a: str, b: str) -> None:
     assert not name_present(a, {b}) and not name_present(b, {a})
@@ -26,6 +27,11 @@ def test_different_names_and_words_do_not_match(a: str, b: str) -> None:
         ("iran", "iranian"),
         ("uzbek", "uzbekistan"),
         ("china", "chinese"),
+        ("france", "french"),  # demonyms no ending derives: a table
+        ("germany", "german"),
+        ("netherlands", "dutch"),
+        ("britain", "british"),
+        ("italy", "italians"),
     ],
 )
 def test_forms_of_one_name_match(a: str, b: str) -> None:
