@@ -151,6 +151,10 @@ class DatedAnswers:
             items = inside if len(inside) >= 2 else items
         elif period is not None and period.month and not period.day:
             within = [i for i in items if (i.when.year, i.when.month) == (period.year, period.month)]
+            # An item dated only by the month asked about ("... after the September 2022 flare-up") restates the
+            # period rather than dating an event in it: when that month's events carry days, they are the list.
+            days = [i for i in within if i.when.day]
+            within = days if len(days) >= 2 else within
             items = within if len(within) >= 2 else items
         elif (period is None or not period.month) and (asked_year := _YEAR.search(question)):
             # "... the events of 2022": that year's items only (dev d10).

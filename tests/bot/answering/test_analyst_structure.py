@@ -97,6 +97,17 @@ def test_a_year_in_a_timeline_question_keeps_that_year(answerer: ExtractiveAnswe
     assert [i.when.label() for i in items] == ["2022-04", "2022-09-14"]
 
 
+def test_a_timeline_of_a_month_lists_its_dated_days_not_mentions_of_the_month(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        passage(1, "On 13 September 2022 a new drone base opened near the border.", "Border arms"),
+        passage(2, "On 14 September 2022 fighting flared up again along the border.", "Border clashes"),
+        passage(3, "The border weakness became visible after the September 2022 flare-up.", "Border analysis"),
+        passage(4, "On 16 September 2022 the border services agreed a ceasefire.", "Border clashes"),
+    ]
+    items = DatedAnswers(answerer).timeline("Give me a timeline of the September 2022 border events.", passages)
+    assert [i.when.label() for i in items] == ["2022-09-13", "2022-09-14", "2022-09-16"]
+
+
 def test_a_row_named_in_a_later_clause_owns_that_clause(answerer: ExtractiveAnswerer) -> None:
     text = (
         "Turkmenistan was the first republic in the region to buy TB2s, in December 2020; Kyrgyzstan was next, "
