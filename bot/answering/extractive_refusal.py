@@ -94,7 +94,6 @@ def question_features(question: str, passages: list[Passage], scored: list[Score
     ])
 
 
-
 _WORD = re.compile(r"[A-Za-z][\w'’\-]*")
 
 
@@ -120,7 +119,8 @@ def role_of_another_party(question: str, focus: tuple[str, ...], sentence: str) 
             continue  # "foreign minister" for "defence minister": not this role at all
         adjacent = i > 0 and not sentence[toks[i - 1].end() : toks[i].start()].strip()
         holder = toks[i - 1].group() if adjacent else ""
-        if not holder[:1].isupper() or holder.lower() in STOPWORDS or holder.lower() in MONTH_NAMES | _MONTHS.keys():
+        low = holder.lower()
+        if not holder[:1].isupper() or low in STOPWORDS or _MONTHS.get(low, low) in MONTH_NAMES:
             return False  # no party named right in front of it ("the minister", "On 13 September 2022, President")
         verdicts.append(not any(group_present(g, lower_vocabulary(holder), holder) for g in groups))
     return any(verdicts) and all(verdicts)
