@@ -70,7 +70,7 @@ def rows_for(name: str, items: list[dict[str, Any]], engine: Any) -> list[Group]
         for part in [] if addressed else split_question(it["question"]):
             scored = answerer.score(part, passages)
             if scored and scored[0].score >= answerer.config.refuse_below and not answerer._lacks_hard_type(
-                    part, scored[0]):
+                    part, scored[0], passages):
                 xs.append(answerer.question_features(part, passages, scored))
         x = np.asarray(xs).reshape(-1, len(REFUSAL_FEATURES))
         out.append(Group(name, it["id"], it["question"], it["answerable"], x,

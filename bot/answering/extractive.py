@@ -35,6 +35,7 @@ from bot.answering.extractive_compose import (
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
 from bot.answering.extractive_refusal import (
     Scored,
+    figure_of_an_unnamed_party,
     group_present,
     name_groups,
     question_features,
@@ -225,7 +226,7 @@ class ExtractiveAnswerer:
 
     def _answers(self, question: str, passages: list[Passage], scored: list[Scored]) -> tuple[bool, float]:
         """Whether to answer this (part of a) question, and the probability it was decided on."""
-        if not scored or self._lacks_hard_type(question, scored[0]):
+        if not scored or self._lacks_hard_type(question, scored[0], passages):
             return False, 0.0
         if scored[0].score < self.config.refuse_below:  # no sentence is even close (off-topic questions)
             return False, scored[0].score
@@ -269,15 +270,20 @@ class ExtractiveAnswerer:
         groups = name_groups(without_context(question))
         return bool(groups) and all(group_present(g, lower_vocabulary(text), text) for g in groups)
 
-    def _lacks_hard_type(self, question: str, best: Scored) -> bool:
+    def _lacks_hard_type(self, question: str, best: Scored, passages: list[Passage]) -> bool:
         """A "how many" / "how much" / "when" question whose best sentence holds no number or date has no
-        answer in these passages, however on-topic the sentence is; nor has "Who is X's <role>?" when the best
-        sentence names that role only as another party's ("Tajik Defence Minister ...")."""
+        answer in these passages, however on-topic the sentence is, nor one whose figure nothing ties to the
+        party the question names; nor has "Who is X's <role>?" when the best sentence names that role only as
+        another party's ("Tajik Defence Minister ...")."""
         shape = question_shape(question)
         asks_who = re.match(r"\W*(?:and |but |so )?who\b", question, re.I) is not None  # not "the name of X"
         if asks_who and role_of_another_party(question, shape.focus, best.span.text):
             return True
-        return shape.kind in self.config.hard_types and not self._typed(shape, question, [best.span.text])[0]
+        if shape.kind not in self.config.hard_types:
+            return False
+        if not self._typed(shape, question, [best.span.text])[0]:
+            return True
+        return figure_of_an_unnamed_party(question, passages[best.rank], best.span)
 
     def _compose(
         self, question: str, passages: list[Passage], chosen: list[Scored], trace: dict[str, object]

@@ -11,7 +11,8 @@ import numpy as np
 
 from bot.answer import Passage
 from bot.answering.extractive_config import REFUSAL_FEATURES
-from bot.text.sentences import Span
+from bot.text.markers import BULLET
+from bot.text.sentences import Span, split_sentences
 from bot.text.terms import (
     _MONTHS,
     MONTH_NAMES,
@@ -124,3 +125,21 @@ def role_of_another_party(question: str, focus: tuple[str, ...], sentence: str) 
             return False  # no party named right in front of it ("the minister", "On 13 September 2022, President")
         verdicts.append(not any(group_present(g, lower_vocabulary(holder), holder) for g in groups))
     return any(verdicts) and all(verdicts)
+
+
+def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> bool:
+    """A count or date question names who it is about ("How many houses were damaged on the Tajik side?") and
+    none of its names is in the best sentence, the sentence before it, or its document's title or section
+    heading: the figure is someone else's ("613 houses were damaged. These numbers reflect Kyrgyzstan's
+    reckoning alone." under "Kyrgyzstan's Official Toll"). False when the question names nothing."""
+    groups = name_groups(without_context(question))
+    if not groups:
+        return False
+    before = [s.text for s in split_sentences(passage.text[: span.start]) if s.end <= span.start]
+    near = before[-1:]
+    line_start = passage.text.rfind("\n", 0, span.start) + 1
+    if BULLET.match(passage.text[line_start:]):  # a list item: its lead-in ("By the Kyrgyz count:")
+        near += [s for s in before if not BULLET.match(s)][-1:]
+    context = " ".join([passage.title, passage.heading or "", *near, span.text])
+    vocab = lower_vocabulary(context)
+    return not any(group_present(g, vocab, context) for g in groups)

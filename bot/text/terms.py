@@ -304,9 +304,23 @@ def term_in(term: str, terms: set[str]) -> bool:
     """Exact term (terms are stems, see `stem`), or another form of the same name ("kyrgyz" ~ "kyrgyzstan")."""
     if term in terms:
         return True
-    if len(term) < 4 or term.isdigit():
+    if term.isdigit():
+        return False
+    if len(term) >= 3 and any(form in terms for form in _agent_forms(term)):
+        return True
+    if len(term) < 4:
         return False
     return name_present(term, terms)
+
+
+def _agent_forms(term: str) -> tuple[str, ...]:
+    """The verb of an agent noun and back, as stems: "own" ~ "owner", "make" ~ "maker", "buy" ~ "buyer".
+    Snowball leaves "owners" as "owner" but "exporter" as "export", so "Who owns Baykar?" missed "The company's
+    owners ...". Only ever a match between two words both present, never a prefix of a longer word."""
+    forms = [term + "er", term + "r"] if not term.endswith("e") else [term + "r"]
+    if term.endswith("er") and len(term) >= 5:
+        forms += [term[:-2], term[:-1]]
+    return tuple(forms)
 
 
 def same_text(a: str, b: str) -> bool:

@@ -242,3 +242,35 @@ def test_a_role_question_about_a_party_the_passages_only_name_others_for_is_refu
     # Not a role held by a party: the capitalised word in front of "Agreement" is part of its name.
     answer = answerer.answer("What was the name of the agreement Tajikistan and Turkey signed in Ankara?", [p])
     assert not answer.refused and "Military Framework Agreement" in answer.text
+
+
+TOLL = ("By the Kyrgyz count:\n\n- 59 people lost their lives;\n- 139 further people were wounded;\n"
+        "- 613 houses were damaged.\n\nThese numbers reflect Kyrgyzstan's reckoning alone.")
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "unnamed"),
+    [
+        ("How many houses were damaged on the Tajik side?", "Border clashes", True),
+        ("How many houses were damaged in Kyrgyzstan?", "Border clashes", False),  # the list's lead-in names it
+        ("How many houses were damaged in Tajikistan?", "Tajikistan and Kyrgyzstan count the damage", False),
+        ("How many houses were damaged?", "Border clashes", False),  # the question names no one
+    ],
+)
+def test_a_figure_is_someone_elses_when_nothing_near_it_names_the_asked_party(
+    question: str, title: str, unnamed: bool
+) -> None:
+    from bot.answering.extractive_refusal import figure_of_an_unnamed_party
+
+    passage = Passage("t:0", TOLL, "t", title, "t.md")
+    span = next(s for s in split_sentences(passage.text) if "613" in s.text)
+    assert figure_of_an_unnamed_party(question, passage, span) is unnamed
+
+
+def test_a_count_question_about_a_party_the_figures_do_not_belong_to_is_refused(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    p = Passage("t:0", TOLL, "t", "Kyrgyzstan's official toll", "t.md")
+    assert answerer.answer("How many houses were damaged on the Tajik side?", [p]).refused
+    answer = answerer.answer("How many houses were damaged on the Kyrgyz side?", [p])
+    assert not answer.refused and "613" in answer.text

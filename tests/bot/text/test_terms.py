@@ -96,3 +96,17 @@ def test_may_mid_sentence_capitalised_is_the_month() -> None:
 
     assert "may" in names("Later in May, Kyrgyzstan said so.")
     assert "may" not in names("Tajikistan may buy drones.") and "may" not in names("May the drones fly.")
+
+
+@pytest.mark.parametrize(
+    ("verb", "noun"), [("owns", "owners"), ("makes", "maker"), ("buys", "buyers"), ("leads", "leader")]
+)
+def test_an_agent_noun_matches_its_verb(verb: str, noun: str) -> None:
+    # "Who owns Baykar?" is answered by "The company's owners are ...": Snowball keeps "owner" whole.
+    assert term_in(stem(verb), {stem(noun)}) and term_in(stem(noun), {stem(verb)})
+
+
+def test_agent_forms_need_the_whole_other_word() -> None:
+    assert not term_in(stem("own"), {stem("ownership")})
+    assert not term_in(stem("lead"), {stem("leaders") + "ship"})
+    assert not term_in(stem("make"), {stem("makeup")})
