@@ -68,9 +68,9 @@ def rows_for(name: str, items: list[dict[str, Any]], engine: Any) -> list[Group]
         xs = []
         addressed = addresses_the_assistant(it["question"]) or looks_like_injection(it["question"])
         for part in [] if addressed else split_question(it["question"]):
-            scored = answerer.score(part, passages)
-            if scored and scored[0].score >= answerer.config.refuse_below and not answerer._lacks_hard_type(
-                    part, scored[0], passages):
+            scored = answerer.candidates(part, passages)
+            close = bool(scored) and max(s.score for s in scored[:2]) >= answerer.config.refuse_below
+            if close and not answerer._lacks_hard_type(part, scored[0], passages):
                 xs.append(answerer.question_features(part, passages, scored))
         x = np.asarray(xs).reshape(-1, len(REFUSAL_FEATURES))
         out.append(Group(name, it["id"], it["question"], it["answerable"], x,

@@ -138,6 +138,28 @@ class ExtractiveAnswerer:
         cands, rows = self.features(question, passages)
         return self._ranked(cands, rows, self._w)
 
+    def candidates(self, question: str, passages: list[Passage]) -> list[Scored]:
+        """`score`, except that a count or date question leads with the best candidate holding a number or
+        date (tied to the party the question names) when one is within `select_margin` of the best: "What death
+        toll does Tajikistan give?" is
+        answered by "... puts the number of people killed ... at 41", not refused over "The Tajik government
+        published a separate death toll of its own" (closer in words, but with no figure)."""
+        scored = self.score(question, passages)
+        shape = question_shape(question)
+        if not scored or shape.kind not in self.config.hard_types:
+            return scored
+        near = [s for s in scored if s.logit >= scored[0].logit - self.config.select_margin]
+        pool = near[: self.config.max_sentences * 4]
+        typed = self._typed(shape, question, [s.span.text for s in pool])
+        fits = [
+            ok and not figure_of_an_unnamed_party(question, passages[s.rank], s.span)
+            for s, ok in zip(pool, typed, strict=True)
+        ]
+        if fits[0] or not any(fits):
+            return scored
+        first = pool[fits.index(True)]
+        return [first, *(s for s in scored if s is not first)]
+
     def _ranked(self, cands: list[_Candidate], rows: np.ndarray, weights: np.ndarray) -> list[Scored]:
         """The candidates scored by the logistic model with `weights`, best first."""
         if not cands:
@@ -228,8 +250,9 @@ class ExtractiveAnswerer:
         """Whether to answer this (part of a) question, and the probability it was decided on."""
         if not scored or self._lacks_hard_type(question, scored[0], passages):
             return False, 0.0
-        if scored[0].score < self.config.refuse_below:  # no sentence is even close (off-topic questions)
-            return False, scored[0].score
+        closest = max(s.score for s in scored[:2])  # `candidates` may have moved a lower one first
+        if closest < self.config.refuse_below:  # no sentence is even close (off-topic questions)
+            return False, closest
         if not self.config.refusal_weights:  # no question-level model: the best sentence's threshold decides
             return True, scored[0].score
         p = self.answerable_probability(question, passages, scored)
@@ -248,7 +271,7 @@ class ExtractiveAnswerer:
         bests: list[float] = []
         decided: list[float] = []
         for part in parts:
-            scored = self.score(part, passages)
+            scored = self.candidates(part, passages)
             bests.append(scored[0].score if scored else 0.0)
             ok, p = self._answers(part, passages, scored)
             decided.append(p)
@@ -290,10 +313,16 @@ class ExtractiveAnswerer:
     ) -> Answer:
         # Reading order: groups by passage (best group first), textual order inside a passage.
         group = {c.rank: max(x.score for x in chosen if x.rank == c.rank) for c in chosen}
+        # The chosen answer of a one-part question leads, also when `candidates` preferred it to a closer
+        # sentence without the asked-for figure.
+        parts = trace.get("parts")
+        lead = chosen[0].rank if isinstance(parts, list) and len(parts) == 1 else -1
         # ... except that the answer opens with a passage whose quote names what the question names: "How many
         # people did Tajikistan say were killed?" leads with the Tajik count, not "By the Kyrgyz count: 59".
         named = {c.rank for c in chosen if self._names_all(question, c.span.text)}
-        chosen = sorted(chosen, key=lambda c: (c.rank not in named, -group[c.rank], c.rank, c.span.start))
+        chosen = sorted(
+            chosen, key=lambda c: (c.rank not in named, c.rank != lead, -group[c.rank], c.rank, c.span.start)
+        )
         citations = [make_citation(i + 1, passages[c.rank], c.span.text) for i, c in enumerate(chosen)]
         text = " ".join(attach_markers(display_text(c.span), [i + 1]) for i, c in enumerate(chosen))
         trace["selected"] = [{"chunk_id": passages[c.rank].chunk_id, "score": round(c.score, 4)} for c in chosen]
@@ -312,8 +341,10 @@ class ExtractiveAnswerer:
         overlap) and near-duplicates are skipped."""
         cfg = self.config
         best = scored[0].logit
-        pool = [s for s in scored if s.logit >= best - cfg.select_margin and s.score >= cfg.select_floor]
-        pool = pool[: cfg.max_sentences * 4] or scored[:1]
+        # The first candidate is the answer `candidates` chose: always in the pool.
+        near = [s for s in scored[1:] if s.logit >= best - cfg.select_margin and s.score >= cfg.select_floor]
+        pool = [*scored[:1], *near]
+        pool = pool[: cfg.max_sentences * 4]
         seen: set[str] = set().union(*(sentence_keys(k.span.text) for k in already)) if already else set()
         picked: list[Scored] = []
         vecs: list[np.ndarray] = [self.embed([k.span.text])[0] for k in already]

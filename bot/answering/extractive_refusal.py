@@ -129,17 +129,20 @@ def role_of_another_party(question: str, focus: tuple[str, ...], sentence: str) 
 
 def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> bool:
     """A count or date question names who it is about ("How many houses were damaged on the Tajik side?") and
-    none of its names is in the best sentence, the sentence before it, or its document's title or section
+    none of its names is in the best sentence, the lead-in of its list, or its document's title or section
     heading: the figure is someone else's ("613 houses were damaged. These numbers reflect Kyrgyzstan's
-    reckoning alone." under "Kyrgyzstan's Official Toll"). False when the question names nothing."""
+    reckoning alone." under "Kyrgyzstan's Official Toll"). Not the sentence before: a passage about one side
+    names the other as its opponent ("... the fighting with Tajikistan cost their country. By the Kyrgyz
+    count: ..."). A pronoun's antecedent is part of the candidate already (continuation pairs). False when the
+    question names nothing."""
     groups = name_groups(without_context(question))
     if not groups:
         return False
-    before = [s.text for s in split_sentences(passage.text[: span.start]) if s.end <= span.start]
-    near = before[-1:]
+    near: list[str] = []
     line_start = passage.text.rfind("\n", 0, span.start) + 1
     if BULLET.match(passage.text[line_start:]):  # a list item: its lead-in ("By the Kyrgyz count:")
-        near += [s for s in before if not BULLET.match(s)][-1:]
+        before = [s.text for s in split_sentences(passage.text[: span.start]) if s.end <= span.start]
+        near = [s for s in before if not BULLET.match(s)][-1:]
     context = " ".join([passage.title, passage.heading or "", *near, span.text])
     vocab = lower_vocabulary(context)
     return not any(group_present(g, vocab, context) for g in groups)

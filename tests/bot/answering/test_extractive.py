@@ -274,3 +274,26 @@ def test_a_count_question_about_a_party_the_figures_do_not_belong_to_is_refused(
     assert answerer.answer("How many houses were damaged on the Tajik side?", [p]).refused
     answer = answerer.answer("How many houses were damaged on the Kyrgyz side?", [p])
     assert not answer.refused and "613" in answer.text
+
+
+def test_a_count_question_leads_with_a_figure_over_a_closer_sentence_without_one(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    kyrgyz = Passage(
+        "k:0",
+        "By the Kyrgyz count:\n\n- 59 people lost their lives;\n- 139 further people were wounded.\n\n"
+        "The Tajik government published a separate death toll of its own, which is not the same figure.",
+        "k", "Kyrgyzstan's official toll", "k.md",
+    )
+    tajik = Passage(
+        "t:0",
+        "The Tajik government puts the number of people killed on its side in the clashes at 41. "
+        "Tajikistan's figure is lower than the toll the Kyrgyz side published.",
+        "t", "Tajikistan's account", "t.md",
+    )
+    question = "What death toll does Tajikistan give?"
+    # The closest sentence in words has no figure; the one with the figure is further down.
+    assert "41" not in answerer.score(question, [kyrgyz, tajik])[0].span.text
+    answer = answerer.answer(question, [kyrgyz, tajik])
+    assert not answer.refused
+    assert "41" in answer.citations[0].quote
