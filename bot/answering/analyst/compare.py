@@ -39,16 +39,15 @@ from bot.text.terms import content_terms, stem, term_in
 NOT_STATED = "not stated"
 DEFAULT_COLUMN = "what the sources say"
 _COUNTED = re.compile(
-    r"\b(?:tolls?|deaths?|dead|killed|wound(?:s|ed)?|injur(?:y|ies|ed)|casualt\w*|number|count|figures?|how many|losses|lives)\b",
+    r"\b(?:tolls?|deaths?|dead|killed|wound(?:s|ed)?|injur(?:y|ies|ed)|casualt\w*|number|count|figures?|"
+    r"how many|losses|lives)\b",
     re.I,
 )
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
 # "Compare A and B on their roles / titles / jobs": the cell is a sentence giving the person's title next to
 # their name ("President Sadyr Japarov", "Jeenbek Kulubaev, Kyrgyzstan's foreign minister", "Kerim Has is a
 # Turkish academic"), whatever else the sentence is about. Hand-written lists, not tuned.
-_ROLE_FACET = frozenset(
-    stem(w) for w in "role title job position post office occupation profession function".split()
-)
+_ROLE_FACET = frozenset(stem(w) for w in "role title job position post office occupation profession function".split())
 _TITLE = re.compile(
     r"\b(?:president|minister|secretary|spokes(?:person|man|woman)|academic|analyst|professor|expert|leader|"
     r"chief|head|commander|ambassador|general|director|chair(?:man|woman|person)?|governor|mayor|king|queen|"
@@ -63,6 +62,8 @@ def titled(text: str, entity: str) -> bool:
     name = [w.lower() for w in entity.split() if w[:1].isupper()] or [entity.split()[-1].lower()]
     at = [k for k, w in enumerate(words) if w.lower().removesuffix("'s").removesuffix("’s") in name]
     return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + 5)))
+
+
 @dataclass
 class Footnotes:
     """Citations numbered in order of first use; the same quote of the same chunk keeps its number."""
