@@ -39,10 +39,31 @@ from bot.text.terms import content_terms, stem, term_in
 NOT_STATED = "not stated"
 DEFAULT_COLUMN = "what the sources say"
 _COUNTED = re.compile(
-    r"\b(?:tolls?|deaths?|dead|killed|wounded|injured|casualt\w*|number|count|figures?|how many|losses|lives)\b",
+    r"\b(?:tolls?|deaths?|dead|killed|wound(?:s|ed)?|injur(?:y|ies|ed)|casualt\w*|number|count|figures?|"
+    r"how many|losses|lives)\b",
     re.I,
 )
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
+# "Compare A and B on their roles / titles / jobs": the cell is a sentence giving the person's title next to
+# their name ("President Sadyr Japarov", "Jeenbek Kulubaev, Kyrgyzstan's foreign minister", "Kerim Has is a
+# Turkish academic"), whatever else the sentence is about. Hand-written lists, not tuned.
+_ROLE_FACET = frozenset(stem(w) for w in "role title job position post office occupation profession function".split())
+_TITLE = re.compile(
+    r"\b(?:president|minister|secretary|spokes(?:person|man|woman)|academic|analyst|professor|expert|leader|"
+    r"chief|head|commander|ambassador|general|director|chair(?:man|woman|person)?|governor|mayor|king|queen|"
+    r"officer|official|editor|journalist|founder|owner|envoy|deputy|senator|lawmaker|speaker)s?\b",
+    re.I,
+)
+
+
+def titled(text: str, entity: str) -> bool:
+    """Does a title word stand within four words of where `text` names `entity`?"""
+    words = re.findall(r"[\w’'\-]+", text)
+    name = [w.lower() for w in entity.split() if w[:1].isupper()] or [entity.split()[-1].lower()]
+    at = [k for k, w in enumerate(words) if w.lower().removesuffix("'s").removesuffix("’s") in name]
+    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + 5)))
+
+
 @dataclass
 class Footnotes:
     """Citations numbered in order of first use; the same quote of the same chunk keeps its number."""
@@ -118,7 +139,15 @@ class TableBuilder:
         others = [e for e in entities if e != entity]
         rivals = [c for c in (columns or []) if c != facet]
         facet_terms = content_terms(facet) - content_terms(entity)
-        for e in self._candidates(f"{entity} {facet}", passages):
+        role = bool(facet_terms & _ROLE_FACET)
+        candidates = self._candidates(f"{entity} {facet}", passages)
+        if role:
+            # The sentences about the person, whatever they say besides the title (the facet word is rarely
+            # written: "titles" for "President Recep Tayyip Erdogan's Turkey ...").
+            seen = {(e.passage.chunk_id, e.span.start) for e in candidates}
+            more = [e for e in self._candidates(entity, passages) if (e.passage.chunk_id, e.span.start) not in seen]
+            candidates = [e for e in sorted(candidates + more, key=lambda e: -e.score) if titled(e.span.text, entity)]
+        for e in candidates:
             text = e.span.text
             lead_in = ""
             if not content_terms(text) - content_terms(entity):
@@ -165,7 +194,8 @@ class TableBuilder:
                     or self._semantic(facet, lead_in) >= self.settings.min_semantic
                 ):
                     continue
-            facet_hit = any(term_in(t, terms) for t in facet_terms)
+            # A counted class is hit by any of its words ("injuries" by "139 further people were wounded").
+            facet_hit = role or any(term_in(t, terms) or any(count_synonyms(t, x) for x in terms) for t in facet_terms)
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue
             if rivals and self._belongs_elsewhere(entity, facet, rivals, text):

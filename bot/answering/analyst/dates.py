@@ -148,13 +148,42 @@ def asked_period(question: str) -> tuple[When | None, When | None] | None:
         [(a, w) for a, _, w in spans] + [(at, w) for at, w in years if not any(a <= at < b for a, b, _ in spans)]
     )
     for m in _RANGE_WORD.finditer(question):
-        later = [w for at, w in dates if at >= m.end()]
+        later = [(at, w) for at, w in dates if at >= m.end()]
         if not later:
             continue
         if m.group("between"):
-            return (later[0], later[1]) if len(later) >= 2 else None
-        return (later[0], None) if m.group("after") else (None, later[0])
+            if len(later) >= 2:
+                return later[0][1], later[1][1]
+            # "between 13 and 25 September 2022", "between April and May 2022": the first end borrows what it
+            # leaves out from the second (before, one full date was no range at all).
+            start = _partial_start(question[m.end() : later[0][0]], later[0][1])
+            if start is not None:
+                return start, later[0][1]
+            continue  # "from the opening of the base until the end of 2022": the next range word bounds it
+        return (later[0][1], None) if m.group("after") else (None, later[0][1])
     return None
+
+
+_PARTIAL_START = re.compile(
+    rf"^\s*(?:the\s+)?(?:(\d{{1,2}})(?:st|nd|rd|th)?|{_MONTH})\s*(?:and|to|until|till|through|-|–)\s*$", re.I
+)
+
+
+def _partial_start(gap: str, end: When) -> When | None:
+    """The start of "between <gap><end>" when the gap is a day or month alone ("13 and ", "April and ")."""
+    m = _PARTIAL_START.match(gap)
+    if m is None:
+        return None
+    if m.group(1):
+        day = int(m.group(1))
+        if not end.month or not end.day or not 1 <= day <= end.day:
+            return None
+        return When(end.year, end.month, day)
+    month = _MONTH_INDEX[m.group(2).lower().rstrip(".")]
+    if not end.month:
+        return When(end.year, month)
+    # "between November and February 2023": November of the year before.
+    return When(end.year if month <= end.month else end.year - 1, month)
 
 
 def in_period(when: When, start: When | None, end: When | None) -> bool:

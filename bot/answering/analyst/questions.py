@@ -19,7 +19,11 @@ Kind = Literal["compare", "timeline", "latest", "attribution", "conflict", "defa
 
 _TIMELINE = re.compile(
     r"\btimeline\b|\bchronolog|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
-    r"\bwhat happened (?:when|and when|over|during|between|in order|after|since|before|on the)\b|"
+    r"\bwhat happened (?:when|and when|over|during|between|in order|after|since|before|on the|from)\b|"
+    # "What happened in 2021?", "What happened in late September 2022?": a period, not a place.
+    # The period stays in the topic (a lookahead): it is what the events are about.
+    r"\bwhat (?:happened|took place) (?:in|during)\b(?= (?:(?:early|late|mid)[- ]|the (?:first|second) half of )?"
+    r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? )?(?:1[89]|20)\d\d\b)|"
     r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|\bdated list\b|"
     # "Lay out in order the events of 2022", "... in chronological order" (not "in order to": a purpose).
     r"\bin (?:chronological |date |time )?order\b(?!\s+to\b)|\border of (?:the )?events\b",

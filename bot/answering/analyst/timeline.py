@@ -32,7 +32,8 @@ from bot.answering.analyst.evidence import (
 from bot.answering.analyst.questions import named, topic
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.questions import question_shape
-from bot.text.terms import same_text
+from bot.text.sentences import Span
+from bot.text.terms import MONTH_NAMES, content_terms, same_text, stem, term_in
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _FIGURE = re.compile(r"\b(?:toll|figure|count|number|total|tally|estimate)\b", re.I)
@@ -136,6 +137,8 @@ class DatedAnswers:
                 when = stated_date(s.text, year)
                 if when is None or (p.chunk_id, s.start) not in keep:
                     continue
+                if _editorial_note(p, s):
+                    continue
                 s = with_its_list(p, sents, k)
                 if any(same_text(s.text, i.evidence.span.text) for i in items):
                     continue
@@ -143,6 +146,12 @@ class DatedAnswers:
         # "... of the September 2022 border events": only what falls in the period the question names.
         period = stated_date(question)
         bounds = asked_period(question)
+        if bounds is None or bounds[0] is None:
+            # "from the opening of the drone base until the end of 2022": the start is an event, dated by the
+            # item that tells it.
+            start = _anchor(question, items)
+            if start is not None:
+                bounds = (start, bounds[1] if bounds else None)
         if bounds is not None:
             # "What happened between April 2022 and February 2023", "... after the September 2022 fighting":
             # the items inside the bounds, ends included at their own precision (dev d19, d23; before, the
@@ -160,6 +169,7 @@ class DatedAnswers:
             # "... the events of 2022": that year's items only (dev d10).
             within = [i for i in items if i.when.year == int(asked_year.group())]
             items = within if len(within) >= 2 else items
+        items = _one_per_event(items)
         # Too many events: the most relevant ones, shown in date order. Cutting the date-ordered list instead
         # dropped the latest events of a deep retrieval (dev d20, d21 at timeline_depth 3).
         if len(items) > self.settings.max_items:
@@ -174,6 +184,65 @@ class DatedAnswers:
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
+
+
+# A paragraph wholly in emphasis ("*Fictional sample document ...: the dates after 14 September 2022 are
+# invented.*"): an editor's note or caption about the document, not an event it reports.
+_NOTE = re.compile(r"\*[^*\s][^*]*\*|_[^_\s][^_]*_")
+_ANCHOR = re.compile(
+    r"\b(?:from|after|since|following)\s+(?P<event>.+?)(?=\s+(?:until|till|to|up to|through|before|and|in order)\b"
+    r"|[?,.;]|$)",
+    re.I,
+)
+# The date words of an event phrase are not what names the event.
+_NOT_EVENT = frozenset(stem(w) for w in (*MONTH_NAMES, "end", "start", "beginning", "middle", "early", "late"))
+
+
+def _editorial_note(passage: Passage, span: Span) -> bool:
+    line_start = passage.text.rfind("\n", 0, span.start) + 1
+    line_end = passage.text.find("\n", span.start)
+    line = passage.text[line_start : line_end if line_end >= 0 else len(passage.text)].strip()
+    return bool(_NOTE.fullmatch(line))
+
+
+def _anchor(question: str, items: list[Item]) -> When | None:
+    """The date of the event a period starts from ("from the opening of the drone base", "after the
+    ceasefire"): the earliest item that names every content word of the phrase; None when the phrase states a
+    date (`asked_period` reads those) or no item tells the event."""
+    for m in _ANCHOR.finditer(question):
+        phrase = m.group("event")
+        if stated_date(phrase, 2000) is not None or _YEAR.search(phrase):
+            continue
+        terms = {t for t in content_terms(phrase) if t not in _NOT_EVENT and not t.isdigit()}
+        if not terms:
+            continue
+        told = [i.when for i in items if all(term_in(t, content_terms(i.evidence.span.text)) for t in terms)]
+        if told:
+            return min(told)
+    return None
+
+
+def _one_per_event(items: list[Item]) -> list[Item]:
+    """Two documents telling the same event on the same day ("13 September: the Kyrgyz head of state formally
+    opened a newly constructed base for the ... drones" and "On 13 September 2022, President Sadyr Japarov
+    opened a base ... to house the drones") are one item: the better-scoring telling. Same day and at least
+    three shared content words, a third of the shorter sentence's."""
+
+    def words(i: Item) -> set[str]:
+        return {t for t in content_terms(i.evidence.span.text) if not t.isdigit() and t not in _NOT_EVENT}
+
+    kept: list[Item] = []
+    for item in sorted(items, key=lambda i: (-i.evidence.score, i.evidence.rank)):
+        mine = words(item)
+        if item.when.day and any(
+            k.when == item.when
+            and k.evidence.passage.doc_id != item.evidence.passage.doc_id
+            and len(mine & words(k)) >= max(3, min(len(mine), len(words(k))) / 3)
+            for k in kept
+        ):
+            continue
+        kept.append(item)
+    return kept
 
 
 def _where(passage: Passage) -> str:
