@@ -62,6 +62,16 @@ _NOT_PLURAL_NOUNS = frozenset("is was has does its this thus always perhaps less
 # question is dropped.
 _PERSON_NAME = re.compile(r"(?<![\w'’])[A-Z][a-z][\w'’\-]*(?:\s+[A-Z][a-z][\w'’\-]*)+")
 _TRAILING_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
+# A bare wh-question ("Why?", "And when?", "How exactly?") asks the previous question's clause again with a
+# new wh-word: "Where did Turkey have to move its embassy?" -> "Why?" -> "Why did Turkey have to move ...".
+_BARE_WH = re.compile(
+    r"^\W*(?:and |but |so )?((?:since |until )?(?:why|when|where|how))(?: exactly| then| so)?\W*$", re.I
+)
+_WH_AUX = re.compile(
+    r"^\W*(?:who|whom|what|when|where|why|how)\s+(?=(?:did|does|do|was|were|is|are|has|have|had|will|would|can|"
+    r"could|should)\b)",
+    re.I,
+)
 
 
 class FollowupRewriter:
@@ -257,6 +267,8 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
       (standalone) question with the new name.
     - A pronoun standing for what the previous question asked for ("Who owns it?" after "Which company builds
       the drones?" answered "Baykar ..."): the pronoun becomes that name.
+    - A bare wh-question ("Why?") after a wh-question ("Where did Turkey move its embassy?"): the previous
+      question's clause with the new wh-word ("Why did Turkey move its embassy?").
     - Otherwise the previous standalone question's names (which carry those of earlier turns) are added:
       "How many were wounded then (Kyrgyzstan)?".
     """
@@ -265,6 +277,11 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
         return question
     last = turns[-1]
     previous = last.rewritten or last.question
+    bare = _BARE_WH.match(question)
+    clause = _WH_AUX.match(previous)
+    if bare and clause:
+        wh = bare.group(1)
+        return f"{wh[0].upper()}{wh[1:].lower()} {previous[clause.end():]}"
     new_names = [w for w in words(question)[1:] if w[0].isupper() and is_content(w)]
     own = [w for w in words(question) if is_content(w) and not w[0].isupper() and w.lower() not in _FILLER]
     old_names = [w for w in words(previous)[1:] if w[0].isupper() and is_content(w)]

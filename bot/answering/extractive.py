@@ -42,33 +42,23 @@ from bot.answering.extractive_refusal import (
     role_of_another_party,
     without_context,
 )
+from bot.answering.extractive_types import holds_answer_type
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import attach_markers
 from bot.text.questions import (
     QuestionShape,
     addresses_the_assistant,
-    has_date,
-    has_reason,
-    is_content,
     question_shape,
     split_question,
-    typed_positions,
 )
 from bot.text.sentences import Span, split_sentences
-from bot.text.terms import content_terms, lower_vocabulary, proper_vocabulary, stem, term_in
+from bot.text.terms import content_terms, lower_vocabulary, term_in
 
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
 _CONTINUATION = re.compile(r"[\"“‘']|(?:he|she|it|they|this|that|these|those|his|her|its|their|such)\b", re.I)
 _LIST_ITEM = re.compile(r"(?:[-*•–]|\d+[.)])\s")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
-# "Who makes / builds / owns X?" is answered by a company or a body as often as by a person: a sentence naming
-# the maker ("Baykar, the drone's manufacturer") holds the wanted token even without a two-word personal name.
-_AGENT_QUESTION = re.compile(r"\bwho (?:make|build|produce|manufacture|develop|design)s?\b", re.I)
-_AGENT_WORDS = re.compile(
-    r"\b(?:makers?|manufactur\w*|producers?|produc(?:es|ed)|builders?|buil[dt]s?|company|firm)\b", re.I
-)
 _TOPICAL = ("cosine", "lexical", "log_words", "span_pair", "lead")  # what `relevance` looks at
 
 
@@ -196,42 +186,7 @@ class ExtractiveAnswerer:
 
     def _typed(self, shape: QuestionShape, question: str, sentences: list[str]) -> list[bool]:
         """Does each sentence hold a token of the wanted kind, next to what the question asks about?"""
-        if shape.kind is None:
-            return [True] * len(sentences)
-        if shape.kind == "date":
-            return [has_date(s) for s in sentences]
-        if shape.kind == "reason":
-            return [has_reason(s) for s in sentences]
-        tokens = [list(_TOKEN.finditer(s)) for s in sentences]
-        sims: dict[tuple[str, str], float] = {}
-        if shape.focus:
-            vocab = sorted({m.group().lower() for ts in tokens for m in ts if is_content(m.group())})
-            if vocab:
-                vecs = self.embed(vocab + list(shape.focus))
-                grid = vecs[: len(vocab)] @ vecs[len(vocab) :].T
-                sims = {(w, f): float(grid[a, b]) for a, w in enumerate(vocab) for b, f in enumerate(shape.focus)}
-        proper = proper_vocabulary(sentences)
-        agent = shape.kind == "person" and bool(_AGENT_QUESTION.search(question))
-        window = 3 if shape.kind in ("number", "money") else 4
-        out: list[bool] = []
-        for sentence, toks in zip(sentences, tokens, strict=True):
-            hits = typed_positions(shape.kind, toks, sentence, question, proper)
-            if not hits and agent and _AGENT_WORDS.search(sentence):
-                hits = typed_positions("name", toks, sentence, question, proper)
-            if not hits or not shape.focus:
-                out.append(bool(hits))
-                continue
-            near = [j for j, m in enumerate(toks) if is_content(m.group()) and self._is_focus(m.group(), shape, sims)]
-            out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
-        return out
-
-    def _is_focus(self, token: str, shape: QuestionShape, sims: dict[tuple[str, str], float]) -> bool:
-        lt = token.lower()
-        st = stem(lt)
-        return any(
-            st == stem(f) or term_in(st, {stem(f)}) or sims.get((lt, f), 0.0) >= self.config.focus_similarity
-            for f in shape.focus
-        )
+        return holds_answer_type(shape, question, sentences, self.embed, self.config.focus_similarity)
 
     # --- question-level refusal -------------------------------------------------------------------------
 

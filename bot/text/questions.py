@@ -37,7 +37,10 @@ _DATE_WORDS = re.compile(
     re.I,
 )
 _REASON = re.compile(
-    r"\b(because|due to|owing to|as a result|in order to|so that|for the sake|"
+    r"\b(because|due to|owing to|as a result|in order to|so that|for the sake|in response to|in the face of|"
+    r"in retaliation for|in light of|on account of|for fear of|thanks to|prompted by|"
+    # "was forced to relocate its embassy ... after threats": what forced it is the reason.
+    r"(?:forced|compelled|obliged) to\b[^.;]*\bafter|"
     r"since (?:it|they|the|its|their)|so (?:it|they|that|the|its|their))\b|"
     r"(?<!seen )(?<!such )(?<!as well )\bas (?:its|it|they|their|he|she|the)\b",
     re.I,

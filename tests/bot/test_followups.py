@@ -138,3 +138,12 @@ def test_a_follow_up_with_its_own_subject_gets_no_guessed_referent_as_context() 
         ("Since when?", "Not stated."),
     )
     assert "Turkish" not in since
+
+
+def test_a_bare_wh_question_asks_the_previous_clause_again() -> None:
+    turn = Turn("Where did Turkey have to move its Ethiopian embassy?", "Ankara moved its embassy to Kenya [1].")
+    assert rewrite_offline("Why?", [turn]) == "Why did Turkey have to move its Ethiopian embassy?"
+    assert rewrite_offline("And when?", [turn]) == "When did Turkey have to move its Ethiopian embassy?"
+    # No clause to reuse: the previous names are context, as for any follow-up.
+    counted = Turn("How many died on the Tajik side?", "Tajikistan puts its death toll at 41 [1].")
+    assert rewrite_offline("Why?", [counted]) == "Why (Tajik)?"

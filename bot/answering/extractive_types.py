@@ -1,0 +1,69 @@
+"""Answer types: does a sentence hold a token of the kind the question asks for (a number next to what is
+counted, a date, a reason, a person's name next to the role asked about)? Used by the extractive scorer's
+`type_match` / `type_miss` features and by its refusal rules (bot/answering/extractive.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from bot.text.questions import QuestionShape, has_date, has_reason, is_content, typed_positions
+from bot.text.terms import proper_vocabulary, stem, term_in
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
+# "Who makes / builds / owns X?" is answered by a company or a body as often as by a person: a sentence naming
+# the maker ("Baykar, the drone's manufacturer") holds the wanted token even without a two-word personal name.
+_AGENT_QUESTION = re.compile(r"\bwho (?:make|build|produce|manufacture|develop|design)s?\b", re.I)
+_AGENT_WORDS = re.compile(
+    r"\b(?:makers?|manufactur\w*|producers?|produc(?:es|ed)|builders?|buil[dt]s?|company|firm)\b", re.I
+)
+
+
+def holds_answer_type(
+    shape: QuestionShape,
+    question: str,
+    sentences: list[str],
+    embed: Callable[[list[str]], np.ndarray],
+    focus_similarity: float,
+) -> list[bool]:
+    """Does each sentence hold a token of the wanted kind, next to what the question asks about (a word of
+    the question's focus, by stem or by embedding similarity at least `focus_similarity`)?"""
+    if shape.kind is None:
+        return [True] * len(sentences)
+    if shape.kind == "date":
+        return [has_date(s) for s in sentences]
+    if shape.kind == "reason":
+        return [has_reason(s) for s in sentences]
+    tokens = [list(_TOKEN.finditer(s)) for s in sentences]
+    sims: dict[tuple[str, str], float] = {}
+    if shape.focus:
+        vocab = sorted({m.group().lower() for ts in tokens for m in ts if is_content(m.group())})
+        if vocab:
+            vecs = embed(vocab + list(shape.focus))
+            grid = vecs[: len(vocab)] @ vecs[len(vocab) :].T
+            sims = {(w, f): float(grid[a, b]) for a, w in enumerate(vocab) for b, f in enumerate(shape.focus)}
+
+    def is_focus(token: str) -> bool:
+        lt = token.lower()
+        st = stem(lt)
+        return any(
+            st == stem(f) or term_in(st, {stem(f)}) or sims.get((lt, f), 0.0) >= focus_similarity
+            for f in shape.focus
+        )
+
+    proper = proper_vocabulary(sentences)
+    agent = shape.kind == "person" and bool(_AGENT_QUESTION.search(question))
+    window = 3 if shape.kind in ("number", "money") else 4
+    out: list[bool] = []
+    for sentence, toks in zip(sentences, tokens, strict=True):
+        hits = typed_positions(shape.kind, toks, sentence, question, proper)
+        if not hits and agent and _AGENT_WORDS.search(sentence):
+            hits = typed_positions("name", toks, sentence, question, proper)
+        if not hits or not shape.focus:
+            out.append(bool(hits))
+            continue
+        near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
+        out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
+    return out
