@@ -10,8 +10,9 @@ from collections.abc import Callable
 import numpy as np
 
 from bot.text.questions import QuestionShape, has_date, has_reason, is_content, typed_positions
-from bot.text.terms import proper_vocabulary, stem, term_in
+from bot.text.terms import names, proper_vocabulary, stem, term_in
 
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’\-]*")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 # "Who makes / builds / owns X?" is answered by a company or a body as often as by a person: a sentence naming
 # the maker ("Baykar, the drone's manufacturer") holds the wanted token even without a two-word personal name.
@@ -53,7 +54,10 @@ def holds_answer_type(
             for f in shape.focus
         )
 
-    proper = proper_vocabulary(sentences)
+    # Names, also at a sentence start when the word is no dictionary word and never written in lower case
+    # here: "Turkmenistan became the first ..." names Turkmenistan though no sentence has it mid-sentence.
+    lower_seen = {w for s in sentences for w in _LOWER_WORD.findall(s)}
+    proper = proper_vocabulary(sentences).union(*(names(s, common_words=lower_seen) for s in sentences))
     agent = shape.kind == "person" and bool(_AGENT_QUESTION.search(question))
     window = 3 if shape.kind in ("number", "money") else 4
     out: list[bool] = []

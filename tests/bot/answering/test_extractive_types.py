@@ -1,0 +1,16 @@
+"""Answer types: does a sentence hold what the question asks for?"""
+
+from __future__ import annotations
+
+from bot.answering.extractive_types import holds_answer_type
+from bot.text.embedder import SentenceEmbedder
+from bot.text.questions import question_shape
+
+
+def test_a_name_at_the_start_of_a_sentence_answers_a_which_question(embed: SentenceEmbedder) -> None:
+    question = "Which country was the first in the region to get TB2s?"
+    sentences = [
+        "Turkmenistan became the first Central Asian republic to acquire the TB2 drones in December 2020.",
+        "Drones became the first weapon the republic acquired.",  # a dictionary word opens it: no name
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False]
