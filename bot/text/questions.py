@@ -24,7 +24,7 @@ from bot.text.terms import (
 # number near "people"/"killed"; "who is the Kyrgyz foreign minister" wants a person's name near "minister".
 
 _AUX = r"(?:is|are|was|were|did|do|does|has|have|had|will|would|could|can|should|might)"
-_NUMBER_NOUNS = r"(?:toll|number|percentage|share|amount|total|count|price|cost|figure|size|rate)"
+_NUMBER_NOUNS = r"(?:toll|number|percentage|share|amount|total|count|price|cost|figure|size|rate)s?"
 _MONEY_VERBS = re.compile(r"\b(pay|paid|cost|price|spend|spent|worth|charge|budget|sell|sold|buy|bought)\b")
 _MONEY = re.compile(r"dollars?|euros?|pounds?|lira|roubles?|rubles?|yuan|million|billion|trillion")
 _QUANTITY_WORDS = frozenset("hundred hundreds thousand thousands million millions billion dozen dozens".split())
@@ -140,8 +140,24 @@ def split_question(question: str) -> list[str]:
     for part in parts[1:]:
         own = [w for w in words(part) if is_content(w) and not w[0].isupper()]
         extra = [w for w in head if w not in own]
-        out.append(part if len(own) >= 2 or not extra else f"{part[:-1]} {' '.join(extra)}?")
+        swapped = _swap_phrase(parts[0], part) if not own else None
+        out.append(swapped or (part if len(own) >= 2 or not extra else f"{part[:-1]} {' '.join(extra)}?"))
     return out
+
+
+_PREP_NAME = re.compile(
+    r"\b(from|to|by|for|with|in|against|according to)\s+((?:the\s+)?[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)"
+)
+
+
+def _swap_phrase(first: str, part: str) -> str | None:
+    """ "What did Kyrgyzstan buy from Turkey and what from Russia?": the second part is the first with its
+    "from <name>" swapped ("What did Kyrgyzstan buy from Russia?"); None when the parts share no preposition."""
+    for m in _PREP_NAME.finditer(part):
+        old = next((o for o in _PREP_NAME.finditer(first) if o.group(1).lower() == m.group(1).lower()), None)
+        if old is not None:
+            return f"{first[: old.start()]}{m.group(0)}{first[old.end():]}"
+    return None
 
 
 def has_date(sentence: str) -> bool:

@@ -69,7 +69,7 @@ def test_question_shapes() -> None:
     assert question_shape("Who is the Kyrgyz foreign minister?").focus == ("foreign", "minister")
     assert split_question("How many died in A, and how many in B?") == [
         "How many died in A?",
-        "how many in B died?",
+        "How many died in B?",  # the first part with its "in <name>" swapped
     ]
 
 

@@ -1,10 +1,10 @@
-"""What a question asks for: reasons."""
+"""What a question asks for: reasons, counts, the parts of a two-part question."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.text.questions import has_reason
+from bot.text.questions import has_reason, question_shape, split_question
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,19 @@ def test_sentences_giving_a_cause_hold_a_reason(sentence: str) -> None:
 )
 def test_sentences_without_a_cause_hold_none(sentence: str) -> None:
     assert not has_reason(sentence)
+
+
+def test_a_plural_count_noun_asks_for_a_number() -> None:
+    assert question_shape("What death tolls do the Kyrgyz and Tajik governments give?").kind == "number"
+    assert question_shape("What death toll does Tajikistan give?").kind == "number"
+
+
+def test_an_elliptical_second_part_swaps_the_first_parts_phrase() -> None:
+    assert split_question("What did Kyrgyzstan buy from Turkey and what from Russia?") == [
+        "What did Kyrgyzstan buy from Turkey?",
+        "What did Kyrgyzstan buy from Russia?",
+    ]
+    assert split_question("How many were killed according to Kyrgyzstan, and how many according to Tajikistan?") == [
+        "How many were killed according to Kyrgyzstan?",
+        "How many were killed according to Tajikistan?",
+    ]
