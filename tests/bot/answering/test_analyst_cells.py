@@ -54,3 +54,16 @@ def test_a_counted_facet_in_another_word_of_its_class(tables: TableBuilder, sect
     assert kyrgyz is not None and "139" in kyrgyz.span.text
     # Before: "previous flare-ups had generally hurt Kyrgyzstan more" (no figure; "injuries" was not a count).
     assert tables.cell_evidence("injuries", "Tajikistan", rows, passages, columns) is None
+
+
+def test_a_section_headed_by_the_facet_answers_it(tables: TableBuilder, sections: list[Passage]) -> None:
+    passages = [
+        section(sections, "01-border", "An independent tally"),
+        section(sections, "01-border", "Method"),
+        section(sections, "02-kyrgyz-toll", "A higher official figure"),
+    ]
+    rows, columns = ["Border Watch", "Health Ministry"], ["death figures", "methods"]
+    cell = tables.cell_evidence("methods", "Border Watch", rows, passages, columns)
+    # Before: not stated ("The monitors relied on hospital records ..." never says "method"; its heading does).
+    assert cell is not None and "hospital records" in cell.span.text
+    assert tables.cell_evidence("methods", "Health Ministry", rows, passages, columns) is None
