@@ -26,14 +26,17 @@ from bot.answering.analyst.evidence import (
     reported_clause,
     same_count_class,
     scored,
+    sentences,
     short_span,
     stated_by,
+    with_its_list,
 )
 from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
 from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
+from bot.text.sentences import Span
 from bot.text.terms import content_terms, stem, term_in
 
 NOT_STATED = "not stated"
@@ -118,7 +121,11 @@ class TableBuilder:
                     cells.append(TableCell(NOT_STATED))
                     continue
                 focus = content_terms(f"{facet} {entity}")
-                span = short_span(ev.span, focus, must=content_terms(entity))
+                listed = _with_list(ev)
+                # A lead-in ("... covering two kinds of equipment:") is shown with its list, whole: alone it is a
+                # cut quote that states nothing (dev n08's Russia cell lacked the S-300 and Orlan-10 items).
+                span = listed if listed is not None else short_span(ev.span, focus, must=content_terms(entity))
+                ev = ev if listed is None else Evidence(ev.rank, ev.passage, listed, ev.score)
                 n = notes.cite(ev.passage, ev.span.text)
                 cells.append(TableCell(strip_bullet(span.text).strip().rstrip(".;:,"), [n]))
             rows.append(TableRow(entity, cells))
@@ -339,6 +346,18 @@ def parse_generated_cells(text: str) -> dict[tuple[str, str], str]:
         if len(parts) >= 3 and parts[0] and parts[1]:
             out[(parts[0].lower(), parts[1].lower())] = " | ".join(parts[2:]).strip()
     return out
+
+
+def _with_list(e: Evidence) -> Span | None:
+    """The evidence sentence with its list items when it is a lead-in ending in ":" that has some; else None."""
+    if not e.span.text.rstrip().endswith(":"):
+        return None
+    sents = sentences(e.passage)
+    k = next((i for i, x in enumerate(sents) if x.start == e.span.start), None)
+    if k is None:
+        return None
+    whole = with_its_list(e.passage, sents, k)
+    return whole if whole.end > e.span.end else None
 
 
 def _headed(passage: Passage, facet_terms: set[str]) -> bool:
