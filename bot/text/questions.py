@@ -25,6 +25,13 @@ from bot.text.terms import (
 
 _AUX = r"(?:is|are|was|were|did|do|does|has|have|had|will|would|could|can|should|might)"
 _NUMBER_NOUNS = r"(?:toll|number|percentage|share|amount|total|count|price|cost|figure|size|rate)s?"
+# "What was Kyrgyzstan's death toll?", "What is the total number of ...": the counted noun after "what" and a
+# copula, behind an article or a possessive and at most one modifier.
+_WHAT_IS_THE_COUNT = re.compile(
+    r"\bwhat (?:is|was|are|were) (?:the |its |their |his |her |[a-z][\w\-]*['’]s? )(?:[a-z][\w\-]* )?"
+    + _NUMBER_NOUNS
+    + r"\b"
+)
 _MONEY_VERBS = re.compile(r"\b(pay|paid|cost|price|spend|spent|worth|charge|budget|sell|sold|buy|bought)\b")
 _MONEY = re.compile(r"dollars?|euros?|pounds?|lira|roubles?|rubles?|yuan|million|billion|trillion")
 _QUANTITY_WORDS = frozenset("hundred hundreds thousand thousands million millions billion dozen dozens".split())
@@ -73,7 +80,9 @@ def is_content(w: str) -> bool:
 def question_shape(question: str) -> QuestionShape:
     q = question.lower()
     toks = words(question)
-    if re.search(r"\bhow (many|much|long|old|far|big|large|often)\b|\bwhat (?:\w+ )?" + _NUMBER_NOUNS + r"\b", q):
+    if re.search(r"\bhow (many|much|long|old|far|big|large|often)\b|\bwhat (?:\w+ )?" + _NUMBER_NOUNS + r"\b", q) or (
+        _WHAT_IS_THE_COUNT.search(q)
+    ):
         # Names ("Kyrgyzstan") are not what is counted.
         kind = "money" if "how much" in q and _MONEY_VERBS.search(q) else "number"
         return QuestionShape(kind, tuple(w.lower() for w in toks if not w[0].isupper() and is_content(w)))

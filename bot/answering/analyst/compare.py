@@ -26,14 +26,17 @@ from bot.answering.analyst.evidence import (
     reported_clause,
     same_count_class,
     scored,
+    sentences,
     short_span,
     stated_by,
+    with_its_list,
 )
 from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
 from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
+from bot.text.sentences import Span
 from bot.text.terms import content_terms, stem, term_in
 
 NOT_STATED = "not stated"
@@ -118,7 +121,11 @@ class TableBuilder:
                     cells.append(TableCell(NOT_STATED))
                     continue
                 focus = content_terms(f"{facet} {entity}")
-                span = short_span(ev.span, focus, must=content_terms(entity))
+                listed = _with_list(ev)
+                # A lead-in ("... covering two kinds of equipment:") is shown with its list, whole: alone it is a
+                # cut quote that states nothing (dev n08's Russia cell lacked the S-300 and Orlan-10 items).
+                span = listed if listed is not None else short_span(ev.span, focus, must=content_terms(entity))
+                ev = ev if listed is None else Evidence(ev.rank, ev.passage, listed, ev.score)
                 n = notes.cite(ev.passage, ev.span.text)
                 cells.append(TableCell(strip_bullet(span.text).strip().rstrip(".;:,"), [n]))
             rows.append(TableRow(entity, cells))
@@ -147,6 +154,7 @@ class TableBuilder:
             seen = {(e.passage.chunk_id, e.span.start) for e in candidates}
             more = [e for e in self._candidates(entity, passages) if (e.passage.chunk_id, e.span.start) not in seen]
             candidates = [e for e in sorted(candidates + more, key=lambda e: -e.score) if titled(e.span.text, entity)]
+        candidates += self._under_heading(f"{entity} {facet}", facet_terms, passages, candidates)
         for e in candidates:
             text = e.span.text
             lead_in = ""
@@ -195,17 +203,24 @@ class TableBuilder:
                 ):
                     continue
             # A counted class is hit by any of its words ("injuries" by "139 further people were wounded").
-            facet_hit = role or any(term_in(t, terms) or any(count_synonyms(t, x) for x in terms) for t in facet_terms)
+            facet_hit = (
+                role
+                or any(term_in(t, terms) or any(count_synonyms(t, x) for x in terms) for t in facet_terms)
+                or _headed(e.passage, facet_terms)
+            )
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue
-            if rivals and self._belongs_elsewhere(entity, facet, rivals, text):
+            if rivals and self._belongs_elsewhere(entity, facet, rivals, text, e.passage.heading):
                 continue  # "41 killed" is not the answer for the "wounded" column
             return e
         return None
 
-    def _belongs_elsewhere(self, entity: str, facet: str, rivals: list[str], text: str) -> bool:
-        """Another column of the table fits the sentence better (by its words, then by cosine)."""
-        terms = content_terms(text)
+    def _belongs_elsewhere(
+        self, entity: str, facet: str, rivals: list[str], text: str, heading: str | None = None
+    ) -> bool:
+        """Another column of the table fits the sentence better (by its words and its section heading's, then
+        by cosine)."""
+        terms = content_terms(text) | content_terms(heading or "")
 
         def fit(column: str) -> tuple[int, float]:
             hits = sum(1 for t in content_terms(column) - content_terms(entity) if term_in(t, terms))
@@ -246,6 +261,22 @@ class TableBuilder:
         for e in sorted(best.values(), key=lambda e: -e.score):
             if not any(repeats(e.span.text, o.span.text) for o in out):
                 out.append(e)
+        return out
+
+    def _under_heading(
+        self, query: str, facet_terms: set[str], passages: list[Passage], found: list[Evidence]
+    ) -> list[Evidence]:
+        """The sentences of a section headed by the facet ("## Method" for "methods"), after the scored
+        candidates: the section is about the facet though its sentences need not say so ("The monitors relied
+        on hospital records ...", which scores under `min_score` for "Border Watch methods", dev n12)."""
+        seen = {(e.passage.chunk_id, e.span.start) for e in found}
+        out: list[Evidence] = []
+        for rank, p in enumerate(passages):
+            if not _headed(p, facet_terms):
+                continue
+            for e in scored(self.answerer, query, [p], 0.0):
+                if (p.chunk_id, e.span.start) not in seen and not any(repeats(e.span.text, o.span.text) for o in out):
+                    out.append(Evidence(rank, p, e.span, e.score))
         return out
 
     def _semantic(self, query: str, text: str) -> float:
@@ -315,6 +346,24 @@ def parse_generated_cells(text: str) -> dict[tuple[str, str], str]:
         if len(parts) >= 3 and parts[0] and parts[1]:
             out[(parts[0].lower(), parts[1].lower())] = " | ".join(parts[2:]).strip()
     return out
+
+
+def _with_list(e: Evidence) -> Span | None:
+    """The evidence sentence with its list items when it is a lead-in ending in ":" that has some; else None."""
+    if not e.span.text.rstrip().endswith(":"):
+        return None
+    sents = sentences(e.passage)
+    k = next((i for i, x in enumerate(sents) if x.start == e.span.start), None)
+    if k is None:
+        return None
+    whole = with_its_list(e.passage, sents, k)
+    return whole if whole.end > e.span.end else None
+
+
+def _headed(passage: Passage, facet_terms: set[str]) -> bool:
+    """Does the passage's section heading name a word of the facet?"""
+    heading = content_terms(passage.heading or "")
+    return bool(heading) and any(term_in(t, heading) for t in facet_terms)
 
 
 def table_markdown(table: Table) -> str:

@@ -20,12 +20,14 @@ from bot.answering.analyst.evidence import (
     Quantity,
     compatible,
     count_synonyms,
+    mentions,
     owner,
     quantities,
     scored,
+    speaker,
     stated_by,
 )
-from bot.answering.analyst.questions import disputed
+from bot.answering.analyst.questions import disputed, named
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.markers import strip_bullet
 from bot.text.questions import is_content
@@ -89,6 +91,11 @@ class ConflictFinder:
             if not asked and party is not None:
                 continue  # a total is compared with totals only
             picked.append((e, qs[0], party))
+        source = asked_source(question, [e for e, _, _ in picked])
+        if source is not None:
+            # "How many people did Border Watch count as killed?" asks for that source's figure: another
+            # source's figure is not a version of it (dev n16), though the source's own revised figures are.
+            picked = [x for x in picked if by_source(x[0], source)]
         # "How many did Tajikistan and Kyrgyzstan each say ...": two parties' figures are two facts; versions
         # are compared within one party (or among totals), the party with the most versions first.
         by_party: dict[str | None, list[tuple[Evidence, Quantity]]] = {}
@@ -211,3 +218,19 @@ def other_party(e: Evidence, asked: set[str]) -> bool:
     """The sentence gives a figure of a party the question does not ask about."""
     party = owner(e.span.text, e.passage)
     return bool(asked) and party is not None and party[:5] not in asked
+
+
+def asked_source(question: str, evidence: list[Evidence]) -> str | None:
+    """The source a question names ("How many did Border Watch count ...?" -> "Border Watch"): a name of the
+    question, not a party, that is who states one of the sentences (its speaker, or its document's title)."""
+    for name in named(question):
+        if asked_parties(name):
+            continue
+        if any(mentions(speaker(e.span, e.passage) or "", name) or mentions(e.passage.title, name) for e in evidence):
+            return name
+    return None
+
+
+def by_source(e: Evidence, source: str) -> bool:
+    """Is the sentence stated by `source` (its speaker, its document, or named in it)?"""
+    return mentions(stated_by(e.span, e.passage), source) or mentions(e.span.text, source)

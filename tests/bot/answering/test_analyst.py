@@ -101,6 +101,7 @@ def assert_quoted(answer: Answer) -> None:
         ("What does Kerim Has say about Russia?", "attribution"),
         ("How many people were killed in total?", "conflict"),
         ("Did Tajikistan receive Bayraktar drones?", "conflict"),
+        ("What was Kyrgyzstan's death toll?", "conflict"),
         ("Why did Turkey sell drones to Kyrgyzstan?", "default"),
     ],
 )

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import Passage
-from bot.answering.analyst.compare import TableBuilder, titled
+from bot.answering.analyst.compare import Footnotes, TableBuilder, titled
+from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
 from tests.bot.answering.test_analyst import load_sections
@@ -54,3 +55,27 @@ def test_a_counted_facet_in_another_word_of_its_class(tables: TableBuilder, sect
     assert kyrgyz is not None and "139" in kyrgyz.span.text
     # Before: "previous flare-ups had generally hurt Kyrgyzstan more" (no figure; "injuries" was not a count).
     assert tables.cell_evidence("injuries", "Tajikistan", rows, passages, columns) is None
+
+
+def test_a_section_headed_by_the_facet_answers_it(tables: TableBuilder, sections: list[Passage]) -> None:
+    passages = [
+        section(sections, "01-border", "An independent tally"),
+        section(sections, "01-border", "Method"),
+        section(sections, "02-kyrgyz-toll", "A higher official figure"),
+    ]
+    rows, columns = ["Border Watch", "Health Ministry"], ["death figures", "methods"]
+    cell = tables.cell_evidence("methods", "Border Watch", rows, passages, columns)
+    # Before: not stated ("The monitors relied on hospital records ..." never says "method"; its heading does).
+    assert cell is not None and "hospital records" in cell.span.text
+    assert tables.cell_evidence("methods", "Health Ministry", rows, passages, columns) is None
+
+
+def test_a_lead_in_cell_keeps_its_list(tables: TableBuilder, sections: list[Passage]) -> None:
+    passages = [section(sections, "04-kyrgyzstan", "Purchases from Russia")]
+    aq = AnalystQuestion("compare", ("Russia",), ("what they supplied to Kyrgyzstan",))
+    notes = Footnotes()
+    table = tables.extractive("Compare Turkey and Russia on what they supplied to Kyrgyzstan.", aq, passages, notes)
+    cell = table.rows[0].cells[0]
+    # Before: "In February 2021 Kyrgyzstan concluded an agreement with Russia covering two kinds of equipment".
+    assert "S-300" in cell.text and "Orlan-10" in cell.text
+    assert cell.text in notes.citations[0].quote  # still a verbatim span of its footnote's quote

@@ -92,3 +92,24 @@ def test_a_function_word_that_ends_like_a_demonym_names_no_party(sentence: str, 
     from bot.answering.analyst.evidence import owner
 
     assert owner(sentence, passage(1, sentence, title)) == party
+
+
+TOTALS = [
+    passage(
+        6,
+        "According to Border Watch, 81 people were killed in total in the September 2022 clashes, on both sides "
+        "of the border combined.",
+        "Border Watch",
+        "2022-11-15",
+    ),
+    passage(7, "Taken together, the fighting was said to have killed close to 100 people.", "The September Fighting"),
+]
+
+
+def test_a_question_naming_its_source_asks_for_that_source_s_figure(answerer: ExtractiveAnswerer) -> None:
+    finder = ConflictFinder(answerer)
+    overall, _ = finder.figures("How many people were killed in total?", TOTALS)
+    assert overall is not None  # two sources' totals disagree
+    named, evidence = finder.figures("How many people did Border Watch count as killed?", TOTALS)
+    assert named is None  # ... but the question asks for one source's figure
+    assert evidence and all("Border Watch" in e.span.text for e in evidence)

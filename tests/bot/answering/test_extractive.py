@@ -66,6 +66,10 @@ def test_numbers_are_normalised_and_designators_are_not_quantities() -> None:
 def test_question_shapes() -> None:
     assert question_shape("How many people did Tajikistan say died?").kind == "number"
     assert question_shape("When did Kyrgyzstan receive the drones?").kind == "date"
+    # The counted noun behind a copula and a possessive or article is a count question too.
+    assert question_shape("What was Kyrgyzstan's death toll?").kind == "number"
+    assert question_shape("What is the total number of drones?").kind == "number"
+    assert question_shape("What was the reason?").kind is None
     assert question_shape("Who is the Kyrgyz foreign minister?").focus == ("foreign", "minister")
     assert split_question("How many died in A, and how many in B?") == [
         "How many died in A?",
