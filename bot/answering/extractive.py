@@ -59,6 +59,13 @@ from bot.text.terms import content_terms, lower_vocabulary, term_in
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
 _CONTINUATION = re.compile(r"[\"“‘']|(?:he|she|it|they|this|that|these|those|his|her|its|their|such)\b", re.I)
 _LIST_ITEM = re.compile(r"(?:[-*•–]|\d+[.)])\s")
+# "Who is / was <role> ...?", "What is the name of <role>?" ask for one holder; a passive does not ("Who were
+# the drones used against?").
+_WHO_IS = re.compile(
+    r"\W*(?:and |but |so )?(?:who (?:is|was)|what (?:is|was) the name of)\b"
+    r"(?![^?]*\b(?:[a-z]+ed|known|seen|given|taken|made|built|sold|held|led|sent|shown|told|written)\b)",
+    re.I,
+)
 _TOPICAL = ("cosine", "lexical", "log_words", "span_pair", "lead")  # what `relevance` looks at
 
 
@@ -256,6 +263,12 @@ class ExtractiveAnswerer:
         shape = question_shape(question)
         asks_who = re.match(r"\W*(?:and |but |so )?who\b", question, re.I) is not None  # not "the name of X"
         if asks_who and role_of_another_party(question, shape.focus, best.span.text):
+            return True
+        # "Who is Turkey's ambassador to Tajikistan?" asks for the person holding a role: a best sentence with
+        # no name next to that role ("... shared by Turkey's embassy in Tajikistan") does not name them.
+        role = [f for f in shape.focus if re.search(rf"\b{re.escape(f)}\b", question)]  # lowercase: a role, no name
+        holder = shape.kind == "person" and bool(role) and _WHO_IS.match(question) is not None
+        if holder and not self._typed(shape, question, [best.span.text])[0]:
             return True
         if shape.kind not in self.config.hard_types:
             return False

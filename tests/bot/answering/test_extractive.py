@@ -301,3 +301,21 @@ def test_a_count_question_leads_with_a_figure_over_a_closer_sentence_without_one
     answer = answerer.answer(question, [kyrgyz, tajik])
     assert not answer.refused
     assert "41" in answer.citations[0].quote
+
+
+def test_a_question_for_a_roles_holder_is_refused_when_no_name_stands_by_the_role(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    embassy = Passage(
+        "e:0",
+        "The Turkish ambassador in Dushanbe attended the ceremony. Pictures of the visit were shared by Turkey's "
+        "embassy in Tajikistan. Jeenbek Kulubaev, Kyrgyzstan's foreign minister, confirmed the reports.",
+        "e", "Visit", "e.md",
+    )
+    # The role is there, its holder's name is not.
+    assert answerer.answer("Who is Turkey's ambassador to Tajikistan?", [embassy]).refused
+    answer = answerer.answer("Who is Kyrgyzstan's foreign minister?", [embassy])
+    assert not answer.refused and "Jeenbek Kulubaev" in answer.text
+    # Not a role's holder: a passive asks who something was done to.
+    drones = Passage("d:0", "Ethiopia's government used TB2 drones against Tigray rebels.", "d", "Drones", "d.md")
+    assert not answerer.answer("Who were the drones used against?", [drones]).refused
