@@ -9,9 +9,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bot.text.questions import QuestionShape, has_date, has_reason, is_content, typed_positions
-from bot.text.terms import names, proper_vocabulary, stem, term_in
+from bot.text.questions import QuestionShape, date_matches, has_date, has_reason, is_content, typed_positions
+from bot.text.terms import names, proper_vocabulary, stem, term_in, words
 
+# A date answers "When did X <event>?" when it stands within this many tokens of a word of the event. Hand-set,
+# checked on dev (new questions, chains, RealTime QA dev): the date phrase and its verb share a clause.
+_DATE_WINDOW = 8
+_CLAUSE_END = re.compile(r";")
+_DATE_NOUNS = frozenset("year years month months day days date dates time decade week".split())
+_TRAILING_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’\-]*")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 # "Who makes / builds / owns X?" is answered by a company or a body as often as by a person: a sentence naming
@@ -20,6 +26,11 @@ _AGENT_QUESTION = re.compile(r"\bwho (?:make|build|produce|manufacture|develop|d
 _AGENT_WORDS = re.compile(
     r"\b(?:makers?|manufactur\w*|producers?|produc(?:es|ed)|builders?|buil[dt]s?|company|firm)\b", re.I
 )
+
+
+def without_trailing_context(question: str) -> str:
+    """A follow-up's carried-over context ("... (Kyrgyzstan, Russia)?") is a retrieval hint, not the event."""
+    return _TRAILING_CONTEXT.sub("?", question)
 
 
 def holds_answer_type(
@@ -33,26 +44,50 @@ def holds_answer_type(
     the question's focus, by stem or by embedding similarity at least `focus_similarity`)?"""
     if shape.kind is None:
         return [True] * len(sentences)
-    if shape.kind == "date":
-        return [has_date(s) for s in sentences]
     if shape.kind == "reason":
         return [has_reason(s) for s in sentences]
+    focus = shape.focus
+    if shape.kind == "date":
+        # "When did Kazakhstan sign its contract with Baykar?": a date next to the event asked about, not any
+        # date ("... the first to buy TB2s, in December 2020; ... Kazakhstan are negotiating with Baykar").
+        # The event is its verb and nouns; not its names, which a passage repeats around every date.
+        focus = tuple(dict.fromkeys(
+            w.lower() for w in words(without_trailing_context(question))
+            if is_content(w) and not w[0].isupper() and w.lower() not in _DATE_NOUNS
+        ))
+        if not focus:
+            return [has_date(s) for s in sentences]
     tokens = [list(_TOKEN.finditer(s)) for s in sentences]
     sims: dict[tuple[str, str], float] = {}
-    if shape.focus:
+    if focus:
         vocab = sorted({m.group().lower() for ts in tokens for m in ts if is_content(m.group())})
         if vocab:
-            vecs = embed(vocab + list(shape.focus))
+            vecs = embed(vocab + list(focus))
             grid = vecs[: len(vocab)] @ vecs[len(vocab) :].T
-            sims = {(w, f): float(grid[a, b]) for a, w in enumerate(vocab) for b, f in enumerate(shape.focus)}
+            sims = {(w, f): float(grid[a, b]) for a, w in enumerate(vocab) for b, f in enumerate(focus)}
 
     def is_focus(token: str) -> bool:
         lt = token.lower()
         st = stem(lt)
         return any(
             st == stem(f) or term_in(st, {stem(f)}) or sims.get((lt, f), 0.0) >= focus_similarity
-            for f in shape.focus
+            for f in focus
         )
+
+    if shape.kind == "date":
+        out_dates: list[bool] = []
+        for sentence, toks in zip(sentences, tokens, strict=True):
+            spans = [m.span() for m in date_matches(sentence)]
+            # Clauses a semicolon ends: "... to buy TB2s, in December 2020; ... Kazakhstan are negotiating with
+            # Baykar" dates Turkmenistan's purchase, not Kazakhstan's talks. Not a colon: "14 September: fighting
+            # flared up" dates the fighting.
+            clause = [len(_CLAUSE_END.findall(sentence[: m.start()])) for m in toks]
+            at = [j for j, m in enumerate(toks) if any(a < m.end() and m.start() < b for a, b in spans)]
+            near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
+            out_dates.append(
+                any(abs(d - j) <= _DATE_WINDOW and clause[d] == clause[j] for d in at for j in near)
+            )
+        return out_dates
 
     # Names, also at a sentence start when the word is no dictionary word and never written in lower case
     # here: "Turkmenistan became the first ..." names Turkmenistan though no sentence has it mid-sentence.
@@ -65,7 +100,7 @@ def holds_answer_type(
         hits = typed_positions(shape.kind, toks, sentence, question, proper)
         if not hits and agent and _AGENT_WORDS.search(sentence):
             hits = typed_positions("name", toks, sentence, question, proper)
-        if not hits or not shape.focus:
+        if not hits or not focus:
             out.append(bool(hits))
             continue
         near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]

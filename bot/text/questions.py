@@ -173,6 +173,11 @@ def has_date(sentence: str) -> bool:
     return bool(_YEAR.search(sentence) or _DATE_WORDS.search(sentence))
 
 
+def date_matches(sentence: str) -> list[re.Match[str]]:
+    """Where `sentence` states a year or a date word ("2021", "December", "last week")."""
+    return [*_YEAR.finditer(sentence), *_DATE_WORDS.finditer(sentence)]
+
+
 def has_reason(sentence: str) -> bool:
     return bool(_REASON.search(sentence))
 

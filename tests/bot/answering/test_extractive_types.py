@@ -14,3 +14,17 @@ def test_a_name_at_the_start_of_a_sentence_answers_a_which_question(embed: Sente
         "Drones became the first weapon the republic acquired.",  # a dictionary word opens it: no name
     ]
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False]
+
+
+def test_a_date_answers_a_when_question_only_next_to_the_event_asked_about(embed: SentenceEmbedder) -> None:
+    question = "When did Kazakhstan sign its contract with Baykar?"
+    sentences = [
+        # The date is Turkmenistan's purchase, a semicolon away from Kazakhstan's talks.
+        "Turkmenistan was the first to buy TB2s, in December 2020; Kazakhstan is negotiating with Baykar.",
+        "Kazakhstan signed a contract with Baykar in March 2023.",
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [False, True]
+    # A list's date and its event across a colon are one item.
+    question = "When did fighting flare up again?"
+    sentences = ["14 September: a single day later, fighting flared up once more along the border."]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
