@@ -65,10 +65,11 @@ _TRAILING_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
 # A bare wh-question ("Why?", "And when?", "How exactly?") asks the previous question's clause again with a
 # new wh-word: "Where did Turkey have to move its embassy?" -> "Why?" -> "Why did Turkey have to move ...".
 _BARE_WH = re.compile(
-    r"^\W*(?:and |but |so )?((?:since |until )?(?:why|when|where|how))(?: exactly| then| so)?\W*$", re.I
+    r"^\W*(?:and |but |so )?((?:since |until )?(?:why|when|where|how))(?: exactly| then)?\W*$", re.I
 )
+# Only a previous question asking when / where / why / how: "Who is X?" -> "When?" is no "When is X?".
 _WH_AUX = re.compile(
-    r"^\W*(?:who|whom|what|when|where|why|how)\s+(?=(?:did|does|do|was|were|is|are|has|have|had|will|would|can|"
+    r"^\W*(?:when|where|why|how)\s+(?=(?:did|does|do|was|were|is|are|has|have|had|will|would|can|"
     r"could|should)\b)",
     re.I,
 )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from bot.text.sentences import Span
 from bot.text.terms import (
     MONTH_NAMES,
+    ROLE_TITLES,
     STOPWORDS,
     content_term_list,
     content_terms,
@@ -316,10 +317,7 @@ def subject_failures(
     return []
 
 
-_TITLES = frozenset(
-    "minister president secretary secretary-general chairman chairwoman ambassador director chief commander "
-    "spokesman spokeswoman spokesperson governor mayor general envoy premier senator counterpart".split()
-)
+_TITLES = ROLE_TITLES
 _TITLED_APPOSITION = re.compile(
     r"\b([A-Z][\w’'\-]*)\s+(" + "|".join(sorted(_TITLES)) + r")\s*,\s+([A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)?)"
 )

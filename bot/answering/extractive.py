@@ -53,7 +53,7 @@ from bot.text.questions import (
     split_question,
 )
 from bot.text.sentences import Span, split_sentences
-from bot.text.terms import content_terms, lower_vocabulary, term_in
+from bot.text.terms import KINSHIP, ROLE_TITLES, content_terms, lower_vocabulary, term_in
 
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
@@ -63,7 +63,7 @@ _LIST_ITEM = re.compile(r"(?:[-*•–]|\d+[.)])\s")
 # the drones used against?").
 _WHO_IS = re.compile(
     r"\W*(?:and |but |so )?(?:who (?:is|was)|what (?:is|was) the name of)\b"
-    r"(?![^?]*\b(?:[a-z]+ed|known|seen|given|taken|made|built|sold|held|led|sent|shown|told|written)\b)",
+    r"(?![^?]*\b(?-i:[a-z]+ed|known|seen|given|taken|made|built|sold|held|led|sent|shown|told|written)\b)",
     re.I,
 )
 _TOPICAL = ("cosine", "lexical", "log_words", "span_pair", "lead")  # what `relevance` looks at
@@ -149,7 +149,7 @@ class ExtractiveAnswerer:
         pool = near[: self.config.max_sentences * 4]
         typed = self._typed(shape, question, [s.span.text for s in pool])
         fits = [
-            ok and not figure_of_an_unnamed_party(question, passages[s.rank], s.span)
+            ok and (shape.kind == "date" or not figure_of_an_unnamed_party(question, passages[s.rank], s.span))
             for s, ok in zip(pool, typed, strict=True)
         ]
         if fits[0] or not any(fits):
@@ -266,7 +266,7 @@ class ExtractiveAnswerer:
             return True
         # "Who is Turkey's ambassador to Tajikistan?" asks for the person holding a role: a best sentence with
         # no name next to that role ("... shared by Turkey's embassy in Tajikistan") does not name them.
-        role = [f for f in shape.focus if re.search(rf"\b{re.escape(f)}\b", question)]  # lowercase: a role, no name
+        role = [f for f in shape.focus if f in ROLE_TITLES or f in KINSHIP]  # an office or a family tie
         holder = shape.kind == "person" and bool(role) and _WHO_IS.match(question) is not None
         if holder and not self._typed(shape, question, [best.span.text])[0]:
             return True
@@ -274,7 +274,7 @@ class ExtractiveAnswerer:
             return False
         if not self._typed(shape, question, [best.span.text])[0]:
             return True
-        return figure_of_an_unnamed_party(question, passages[best.rank], best.span)
+        return shape.kind != "date" and figure_of_an_unnamed_party(question, passages[best.rank], best.span)
 
     def _compose(
         self, question: str, passages: list[Passage], chosen: list[Scored], trace: dict[str, object]

@@ -96,6 +96,9 @@ def question_features(question: str, passages: list[Passage], scored: list[Score
 
 
 _WORD = re.compile(r"[A-Za-z][\w'’\-]*")
+_DATE_NAMES = frozenset(
+    {*MONTH_NAMES, *_MONTHS, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+)
 
 
 def role_of_another_party(question: str, focus: tuple[str, ...], sentence: str) -> bool:
@@ -135,7 +138,8 @@ def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> b
     names the other as its opponent ("... the fighting with Tajikistan cost their country. By the Kyrgyz
     count: ..."). A pronoun's antecedent is part of the candidate already (continuation pairs). False when the
     question names nothing."""
-    groups = name_groups(without_context(question))
+    # Months and weekdays date the question ("in the September clashes"); they name no party.
+    groups = [g for g in name_groups(without_context(question)) if not g <= _DATE_NAMES]
     if not groups:
         return False
     near: list[str] = []

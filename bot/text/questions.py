@@ -24,7 +24,8 @@ from bot.text.terms import (
 # number near "people"/"killed"; "who is the Kyrgyz foreign minister" wants a person's name near "minister".
 
 _AUX = r"(?:is|are|was|were|did|do|does|has|have|had|will|would|could|can|should|might)"
-_NUMBER_NOUNS = r"(?:toll|number|percentage|share|amount|total|count|price|cost|figure|size|rate)s?"
+# Plural only where the plural is still a count ("what death tolls"); "what figures attended" asks for people.
+_NUMBER_NOUNS = r"(?:(?:toll|number|total|count)s?|percentage|share|amount|price|cost|figure|size|rate)"
 # "What was Kyrgyzstan's death toll?", "What is the total number of ...": the counted noun after "what" and a
 # copula, behind an article or a possessive and at most one modifier.
 _WHAT_IS_THE_COUNT = re.compile(
@@ -161,7 +162,11 @@ _PREP_NAME = re.compile(
 
 def _swap_phrase(first: str, part: str) -> str | None:
     """ "What did Kyrgyzstan buy from Turkey and what from Russia?": the second part is the first with its
-    "from <name>" swapped ("What did Kyrgyzstan buy from Russia?"); None when the parts share no preposition."""
+    "from <name>" swapped ("What did Kyrgyzstan buy from Russia?"); None when the parts share no preposition
+    or open with different question words."""
+    wh_first, wh_part = (re.match(r"\W*(?:and\s+)?(\w+)", x) for x in (first, part))
+    if not (wh_first and wh_part and wh_first.group(1).lower() == wh_part.group(1).lower()):
+        return None  # "... and when from Russia?" asks something else: not the first part again
     for m in _PREP_NAME.finditer(part):
         old = next((o for o in _PREP_NAME.finditer(first) if o.group(1).lower() == m.group(1).lower()), None)
         if old is not None:

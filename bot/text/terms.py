@@ -300,6 +300,16 @@ def lower_vocabulary(text: str) -> set[str]:
     return out
 
 
+# Words naming an office or a family tie: what "Who is X's <role>?" asks the holder of.
+ROLE_TITLES = frozenset(
+    "minister president secretary secretary-general chairman chairwoman ambassador director chief commander "
+    "spokesman spokeswoman spokesperson governor mayor general envoy premier senator counterpart".split()
+)
+KINSHIP = frozenset(
+    "son daughter son-in-law daughter-in-law wife husband brother sister father mother nephew niece cousin".split()
+)
+
+
 def term_in(term: str, terms: set[str]) -> bool:
     """Exact term (terms are stems, see `stem`), or another form of the same name ("kyrgyz" ~ "kyrgyzstan")."""
     if term in terms:
@@ -313,14 +323,23 @@ def term_in(term: str, terms: set[str]) -> bool:
     return name_present(term, terms)
 
 
+# Verbs whose agent noun Snowball keeps whole ("owners" -> "owner", "owns" -> "own"). A closed list: an open
+# "-er" rule also paired form/former, count/counter, late/later, live/liver.
+_AGENT_VERBS = frozenset(
+    "own make buy sell lead export import build found fund supply trade develop design invest train teach "
+    "work publish provide operate report rule run win play manage drive produce manufacture".split()
+)
+
+
 def _agent_forms(term: str) -> tuple[str, ...]:
-    """The verb of an agent noun and back, as stems: "own" ~ "owner", "make" ~ "maker", "buy" ~ "buyer".
-    Snowball leaves "owners" as "owner" but "exporter" as "export", so "Who owns Baykar?" missed "The company's
-    owners ...". Only ever a match between two words both present, never a prefix of a longer word."""
-    forms = [term + "er", term + "r"] if not term.endswith("e") else [term + "r"]
-    if term.endswith("er") and len(term) >= 5:
-        forms += [term[:-2], term[:-1]]
-    return tuple(forms)
+    """The verb of an agent noun and back, as stems: "own" ~ "owner", "make" ~ "maker", "buy" ~ "buyer"
+    (verbs in `_AGENT_VERBS` only). Only ever a match between two words both present, never a prefix."""
+    if term in _AGENT_VERBS:
+        return (term + "r",) if term.endswith("e") else (term + "er", term + term[-1] + "er")
+    for verb in (term[:-2], term[:-1], term[:-3]):  # "owner", "maker", "runner"
+        if verb in _AGENT_VERBS and term in _agent_forms(verb):
+            return (verb,)
+    return ()
 
 
 def same_text(a: str, b: str) -> bool:

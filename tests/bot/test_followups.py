@@ -147,3 +147,11 @@ def test_a_bare_wh_question_asks_the_previous_clause_again() -> None:
     # No clause to reuse: the previous names are context, as for any follow-up.
     counted = Turn("How many died on the Tajik side?", "Tajikistan puts its death toll at 41 [1].")
     assert rewrite_offline("Why?", [counted]) == "Why (Tajik)?"
+
+
+def test_a_bare_wh_question_after_a_who_question_is_not_forced_into_its_clause() -> None:
+    turn = Turn("Who is Turkey's ambassador to Tajikistan?", "The documents don't say.")
+    assert rewrite_offline("When?", [turn]) != "When is Turkey's ambassador to Tajikistan?"
+    assert not rewrite_offline("How so?", [Turn("Why did Turkey move its embassy?", "Threats [1].")]).startswith(
+        "How did"
+    )

@@ -319,3 +319,26 @@ def test_a_question_for_a_roles_holder_is_refused_when_no_name_stands_by_the_rol
     # Not a role's holder: a passive asks who something was done to.
     drones = Passage("d:0", "Ethiopia's government used TB2 drones against Tigray rebels.", "d", "Drones", "d.md")
     assert not answerer.answer("Who were the drones used against?", [drones]).refused
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        # A date question is not held to the party rule: the name is often a sentence earlier.
+        ("When did Sadyr Japarov open the drone base?",
+         "Sadyr Japarov travelled to Batken province in September. The new drone base was opened on "
+         "13 September 2022, officials said."),
+        # A month dates the question; it names no party.
+        ("How many people died in the September clashes?",
+         "In total 100 people died in the clashes, according to monitors."),
+        # Not a role's holder: "responsible" is no office, "drone" no person.
+        ("Who is responsible for the attack?",
+         "Kyrgyz officials held Tajik forces responsible for the attack on the border post."),
+        ("What is the name of the heavier drone Kyrgyzstan bought?",
+         "Kyrgyzstan also bought the heavier Akinci drone from Turkey."),
+    ],
+)
+def test_refusal_rules_leave_answerable_questions_alone(
+    answerer: ExtractiveAnswerer, question: str, text: str
+) -> None:
+    assert not answerer.answer(question, [Passage("r:0", text, "r", "Report", "r.md")]).refused

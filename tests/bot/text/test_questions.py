@@ -45,3 +45,12 @@ def test_an_elliptical_second_part_swaps_the_first_parts_phrase() -> None:
         "How many were killed according to Kyrgyzstan?",
         "How many were killed according to Tajikistan?",
     ]
+
+
+def test_parts_with_different_question_words_are_not_swapped() -> None:
+    parts = split_question("How many drones did Kyrgyzstan buy from Turkey and when from Russia?")
+    assert parts[1] != "How many drones did Kyrgyzstan buy from Russia?"
+
+
+def test_a_plural_noun_that_is_no_count_does_not_ask_for_a_number() -> None:
+    assert question_shape("What figures attended the Bishkek summit?").kind != "number"

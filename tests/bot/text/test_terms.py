@@ -108,5 +108,7 @@ def test_an_agent_noun_matches_its_verb(verb: str, noun: str) -> None:
 
 def test_agent_forms_need_the_whole_other_word() -> None:
     assert not term_in(stem("own"), {stem("ownership")})
+    for a, b in (("form", "former"), ("count", "counter"), ("late", "later"), ("live", "liver")):
+        assert not term_in(stem(a), {stem(b)}) and not term_in(stem(b), {stem(a)})  # no agent nouns
     assert not term_in(stem("lead"), {stem("leaders") + "ship"})
     assert not term_in(stem("make"), {stem("makeup")})
