@@ -26,6 +26,7 @@ from bot.answering.base import AnswerRequest, make_citation, refusal
 from bot.answering.extractive_compose import (
     display_text,
     is_summary_request,
+    list_end,
     mmr,
     sentence_keys,
     summary_topic,
@@ -58,7 +59,6 @@ from bot.text.terms import KINSHIP, ROLE_TITLES, content_terms, lower_vocabulary
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
 _CONTINUATION = re.compile(r"[\"“‘']|(?:he|she|it|they|this|that|these|those|his|her|its|their|such)\b", re.I)
-_LIST_ITEM = re.compile(r"(?:[-*•–]|\d+[.)])\s")
 # "Who is / was <role> ...?", "What is the name of <role>?" ask for one holder; a passive does not ("Who were
 # the drones used against?").
 _WHO_IS = re.compile(
@@ -178,7 +178,7 @@ class ExtractiveAnswerer:
             spans = [without_bullet(s) for s in raw]
             for i, s in enumerate(spans):
                 if s.text.endswith(":") and i + 1 < len(spans):
-                    end = _list_end(raw, i)
+                    end = list_end(raw, i)
                     whole = Span(s.start, spans[end].end, p.text[s.start : spans[end].end])
                     out.append(_Candidate(rank, whole, (s.text, whole.text), lead=i == 0, multi=True))
                     continue
@@ -186,7 +186,7 @@ class ExtractiveAnswerer:
                 if i + 1 < len(spans) and _CONTINUATION.match(spans[i + 1].text):
                     # "... lead role. Its founding members are:" leans on this sentence AND keeps its list: a
                     # lead-in quoted without its items is a cut quote.
-                    nxt = _list_end(raw, i + 1) if spans[i + 1].text.endswith(":") and i + 2 < len(spans) else i + 1
+                    nxt = list_end(raw, i + 1) if spans[i + 1].text.endswith(":") and i + 2 < len(spans) else i + 1
                     pair = Span(s.start, spans[nxt].end, p.text[s.start : spans[nxt].end])
                     out.append(_Candidate(rank, pair, (pair.text,), lead=i == 0, multi=True))
         return out
@@ -396,11 +396,3 @@ class ExtractiveStrategy:
         request.timings["extractive"] = round((time.perf_counter() - t) * 1000, 1)
         yield FinalAnswer(answer)
 
-
-def _list_end(raw: list[Span], i: int) -> int:
-    """Sentence i, a lead-in ("... are:"), runs to the last item of its list (at most 8 items); the items are told
-    by their bullets, so this looks at the sentences as written."""
-    end = i + 1
-    while end + 1 < len(raw) and _LIST_ITEM.match(raw[end + 1].text) and end - i < 8:
-        end += 1
-    return end

@@ -116,3 +116,16 @@ def mmr(relevance: list[float], vectors: np.ndarray, k: int, diversity: float) -
         chosen.append(best)
         remaining.remove(best)
     return chosen
+
+
+def list_end(raw: list[Span], i: int) -> int:
+    """Sentence i, a lead-in ("... are:"), runs to the last item of its list (at most 8 items); the items are told
+    by their bullets (not a "#" heading), so this looks at the sentences as written."""
+    end = i + 1
+    while end + 1 < len(raw) and _is_item(raw[end + 1].text) and end - i < 8:
+        end += 1
+    return end
+
+
+def _is_item(text: str) -> bool:
+    return BULLET.match(text) is not None and not text.lstrip().startswith("#")
