@@ -60,11 +60,26 @@ _TITLE = re.compile(
 
 
 def titled(text: str, entity: str) -> bool:
-    """Does a title word stand within four words of where `text` names `entity`?"""
+    """Does a title word stand within four words of where `text` names `entity`? The entity is its capitalised
+    words, matched as written and in order ("Border Watch", not "border guards' ... watch"); a possessive
+    ending of the last one is allowed ("Erdogan's")."""
     words = re.findall(r"[\w’'\-]+", text)
-    name = [w.lower() for w in entity.split() if w[:1].isupper()] or [entity.split()[-1].lower()]
-    at = [k for k, w in enumerate(words) if w.lower().removesuffix("'s").removesuffix("’s") in name]
-    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + 5)))
+    name = [w for w in entity.split() if w[:1].isupper()] or [entity.split()[-1]]
+    n = len(name)
+
+    def bare(w: str) -> str:
+        return w.removesuffix("'s").removesuffix("’s")
+
+    at = [
+        k for k in range(len(words) - n + 1) if words[k : k + n - 1] == name[:-1] and bare(words[k + n - 1]) == name[-1]
+    ]
+    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
+
+
+def role_facet(facet_terms: set[str]) -> bool:
+    """Is the facet a person's title and nothing else ("roles", "their jobs", "titles")? "role in the
+    conflict" or "position on the dispute" asks what the row did or holds on something: read as any facet."""
+    return bool(facet_terms) and facet_terms <= _ROLE_FACET
 
 
 @dataclass
@@ -146,7 +161,7 @@ class TableBuilder:
         others = [e for e in entities if e != entity]
         rivals = [c for c in (columns or []) if c != facet]
         facet_terms = content_terms(facet) - content_terms(entity)
-        role = bool(facet_terms & _ROLE_FACET)
+        role = role_facet(facet_terms)
         candidates = self._candidates(f"{entity} {facet}", passages)
         if role:
             # The sentences about the person, whatever they say besides the title (the facet word is rarely
