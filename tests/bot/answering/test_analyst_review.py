@@ -49,3 +49,26 @@ def test_a_role_in_something_is_not_a_job_title(answerer: ExtractiveAnswerer) ->
     cell = tables.cell_evidence(facet, "Turkey", ["Turkey", "Russia"], passages, [facet])
     # Before: "Turkey's President Recep Tayyip Erdogan visited Bishkek in 2021." (read as a job title).
     assert cell is not None and "main arms supplier" in cell.span.text
+
+
+def test_a_heading_fits_a_facet_by_its_head_noun(answerer: ExtractiveAnswerer) -> None:
+    tables = TableBuilder(answerer)
+    passages = [
+        passage(
+            1,
+            "Kyrgyzstan bought TB2 drones from Turkey in 2021.",
+            "Kyrgyzstan's arsenal",
+            "Drone purchases",
+        ),
+        passage(
+            2,
+            "A strike hit a village near the border. The ministry promised compensation to families.",
+            "Tajikistan after the fighting",
+            "Drone strikes",
+        ),
+    ]
+    facet = "drone purchases"
+    # Before: "The ministry promised compensation to families." (the heading shares "drone" with the facet).
+    assert tables.cell_evidence(facet, "Tajikistan", ["Kyrgyzstan", "Tajikistan"], passages, [facet]) is None
+    cell = tables.cell_evidence(facet, "Kyrgyzstan", ["Kyrgyzstan", "Tajikistan"], passages, [facet])
+    assert cell is not None and "TB2" in cell.span.text
