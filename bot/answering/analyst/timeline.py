@@ -208,18 +208,28 @@ def _editorial_note(passage: Passage, span: Span) -> bool:
 def _anchor(question: str, items: list[Item]) -> When | None:
     """The date of the event a period starts from ("from the opening of the drone base", "after the
     ceasefire"): the earliest item that names every content word of the phrase; None when the phrase states a
-    date (`asked_period` reads those) or no item tells the event."""
+    date (`asked_period` reads those), names no event (`_anchor_terms`) or no item tells the event."""
     for m in _ANCHOR.finditer(question):
-        phrase = m.group("event")
-        if stated_date(phrase, 2000) is not None or _YEAR.search(phrase):
-            continue
-        terms = {t for t in content_terms(phrase) if t not in _NOT_EVENT and not t.isdigit()}
-        if not terms:
+        terms = _anchor_terms(m.group("event"))
+        if terms is None:
             continue
         told = [i.when for i in items if all(term_in(t, content_terms(i.evidence.span.text)) for t in terms)]
         if told:
             return min(told)
     return None
+
+
+def _anchor_terms(phrase: str) -> set[str] | None:
+    """The content words an item must name to tell the event of "from/after <phrase>"; None when the phrase
+    states a date or is no event: names only ("drone purchases from Turkey and Russia": an origin, not a
+    start) or date words only ("from the end of the year")."""
+    if stated_date(phrase, 2000) is not None or _YEAR.search(phrase):
+        return None
+    terms = {t for t in content_terms(phrase) if t not in _NOT_EVENT and not t.isdigit()}
+    names = {stem(w) for w in re.findall(r"[\w’'\-]+", phrase) if w[:1].isupper()}
+    if not terms - names:
+        return None
+    return terms
 
 
 def _one_per_event(items: list[Item]) -> list[Item]:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder, titled
+from bot.answering.analyst.timeline import DatedAnswers, _anchor_terms
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
 
@@ -72,3 +73,27 @@ def test_a_heading_fits_a_facet_by_its_head_noun(answerer: ExtractiveAnswerer) -
     assert tables.cell_evidence(facet, "Tajikistan", ["Kyrgyzstan", "Tajikistan"], passages, [facet]) is None
     cell = tables.cell_evidence(facet, "Kyrgyzstan", ["Kyrgyzstan", "Tajikistan"], passages, [facet])
     assert cell is not None and "TB2" in cell.span.text
+
+
+def test_a_timeline_from_a_country_is_not_a_period(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        passage(
+            1,
+            "In 2019 Kyrgyzstan bought Orlan-10 drones from Russia. In 2020 Kyrgyzstan bought more Orlan-10 "
+            "drones from Russia.",
+            "Kyrgyzstan's Russian drones",
+        ),
+        passage(
+            2,
+            "In December 2021 Kyrgyzstan took delivery of TB2 drones bought from Turkey. In March 2022 Kyrgyzstan "
+            "bought Aksungur drones from Turkey.",
+            "Kyrgyzstan's Turkish drones",
+        ),
+    ]
+    question = "Give me a timeline of Kyrgyzstan's drone purchases from Turkey and Russia."
+    labels = [i.when.label() for i in DatedAnswers(answerer).timeline(question, passages)]
+    # Before: ["2021-12", "2022-03"] ("from Turkey" read as the period's start, dated by the first Turkish item).
+    assert labels == ["2019", "2020", "2021-12", "2022-03"]
+    # An event still starts a period.
+    assert _anchor_terms("the opening of the drone base") == {"open", "drone", "base"}
+    assert _anchor_terms("Turkey") is None
