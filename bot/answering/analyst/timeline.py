@@ -235,11 +235,20 @@ def _anchor_terms(phrase: str) -> set[str] | None:
 def _one_per_event(items: list[Item]) -> list[Item]:
     """Two documents telling the same event on the same day ("13 September: the Kyrgyz head of state formally
     opened a newly constructed base for the ... drones" and "On 13 September 2022, President Sadyr Japarov
-    opened a base ... to house the drones") are one item: the better-scoring telling. Same day and at least
-    three shared content words, a third of the shorter sentence's."""
+    opened a base ... to house the drones") are one item: the better-scoring telling. Same day and, names left
+    out, at least two shared content words, half of the shorter sentence's: "Kyrgyz and Tajik border guards
+    exchanged fire near the Batken border" and "Kyrgyz and Tajik officials agreed a ceasefire along the border"
+    share the parties and the place, not the event."""
 
     def words(i: Item) -> set[str]:
-        return {t for t in content_terms(i.evidence.span.text) if not t.isdigit() and t not in _NOT_EVENT}
+        tokens = re.findall(r"[\w’'\-]+", i.evidence.span.text)
+        # Capitalised words after the first are names (the first is capitalised as the sentence's opening).
+        names = {stem(w) for w in tokens[1:] if w[:1].isupper()}
+        return {
+            t
+            for t in content_terms(i.evidence.span.text)
+            if not t.isdigit() and t not in _NOT_EVENT and t not in names
+        }
 
     kept: list[Item] = []
     for item in sorted(items, key=lambda i: (-i.evidence.score, i.evidence.rank)):
@@ -247,7 +256,7 @@ def _one_per_event(items: list[Item]) -> list[Item]:
         if item.when.day and any(
             k.when == item.when
             and k.evidence.passage.doc_id != item.evidence.passage.doc_id
-            and len(mine & words(k)) >= max(3, min(len(mine), len(words(k))) / 3)
+            and len(mine & words(k)) >= max(2, min(len(mine), len(words(k))) / 2)
             for k in kept
         ):
             continue

@@ -9,13 +9,21 @@ import pytest
 
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder, titled
-from bot.answering.analyst.timeline import DatedAnswers, _anchor_terms
+from bot.answering.analyst.dates import When
+from bot.answering.analyst.evidence import Evidence
+from bot.answering.analyst.timeline import DatedAnswers, Item, _anchor_terms, _one_per_event
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
+from bot.text.sentences import Span
 
 
 def passage(n: int, text: str, title: str, heading: str | None = None, date: str | None = "2022-10-01") -> Passage:
     return Passage(f"c{n}", text, f"d{n}", title, f"d{n}.md", None, date, heading)
+
+
+def _item(doc: str, text: str, when: When, score: float) -> Item:
+    p = Passage(chunk_id=doc, text=text, doc_id=doc, title=doc, source=doc)
+    return Item(when, Evidence(0, p, Span(0, len(text), text), score))
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +105,29 @@ def test_a_timeline_from_a_country_is_not_a_period(answerer: ExtractiveAnswerer)
     # An event still starts a period.
     assert _anchor_terms("the opening of the drone base") == {"open", "drone", "base"}
     assert _anchor_terms("Turkey") is None
+
+
+def test_two_events_of_one_day_sharing_names_are_both_kept() -> None:
+    day = When(2022, 9, 14)
+    fire = _item(
+        "d1", "On 14 September 2022, Kyrgyz and Tajik border guards exchanged fire near the Batken border.", day, 0.5
+    )
+    truce = _item(
+        "d2", "On 14 September 2022, Kyrgyz and Tajik officials agreed a ceasefire along the border.", day, 0.6
+    )
+    # Before: [truce] (Kyrgyz, Tajik and border shared: read as one event told twice).
+    assert _one_per_event([fire, truce]) == [truce, fire]
+    opened = _item(
+        "d3",
+        "13 September: the Kyrgyz head of state formally opened a newly constructed base for the country's "
+        "Turkish-made combat drones, which had been handed to the border guard.",
+        When(2022, 9, 13),
+        0.4,
+    )
+    retold = _item(
+        "d4",
+        "On 13 September 2022, President Sadyr Japarov opened a base that had been purpose-built to house the drones.",
+        When(2022, 9, 13),
+        0.3,
+    )
+    assert _one_per_event([opened, retold]) == [opened]  # one event, two tellings
