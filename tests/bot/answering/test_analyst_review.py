@@ -9,6 +9,7 @@ import pytest
 
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder, titled
+from bot.answering.analyst.conflicts import ConflictFinder, asked_source
 from bot.answering.analyst.dates import When
 from bot.answering.analyst.evidence import Evidence
 from bot.answering.analyst.timeline import DatedAnswers, Item, _anchor_terms, _one_per_event
@@ -131,3 +132,22 @@ def test_two_events_of_one_day_sharing_names_are_both_kept() -> None:
         0.3,
     )
     assert _one_per_event([opened, retold]) == [opened]  # one event, two tellings
+
+
+def test_a_place_in_a_title_is_not_the_asked_source(answerer: ExtractiveAnswerer) -> None:
+    passages = [
+        passage(1, "Officials said 59 people were killed in the fighting.", "Fighting in Batken"),
+        passage(
+            2, "Independent monitors said 100 people were killed in the fighting in the region.", "A monitors' count"
+        ),
+    ]
+    question = "How many people were killed in the fighting in Batken?"
+    finder = ConflictFinder(answerer)
+    assert asked_source(question, finder._relevant(question, passages)) is None
+    conflict, chosen = finder.figures(question, passages)
+    # Before: (None, []) ("Batken" taken for the source, then no sentence stated by it).
+    assert conflict is not None and {e.passage.doc_id for e in chosen} == {"d1", "d2"}
+    # A source named as a sentence's speaker is still the asked source.
+    said = [passage(3, "According to Border Watch, 81 people were killed in the fighting.", "An independent count")]
+    asked = "How many people did Border Watch count as killed?"
+    assert asked_source(asked, finder._relevant(asked, said)) == "Border Watch"
