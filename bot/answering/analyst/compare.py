@@ -37,7 +37,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
 from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
 from bot.text.sentences import Span
-from bot.text.terms import content_terms, stem, term_in
+from bot.text.terms import content_term_list, content_terms, stem, term_in
 
 NOT_STATED = "not stated"
 DEFAULT_COLUMN = "what the sources say"
@@ -60,11 +60,26 @@ _TITLE = re.compile(
 
 
 def titled(text: str, entity: str) -> bool:
-    """Does a title word stand within four words of where `text` names `entity`?"""
+    """Does a title word stand within four words of where `text` names `entity`? The entity is its capitalised
+    words, matched as written and in order ("Border Watch", not "border guards' ... watch"); a possessive
+    ending of the last one is allowed ("Erdogan's")."""
     words = re.findall(r"[\w’'\-]+", text)
-    name = [w.lower() for w in entity.split() if w[:1].isupper()] or [entity.split()[-1].lower()]
-    at = [k for k, w in enumerate(words) if w.lower().removesuffix("'s").removesuffix("’s") in name]
-    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + 5)))
+    name = [w for w in entity.split() if w[:1].isupper()] or [entity.split()[-1]]
+    n = len(name)
+
+    def bare(w: str) -> str:
+        return w.removesuffix("'s").removesuffix("’s")
+
+    at = [
+        k for k in range(len(words) - n + 1) if words[k : k + n - 1] == name[:-1] and bare(words[k + n - 1]) == name[-1]
+    ]
+    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
+
+
+def role_facet(facet_terms: set[str]) -> bool:
+    """Is the facet a person's title and nothing else ("roles", "their jobs", "titles")? "role in the
+    conflict" or "position on the dispute" asks what the row did or holds on something: read as any facet."""
+    return bool(facet_terms) and facet_terms <= _ROLE_FACET
 
 
 @dataclass
@@ -146,7 +161,8 @@ class TableBuilder:
         others = [e for e in entities if e != entity]
         rivals = [c for c in (columns or []) if c != facet]
         facet_terms = content_terms(facet) - content_terms(entity)
-        role = bool(facet_terms & _ROLE_FACET)
+        role = role_facet(facet_terms)
+        head = facet_head(facet, facet_terms)
         candidates = self._candidates(f"{entity} {facet}", passages)
         if role:
             # The sentences about the person, whatever they say besides the title (the facet word is rarely
@@ -154,7 +170,7 @@ class TableBuilder:
             seen = {(e.passage.chunk_id, e.span.start) for e in candidates}
             more = [e for e in self._candidates(entity, passages) if (e.passage.chunk_id, e.span.start) not in seen]
             candidates = [e for e in sorted(candidates + more, key=lambda e: -e.score) if titled(e.span.text, entity)]
-        candidates += self._under_heading(f"{entity} {facet}", facet_terms, passages, candidates)
+        candidates += self._under_heading(f"{entity} {facet}", facet_terms, head, passages, candidates)
         for e in candidates:
             text = e.span.text
             lead_in = ""
@@ -206,7 +222,7 @@ class TableBuilder:
             facet_hit = (
                 role
                 or any(term_in(t, terms) or any(count_synonyms(t, x) for x in terms) for t in facet_terms)
-                or _headed(e.passage, facet_terms)
+                or _headed(e.passage, facet_terms, head)
             )
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue
@@ -264,7 +280,7 @@ class TableBuilder:
         return out
 
     def _under_heading(
-        self, query: str, facet_terms: set[str], passages: list[Passage], found: list[Evidence]
+        self, query: str, facet_terms: set[str], head: str | None, passages: list[Passage], found: list[Evidence]
     ) -> list[Evidence]:
         """The sentences of a section headed by the facet ("## Method" for "methods"), after the scored
         candidates: the section is about the facet though its sentences need not say so ("The monitors relied
@@ -272,7 +288,7 @@ class TableBuilder:
         seen = {(e.passage.chunk_id, e.span.start) for e in found}
         out: list[Evidence] = []
         for rank, p in enumerate(passages):
-            if not _headed(p, facet_terms):
+            if not _headed(p, facet_terms, head):
                 continue
             for e in scored(self.answerer, query, [p], 0.0):
                 if (p.chunk_id, e.span.start) not in seen and not any(repeats(e.span.text, o.span.text) for o in out):
@@ -360,10 +376,27 @@ def _with_list(e: Evidence) -> Span | None:
     return whole if whole.end > e.span.end else None
 
 
-def _headed(passage: Passage, facet_terms: set[str]) -> bool:
-    """Does the passage's section heading name a word of the facet?"""
+# A facet's complement starts at its first preposition: "role in the conflict", "membership of the OTS".
+_COMPLEMENT = re.compile(r"\s(?:of|in|on|to|for|with|from|about|by|at|against|over|between|during)\s", re.I)
+
+
+def facet_head(facet: str, facet_terms: set[str]) -> str | None:
+    """The facet's head noun: its last content term before any complement ("drone purchases" -> "purchas",
+    "membership of the OTS" -> "membership"); None when it has none."""
+    core = _COMPLEMENT.split(f" {facet} ", maxsplit=1)[0]
+    heads = [t for t in content_term_list(core) if t in facet_terms] or [
+        t for t in content_term_list(facet) if t in facet_terms
+    ]
+    return heads[-1] if heads else None
+
+
+def _headed(passage: Passage, facet_terms: set[str], head: str | None) -> bool:
+    """Does the passage's section heading name the facet: its head noun, or all its words? A shared modifier
+    is not enough: "Drone strikes" is no section on "drone purchases"."""
     heading = content_terms(passage.heading or "")
-    return bool(heading) and any(term_in(t, heading) for t in facet_terms)
+    if not heading or not facet_terms:
+        return False
+    return (head is not None and term_in(head, heading)) or all(term_in(t, heading) for t in facet_terms)
 
 
 def table_markdown(table: Table) -> str:

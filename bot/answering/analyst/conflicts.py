@@ -95,7 +95,8 @@ class ConflictFinder:
         if source is not None:
             # "How many people did Border Watch count as killed?" asks for that source's figure: another
             # source's figure is not a version of it (dev n16), though the source's own revised figures are.
-            picked = [x for x in picked if by_source(x[0], source)]
+            # Nothing of the source's own among the figures: they are left as they are.
+            picked = [x for x in picked if by_source(x[0], source)] or picked
         # "How many did Tajikistan and Kyrgyzstan each say ...": two parties' figures are two facts; versions
         # are compared within one party (or among totals), the party with the most versions first.
         by_party: dict[str | None, list[tuple[Evidence, Quantity]]] = {}
@@ -222,15 +223,17 @@ def other_party(e: Evidence, asked: set[str]) -> bool:
 
 def asked_source(question: str, evidence: list[Evidence]) -> str | None:
     """The source a question names ("How many did Border Watch count ...?" -> "Border Watch"): a name of the
-    question, not a party, that is who states one of the sentences (its speaker, or its document's title)."""
+    question, not a party, that is the speaker of one of the sentences ("According to Border Watch, ..."). A
+    name only in a document's title is no source: "... the fighting in Batken?" of a document titled "Fighting
+    in Batken" names a place."""
     for name in named(question):
         if asked_parties(name):
             continue
-        if any(mentions(speaker(e.span, e.passage) or "", name) or mentions(e.passage.title, name) for e in evidence):
+        if any(speaker(e.span, e.passage) is not None and by_source(e, name) for e in evidence):
             return name
     return None
 
 
 def by_source(e: Evidence, source: str) -> bool:
-    """Is the sentence stated by `source` (its speaker, its document, or named in it)?"""
-    return mentions(stated_by(e.span, e.passage), source) or mentions(e.span.text, source)
+    """Is the sentence stated by `source`: its speaker, else its document (title), names it?"""
+    return mentions(stated_by(e.span, e.passage), source)

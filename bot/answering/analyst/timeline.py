@@ -208,13 +208,10 @@ def _editorial_note(passage: Passage, span: Span) -> bool:
 def _anchor(question: str, items: list[Item]) -> When | None:
     """The date of the event a period starts from ("from the opening of the drone base", "after the
     ceasefire"): the earliest item that names every content word of the phrase; None when the phrase states a
-    date (`asked_period` reads those) or no item tells the event."""
+    date (`asked_period` reads those), names no event (`_anchor_terms`) or no item tells the event."""
     for m in _ANCHOR.finditer(question):
-        phrase = m.group("event")
-        if stated_date(phrase, 2000) is not None or _YEAR.search(phrase):
-            continue
-        terms = {t for t in content_terms(phrase) if t not in _NOT_EVENT and not t.isdigit()}
-        if not terms:
+        terms = _anchor_terms(m.group("event"))
+        if terms is None:
             continue
         told = [i.when for i in items if all(term_in(t, content_terms(i.evidence.span.text)) for t in terms)]
         if told:
@@ -222,14 +219,36 @@ def _anchor(question: str, items: list[Item]) -> When | None:
     return None
 
 
+def _anchor_terms(phrase: str) -> set[str] | None:
+    """The content words an item must name to tell the event of "from/after <phrase>"; None when the phrase
+    states a date or is no event: names only ("drone purchases from Turkey and Russia": an origin, not a
+    start) or date words only ("from the end of the year")."""
+    if stated_date(phrase, 2000) is not None or _YEAR.search(phrase):
+        return None
+    terms = {t for t in content_terms(phrase) if t not in _NOT_EVENT and not t.isdigit()}
+    names = {stem(w) for w in re.findall(r"[\w’'\-]+", phrase) if w[:1].isupper()}
+    if not terms - names:
+        return None
+    return terms
+
+
 def _one_per_event(items: list[Item]) -> list[Item]:
     """Two documents telling the same event on the same day ("13 September: the Kyrgyz head of state formally
     opened a newly constructed base for the ... drones" and "On 13 September 2022, President Sadyr Japarov
-    opened a base ... to house the drones") are one item: the better-scoring telling. Same day and at least
-    three shared content words, a third of the shorter sentence's."""
+    opened a base ... to house the drones") are one item: the better-scoring telling. Same day and, names left
+    out, at least two shared content words, half of the shorter sentence's: "Kyrgyz and Tajik border guards
+    exchanged fire near the Batken border" and "Kyrgyz and Tajik officials agreed a ceasefire along the border"
+    share the parties and the place, not the event."""
 
     def words(i: Item) -> set[str]:
-        return {t for t in content_terms(i.evidence.span.text) if not t.isdigit() and t not in _NOT_EVENT}
+        tokens = re.findall(r"[\w’'\-]+", i.evidence.span.text)
+        # Capitalised words after the first are names (the first is capitalised as the sentence's opening).
+        names = {stem(w) for w in tokens[1:] if w[:1].isupper()}
+        return {
+            t
+            for t in content_terms(i.evidence.span.text)
+            if not t.isdigit() and t not in _NOT_EVENT and t not in names
+        }
 
     kept: list[Item] = []
     for item in sorted(items, key=lambda i: (-i.evidence.score, i.evidence.rank)):
@@ -237,7 +256,7 @@ def _one_per_event(items: list[Item]) -> list[Item]:
         if item.when.day and any(
             k.when == item.when
             and k.evidence.passage.doc_id != item.evidence.passage.doc_id
-            and len(mine & words(k)) >= max(3, min(len(mine), len(words(k))) / 3)
+            and len(mine & words(k)) >= max(2, min(len(mine), len(words(k))) / 2)
             for k in kept
         ):
             continue
