@@ -31,13 +31,14 @@ from bot.answering.analyst.evidence import (
     stated_by,
     with_its_list,
 )
+from bot.answering.analyst.facets import facet_head, headed, role_facet, titled
 from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
 from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
 from bot.text.sentences import Span
-from bot.text.terms import content_term_list, content_terms, stem, term_in
+from bot.text.terms import content_terms, stem, term_in
 
 NOT_STATED = "not stated"
 DEFAULT_COLUMN = "what the sources say"
@@ -47,41 +48,6 @@ _COUNTED = re.compile(
     re.I,
 )
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
-# "Compare A and B on their roles / titles / jobs": the cell is a sentence giving the person's title next to
-# their name ("President Sadyr Japarov", "Jeenbek Kulubaev, Kyrgyzstan's foreign minister", "Kerim Has is a
-# Turkish academic"), whatever else the sentence is about. Hand-written lists, not tuned.
-_ROLE_FACET = frozenset(stem(w) for w in "role title job position post office occupation profession function".split())
-_TITLE = re.compile(
-    r"\b(?:president|minister|secretary|spokes(?:person|man|woman)|academic|analyst|professor|expert|leader|"
-    r"chief|head|commander|ambassador|general|director|chair(?:man|woman|person)?|governor|mayor|king|queen|"
-    r"officer|official|editor|journalist|founder|owner|envoy|deputy|senator|lawmaker|speaker)s?\b",
-    re.I,
-)
-
-
-def titled(text: str, entity: str) -> bool:
-    """Does a title word stand within four words of where `text` names `entity`? The entity is its capitalised
-    words, matched as written and in order ("Border Watch", not "border guards' ... watch"); a possessive
-    ending of the last one is allowed ("Erdogan's")."""
-    words = re.findall(r"[\w’'\-]+", text)
-    name = [w for w in entity.split() if w[:1].isupper()] or [entity.split()[-1]]
-    n = len(name)
-
-    def bare(w: str) -> str:
-        return w.removesuffix("'s").removesuffix("’s")
-
-    at = [
-        k for k in range(len(words) - n + 1) if words[k : k + n - 1] == name[:-1] and bare(words[k + n - 1]) == name[-1]
-    ]
-    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
-
-
-def role_facet(facet_terms: set[str]) -> bool:
-    """Is the facet a person's title and nothing else ("roles", "their jobs", "titles")? "role in the
-    conflict" or "position on the dispute" asks what the row did or holds on something: read as any facet."""
-    return bool(facet_terms) and facet_terms <= _ROLE_FACET
-
-
 @dataclass
 class Footnotes:
     """Citations numbered in order of first use; the same quote of the same chunk keeps its number."""
@@ -222,7 +188,7 @@ class TableBuilder:
             facet_hit = (
                 role
                 or any(term_in(t, terms) or any(count_synonyms(t, x) for x in terms) for t in facet_terms)
-                or _headed(e.passage, facet_terms, head)
+                or headed(e.passage, facet_terms, head)
             )
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue
@@ -288,7 +254,7 @@ class TableBuilder:
         seen = {(e.passage.chunk_id, e.span.start) for e in found}
         out: list[Evidence] = []
         for rank, p in enumerate(passages):
-            if not _headed(p, facet_terms, head):
+            if not headed(p, facet_terms, head):
                 continue
             for e in scored(self.answerer, query, [p], 0.0):
                 if (p.chunk_id, e.span.start) not in seen and not any(repeats(e.span.text, o.span.text) for o in out):
@@ -374,29 +340,6 @@ def _with_list(e: Evidence) -> Span | None:
         return None
     whole = with_its_list(e.passage, sents, k)
     return whole if whole.end > e.span.end else None
-
-
-# A facet's complement starts at its first preposition: "role in the conflict", "membership of the OTS".
-_COMPLEMENT = re.compile(r"\s(?:of|in|on|to|for|with|from|about|by|at|against|over|between|during)\s", re.I)
-
-
-def facet_head(facet: str, facet_terms: set[str]) -> str | None:
-    """The facet's head noun: its last content term before any complement ("drone purchases" -> "purchas",
-    "membership of the OTS" -> "membership"); None when it has none."""
-    core = _COMPLEMENT.split(f" {facet} ", maxsplit=1)[0]
-    heads = [t for t in content_term_list(core) if t in facet_terms] or [
-        t for t in content_term_list(facet) if t in facet_terms
-    ]
-    return heads[-1] if heads else None
-
-
-def _headed(passage: Passage, facet_terms: set[str], head: str | None) -> bool:
-    """Does the passage's section heading name the facet: its head noun, or all its words? A shared modifier
-    is not enough: "Drone strikes" is no section on "drone purchases"."""
-    heading = content_terms(passage.heading or "")
-    if not heading or not facet_terms:
-        return False
-    return (head is not None and term_in(head, heading)) or all(term_in(t, heading) for t in facet_terms)
 
 
 def table_markdown(table: Table) -> str:
