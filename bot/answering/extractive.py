@@ -25,12 +25,14 @@ from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage
 from bot.answering.base import AnswerRequest, make_citation, refusal
 from bot.answering.extractive_compose import (
     display_text,
+    editorial_note,
+    is_generic_topic,
     is_summary_request,
     list_end,
     mmr,
+    readable_candidate,
     sentence_keys,
     summary_topic,
-    with_antecedent,
     without_bullet,
 )
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
@@ -296,14 +298,6 @@ class ExtractiveAnswerer:
         trace["selected"] = [{"chunk_id": passages[c.rank].chunk_id, "score": round(c.score, 4)} for c in chosen]
         return Answer(question=question, text=text, citations=citations, mode="extractive", trace=trace)
 
-    def _readable(self, s: Scored, passages: list[Passage]) -> Scored | None:
-        """The candidate as it can be quoted: extended to the sentence its pronoun leans on, or None when
-        that sentence is not in the passage."""
-        span = with_antecedent(s.span, passages[s.rank].text)
-        if span is None:
-            return None
-        return s if span == s.span else Scored(s.rank, span, s.semantic, s.lexical, s.score, s.logit)
-
     def _select(self, scored: list[Scored], passages: list[Passage], already: list[Scored]) -> list[Scored]:
         """The best readable candidate, then others close to it; a sentence is never quoted twice (chunks
         overlap) and near-duplicates are skipped."""
@@ -319,7 +313,7 @@ class ExtractiveAnswerer:
         for s in pool:
             if len(picked) >= cfg.max_sentences:
                 break
-            readable = self._readable(s, passages)
+            readable = readable_candidate(s, passages)
             if readable is None:
                 continue
             keys = sentence_keys(readable.span.text)
@@ -340,23 +334,29 @@ class ExtractiveAnswerer:
         scored = [s for s in self.score(topic, passages) if "\n" not in s.span.text]
         trace: dict[str, object] = {"summary_topic": topic, "best_scores": [round(scored[0].score, 4)] if scored
                                     else [], "min_relevance": cfg.refuse_below}
+        generic = is_generic_topic(topic, question)
         readable: list[Scored] = []
         seen: set[str] = set()
         for s in scored[: cfg.summary_sentences * 6]:
-            r = self._readable(s, passages)
-            if r is None or (keys := sentence_keys(r.span.text)) & seen:
+            r = readable_candidate(s, passages)
+            # A summary of the whole leaves out an editor's note about a document ("*Sample document ...*").
+            if r is None or (keys := sentence_keys(r.span.text)) & seen or (
+                    generic and editorial_note(passages[r.rank].text, r.span)):
                 continue
             readable.append(r)
             seen |= keys
-        # A summary is refused only when nothing is on topic (its "question" rarely has an answer type).
-        if not readable or max(r.semantic for r in readable) < cfg.summary_min_cosine:
+        # A summary is refused only when nothing is on topic (its "question" rarely has an answer type); a summary
+        # of the documents as a whole (`generic`) has no topic to be off: it takes the sentences closest to what
+        # the passages say overall (their centroid).
+        if not readable or (not generic and max(r.semantic for r in readable) < cfg.summary_min_cosine):
             out = refusal(question, passages, reason="nothing on this topic to summarise")
             out.trace.update(trace)
             return out
         vecs = self.embed([r.span.text for r in readable])
-        picks = mmr([r.score for r in readable], vecs, cfg.summary_sentences, cfg.summary_diversity)
+        relevance = (vecs @ vecs.mean(axis=0)).tolist() if generic else [r.score for r in readable]
+        picks = mmr(relevance, vecs, cfg.summary_sentences, cfg.summary_diversity)
         chosen = [readable[i] for i in picks]
-        trace["summary"] = True
+        trace.update(summary=True, summary_of_the_whole=generic)
         return self._compose(question, passages, chosen, trace)
 
     def relevance(self, question: str, passages: list[Passage]) -> float:

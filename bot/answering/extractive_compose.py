@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 
+from bot.answer import Passage
+from bot.answering.extractive_refusal import Scored
 from bot.text.markers import BULLET
 from bot.text.sentences import Span, split_sentences
 
@@ -23,12 +25,21 @@ DANGLING_OPENER = re.compile(
 # "Summarize ...", "give me an overview", "what happened ...": the user wants the gist, not one fact.
 SUMMARY_REQUEST = re.compile(
     r"\b(?:summar(?:y|ies|i[sz]e[sd]?|i[sz]ing)|overview|recap|gist|tl;?dr|brief me|"
-    r"what(?:'s| has| have)? happen(?:ed|ing)|what is going on|what's going on|main points|key points)\b",
+    r"what(?:'s| has| have)? happen(?:ed|ing)|what is going on|what's going on|main points|key points|"
+    r"what(?:'s| is| are) (?:this|these|it|they|(?:the|this|these) (?:article|documents?|texts?|reports?|story|files?))"
+    r" about)\b",
+    re.I,
+)
+# "Summarize the article", "What is this about?": no topic but the documents themselves.
+_GENERIC_TOPIC = re.compile(
+    r"^(?:(?:this|these|it|they|them|all|everything|that|the|whole|entire|\s)+"
+    r"|(?:this|these|the|whole|entire|\s)*(?:article|articles|document|documents|docs|text|texts|report|reports|"
+    r"story|file|files|corpus|sources?|material|paper|papers|page|pages)\b\W*)$",
     re.I,
 )
 _SUMMARY_FILLER = re.compile(
     r"\b(?:please|can you|could you|give me|an?|the|me|of|for|about|on|in|summar\w*|overview|recap|gist|"
-    r"tl;?dr|brief|what|happened|happening|has|have|is|going|main|key|points|short|quick)\b",
+    r"tl;?dr|brief|what|happened|happening|has|have|is|are|going|main|key|points|short|quick)\b",
     re.I,
 )
 
@@ -42,6 +53,12 @@ def summary_topic(question: str) -> str:
     else is left)."""
     topic = " ".join(_SUMMARY_FILLER.sub(" ", question).replace("?", " ").split())
     return topic if len(topic) >= 3 else question
+
+
+def is_generic_topic(topic: str, question: str) -> bool:
+    """The summary asks about the documents as a whole: the topic is "the article", "this", or nothing left."""
+    t = topic.strip(" .?!")
+    return topic == question or not t or bool(_GENERIC_TOPIC.match(t))
 
 
 def is_dangling(text: str) -> bool:
@@ -129,3 +146,25 @@ def list_end(raw: list[Span], i: int) -> int:
 
 def _is_item(text: str) -> bool:
     return BULLET.match(text) is not None and not text.lstrip().startswith("#")
+
+
+# A paragraph wholly in emphasis ("*Sample document written for the Footnote demo corpus.*"): an editor's note or
+# caption about the document, not something it reports.
+_NOTE = re.compile(r"\*[^*\s][^*]*\*|_[^_\s][^_]*_")
+
+
+def editorial_note(passage_text: str, span: Span) -> bool:
+    """Is `span` on a line written wholly in emphasis?"""
+    line_start = passage_text.rfind("\n", 0, span.start) + 1
+    line_end = passage_text.find("\n", span.start)
+    line = passage_text[line_start : line_end if line_end >= 0 else len(passage_text)].strip()
+    return bool(_NOTE.fullmatch(line))
+
+
+def readable_candidate(s: Scored, passages: list[Passage]) -> Scored | None:
+    """The candidate as it can be quoted: extended to the sentence its pronoun leans on, or None when that
+    sentence is not in the passage."""
+    span = with_antecedent(s.span, passages[s.rank].text)
+    if span is None:
+        return None
+    return s if span == s.span else Scored(s.rank, span, s.semantic, s.lexical, s.score, s.logit)

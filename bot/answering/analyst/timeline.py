@@ -31,8 +31,8 @@ from bot.answering.analyst.evidence import (
 )
 from bot.answering.analyst.questions import named, topic
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.extractive_compose import editorial_note
 from bot.text.questions import question_shape
-from bot.text.sentences import Span
 from bot.text.terms import MONTH_NAMES, content_terms, same_text, stem, term_in
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
@@ -137,7 +137,7 @@ class DatedAnswers:
                 when = stated_date(s.text, year)
                 if when is None or (p.chunk_id, s.start) not in keep:
                     continue
-                if _editorial_note(p, s):
+                if editorial_note(p.text, s):
                     continue
                 s = with_its_list(p, sents, k)
                 if any(same_text(s.text, i.evidence.span.text) for i in items):
@@ -188,7 +188,6 @@ class DatedAnswers:
 
 # A paragraph wholly in emphasis ("*Fictional sample document ...: the dates after 14 September 2022 are
 # invented.*"): an editor's note or caption about the document, not an event it reports.
-_NOTE = re.compile(r"\*[^*\s][^*]*\*|_[^_\s][^_]*_")
 _ANCHOR = re.compile(
     r"\b(?:from|after|since|following)\s+(?P<event>.+?)(?=\s+(?:until|till|to|up to|through|before|and|in order)\b"
     r"|[?,.;]|$)",
@@ -196,13 +195,6 @@ _ANCHOR = re.compile(
 )
 # The date words of an event phrase are not what names the event.
 _NOT_EVENT = frozenset(stem(w) for w in (*MONTH_NAMES, "end", "start", "beginning", "middle", "early", "late"))
-
-
-def _editorial_note(passage: Passage, span: Span) -> bool:
-    line_start = passage.text.rfind("\n", 0, span.start) + 1
-    line_end = passage.text.find("\n", span.start)
-    line = passage.text[line_start : line_end if line_end >= 0 else len(passage.text)].strip()
-    return bool(_NOTE.fullmatch(line))
 
 
 def _anchor(question: str, items: list[Item]) -> When | None:

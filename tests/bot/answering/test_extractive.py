@@ -342,3 +342,14 @@ def test_refusal_rules_leave_answerable_questions_alone(
     answerer: ExtractiveAnswerer, question: str, text: str
 ) -> None:
     assert not answerer.answer(question, [Passage("r:0", text, "r", "Report", "r.md")]).refused
+
+
+def test_a_summary_of_the_whole_document_is_not_refused_and_skips_editorial_notes(
+    answerer: ExtractiveAnswerer, passages: list[Passage]
+) -> None:
+    note = Passage("n:0", "*Sample document written for a demo corpus.*", "n", "Notes", "n.md")
+    answer = answerer.answer("Summarize the article.", [note, *passages])
+    assert not answer.refused
+    assert len(answer.citations) >= 2
+    assert all("Sample document" not in c.quote for c in answer.citations)
+    assert answer.trace["summary_of_the_whole"] is True
