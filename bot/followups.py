@@ -224,9 +224,12 @@ def _resolve(question: str, turns: list[Turn]) -> str:
     out = question
     for m in _DEMONSTRATIVE.finditer(question):
         name = _bound_name(m.group(2), texts, question)
-        if name is None and _cluster(m.group(2)):
+        subject_pronoun = any(w.lower() in ("it", "they", "he", "she") for w in words(question))
+        if name is None and _cluster(m.group(2)) and not subject_pronoun:
             # Nothing bound to the noun: the one name of the previous question ("Which countries are negotiating
-            # with Baykar?" -> "Who owns that company?"), if it has exactly one.
+            # with Baykar?" -> "Who owns that company?"), if it has exactly one -- unless a pronoun of the question
+            # already stands for that name ("How did Tajikistan react?" -> "Why doesn't it belong to that
+            # organisation?": "it" is Tajikistan, the organisation is something else).
             previous = _TRAILING_CONTEXT.sub("?", newest[0].rewritten or newest[0].question)
             only = [n for n in _names(previous) if not _mentioned(n, question) and not re.search(r"\d", n)]
             name = only[0] if len(only) == 1 else None

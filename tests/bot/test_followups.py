@@ -155,3 +155,14 @@ def test_a_bare_wh_question_after_a_who_question_is_not_forced_into_its_clause()
     assert not rewrite_offline("How so?", [Turn("Why did Turkey move its embassy?", "Threats [1].")]).startswith(
         "How did"
     )
+
+
+def test_a_demonstrative_is_not_given_the_name_a_pronoun_of_the_same_question_stands_for() -> None:
+    turns = [
+        Turn("What did the OTS secretary-general do?", "The OTS secretary-general backed Kyrgyzstan [1]."),
+        Turn("How did Tajikistan react?", "Tajikistan lodged protests [1].",
+             rewritten="How did Tajikistan react (OTS)?"),
+    ]
+    rewritten = rewrite_offline("Why doesn't it belong to that organisation?", turns)
+    assert "belong to Tajikistan" not in rewritten
+    assert "that organisation" in rewritten
