@@ -130,12 +130,13 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return entities, facets
 
 
-# "The Dushanbe Herald's and Baykar's accounts of ...", "their versions of ...": each row's own account, so a
+# "The Dushanbe Herald's and Baykar's accounts of ...", "their versions of ...", "the Kyrgyz and Tajik accounts
+# of ...": each row's own account, so a
 # cell is what that row says, not what someone else says about it (dev a27: the Baykar cell quoted a Kyrgyz
 # committee's sentence naming Baykar).
 _ACCOUNTS = re.compile(
-    r"(?:['’]s?|\btheir)\s+(?:own\s+)?(?:accounts?|versions?|views?|positions?|claims?|statements?)\s+"
-    r"(?:of|on|about|regarding|over)\b",
+    r"(?:['’]s?|\btheir|\b(?-i:[A-Z])[\w\-]*)\s+(?:own\s+)?(?:accounts?|versions?|views?|positions?|claims?|statements?)"
+    r"\s+(?:of|on|about|regarding|over)\b",
     re.I,
 )
 

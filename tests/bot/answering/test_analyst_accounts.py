@@ -27,6 +27,8 @@ def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
         ("How do the Dushanbe Herald's and Baykar's accounts of drone deliveries to Tajikistan differ?", True),
         ("Compare Kyrgyzstan's and Tajikistan's versions of the death toll.", True),
         ("Compare the two ministries on their claims about the ceasefire.", True),
+        ("How do the Kyrgyz and Tajik accounts of the fighting differ?", True),  # demonyms, no possessive
+        ("How do the accounts of the fighting differ?", False),  # no one's accounts named
         ("Compare Kyrgyzstan and Tajikistan on drone purchases.", False),
         ("Compare Kyrgyzstan and Tajikistan on reports of drone deliveries.", False),
     ],
