@@ -353,3 +353,16 @@ def test_a_summary_of_the_whole_document_is_not_refused_and_skips_editorial_note
     assert len(answer.citations) >= 2
     assert all("Sample document" not in c.quote for c in answer.citations)
     assert answer.trace["summary_of_the_whole"] is True
+
+
+def test_a_role_holder_needs_that_office_itself_not_a_similar_one(answerer: ExtractiveAnswerer) -> None:
+    p = Passage(
+        "o:0",
+        "Turkish President Recep Tayyip Erdogan leads the Organization of Turkic States' efforts in Central Asia. "
+        "The OTS secretary-general sided with Kyrgyzstan.",
+        "o", "Offices", "o.md",
+    )
+    # MiniLM puts "President" near "secretary-general"; the office itself is not next to any name.
+    assert answerer.answer("What is the name of the Organization of Turkic States' secretary-general?", [p]).refused
+    answer = answerer.answer("Who is the president of Turkey?", [p])
+    assert not answer.refused and "Recep Tayyip Erdogan" in answer.text
