@@ -56,16 +56,6 @@ def load_sections() -> list[Passage]:
 
 
 @pytest.fixture(scope="module")
-def sections() -> list[Passage]:
-    return load_sections()
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
-
-
-@pytest.fixture(scope="module")
 def router(answerer: ExtractiveAnswerer) -> AnalystRouter:
     return AnalystRouter(ExtractiveStrategy(answerer), answerer)
 

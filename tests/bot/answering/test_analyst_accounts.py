@@ -9,16 +9,10 @@ from bot.answer import Passage
 from bot.answering.analyst.compare import Footnotes, TableBuilder
 from bot.answering.analyst.questions import classify, compares_accounts
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.embedder import SentenceEmbedder
 
 
 def passage(n: int, text: str, title: str, date: str | None = "2023-02-10") -> Passage:
     return Passage(f"c{n}", text, f"d{n}", title, f"d{n}.md", None, date, "")
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,6 @@ from bot.answering.analyst.compare import Footnotes, TableBuilder, titled
 from bot.answering.analyst.questions import AnalystQuestion
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.embedder import SentenceEmbedder
-from tests.bot.answering.test_analyst import load_sections
-
-
-@pytest.fixture(scope="module")
-def sections() -> list[Passage]:
-    return load_sections()
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,10 @@ from bot.answering.analyst.compare import TableBuilder
 from bot.answering.analyst.conflicts import ConflictFinder
 from bot.answering.analyst.evidence import count_synonyms, quantities
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.embedder import SentenceEmbedder
 
 
 def passage(n: int, text: str, title: str, date: str | None = "2022-10-01") -> Passage:
     return Passage(f"c{n}", text, f"d{n}", title, f"d{n}.md", None, date, "")
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
 
 
 KYRGYZ_TOLLS = [

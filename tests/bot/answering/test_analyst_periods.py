@@ -13,19 +13,7 @@ from bot.answering.analyst.evidence import Evidence
 from bot.answering.analyst.questions import classify, topic
 from bot.answering.analyst.timeline import DatedAnswers, Item, _one_per_event
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.embedder import SentenceEmbedder
 from bot.text.sentences import Span
-from tests.bot.answering.test_analyst import load_sections
-
-
-@pytest.fixture(scope="module")
-def sections() -> list[Passage]:
-    return load_sections()
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
 
 
 def section(sections: list[Passage], doc: str, heading: str) -> Passage:

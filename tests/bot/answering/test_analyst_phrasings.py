@@ -16,18 +16,6 @@ from bot.answering.analyst.evidence import lead_in_with_list, repeats, sentences
 from bot.answering.analyst.questions import classify, disputed
 from bot.answering.analyst.timeline import DatedAnswers
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.embedder import SentenceEmbedder
-from tests.bot.answering.test_analyst import load_sections
-
-
-@pytest.fixture(scope="module")
-def sections() -> list[Passage]:
-    return load_sections()
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
 
 
 def section(sections: list[Passage], heading: str) -> Passage:

@@ -5,8 +5,6 @@ different documents are both kept; a place is not a source."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder, titled
 from bot.answering.analyst.conflicts import ConflictFinder, asked_source
@@ -14,7 +12,6 @@ from bot.answering.analyst.dates import When
 from bot.answering.analyst.evidence import Evidence
 from bot.answering.analyst.timeline import DatedAnswers, Item, _anchor_terms, _one_per_event
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.embedder import SentenceEmbedder
 from bot.text.sentences import Span
 
 
@@ -25,11 +22,6 @@ def passage(n: int, text: str, title: str, heading: str | None = None, date: str
 def _item(doc: str, text: str, when: When, score: float) -> Item:
     p = Passage(chunk_id=doc, text=text, doc_id=doc, title=doc, source=doc)
     return Item(when, Evidence(0, p, Span(0, len(text), text), score))
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
 
 
 def test_titled_matches_the_entity_s_own_words() -> None:

@@ -13,18 +13,12 @@ from bot.answering.analyst.evidence import short_span
 from bot.answering.analyst.questions import classify
 from bot.answering.analyst.timeline import DatedAnswers, DatedSettings
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.text.embedder import SentenceEmbedder
 from bot.text.sentences import Span
 from bot.text.terms import content_terms
 
 
 def passage(n: int, text: str, title: str, date: str | None = "2022-10-01", heading: str = "") -> Passage:
     return Passage(f"c{n}", text, f"d{n}", title, f"d{n}.md", None, date, heading)
-
-
-@pytest.fixture(scope="module")
-def answerer(embed: SentenceEmbedder) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embed)
 
 
 @pytest.mark.parametrize(
