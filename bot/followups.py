@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.conversation import Turn
 from bot.prompting import condense_messages
 from bot.text.markers import parse_markers, strip_markers
-from bot.text.questions import is_content
+from bot.text.questions import is_content, without_context
 from bot.text.terms import words
 from index.errors import LLMError
 
@@ -61,7 +61,6 @@ _NOT_PLURAL_NOUNS = frozenset("is was has does its this thus always perhaps less
 # Two or more capitalised words in a row, titles and all ("Kerim Has", "Sherali Mirzo"); a wh-word opening the
 # question is dropped.
 _PERSON_NAME = re.compile(r"(?<![\w'’])[A-Z][a-z][\w'’\-]*(?:\s+[A-Z][a-z][\w'’\-]*)+")
-_TRAILING_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
 # A bare wh-question ("Why?", "And when?", "How exactly?") asks the previous question's clause again with a
 # new wh-word: "Where did Turkey have to move its embassy?" -> "Why?" -> "Why did Turkey have to move ...".
 _BARE_WH = re.compile(
@@ -205,7 +204,7 @@ def _plural_phrase(texts: list[str], skip: str) -> str | None:
     """The last plural common-noun phrase of the newest earlier question that has one ("the Bayraktar
     drones"), not a wh-phrase ("Which countries ...")."""
     for text in texts:
-        plain = _TRAILING_CONTEXT.sub("?", text)
+        plain = without_context(text)
         found = [
             m for m in _PLURAL_NP.finditer(plain)
             if m.group(1).split()[-1].lower() not in _NOT_PLURAL_NOUNS
@@ -230,7 +229,7 @@ def _resolve(question: str, turns: list[Turn]) -> str:
             # with Baykar?" -> "Who owns that company?"), if it has exactly one -- unless a pronoun of the question
             # already stands for that name ("How did Tajikistan react?" -> "Why doesn't it belong to that
             # organisation?": "it" is Tajikistan, the organisation is something else).
-            previous = _TRAILING_CONTEXT.sub("?", newest[0].rewritten or newest[0].question)
+            previous = without_context(newest[0].rewritten or newest[0].question)
             only = [n for n in _names(previous) if not _mentioned(n, question) and not re.search(r"\d", n)]
             name = only[0] if len(only) == 1 else None
         if name:
@@ -243,7 +242,7 @@ def _resolve(question: str, turns: list[Turn]) -> str:
             out = re.sub(rf"\b{pronoun}\b", phrase, out, count=1)
     person = re.search(r"\b(he|she|him|his|her)\b", out, re.I)
     for turn in newest if person else []:  # the person the newest earlier question that names one names
-        previous = _TRAILING_CONTEXT.sub("?", turn.rewritten or turn.question)
+        previous = without_context(turn.rewritten or turn.question)
         people = list(dict.fromkeys(
             " ".join(m.group(0).split()[1:] if m.start() == 0 else m.group(0).split())
             for m in _PERSON_NAME.finditer(previous)
@@ -257,7 +256,7 @@ def _resolve(question: str, turns: list[Turn]) -> str:
             break
     its = re.search(r"\bits\b", out)
     if its:
-        previous = _TRAILING_CONTEXT.sub("?", newest[0].rewritten or newest[0].question)
+        previous = without_context(newest[0].rewritten or newest[0].question)
         names = [n for n in _names(previous) if not _mentioned(n, out)]
         if len(names) == 1:
             out = out[: its.start()] + f"{names[0]}'s" + out[its.end():]

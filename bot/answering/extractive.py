@@ -43,7 +43,6 @@ from bot.answering.extractive_refusal import (
     name_groups,
     question_features,
     role_of_another_party,
-    without_context,
 )
 from bot.answering.extractive_types import holds_answer_type
 from bot.text.embedder import SentenceEmbedder
@@ -54,6 +53,7 @@ from bot.text.questions import (
     addresses_the_assistant,
     question_shape,
     split_question,
+    without_context,
 )
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import KINSHIP, ROLE_TITLES, content_terms, lower_vocabulary, term_in
@@ -140,9 +140,8 @@ class ExtractiveAnswerer:
     def candidates(self, question: str, passages: list[Passage]) -> list[Scored]:
         """`score`, except that a count or date question leads with the best candidate holding a number or
         date (tied to the party the question names) when one is within `select_margin` of the best: "What death
-        toll does Tajikistan give?" is
-        answered by "... puts the number of people killed ... at 41", not refused over "The Tajik government
-        published a separate death toll of its own" (closer in words, but with no figure)."""
+        toll does Tajikistan give?" is answered by "... puts the number of people killed ... at 41", not refused
+        over "The Tajik government published a separate death toll of its own" (closer in words, no figure)."""
         scored = self.score(question, passages)
         shape = question_shape(question)
         if not scored or shape.kind not in self.config.hard_types:

@@ -12,6 +12,7 @@ import numpy as np
 from bot.answer import Passage
 from bot.answering.extractive_config import REFUSAL_FEATURES
 from bot.text.markers import BULLET
+from bot.text.questions import without_context
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import (
     _MONTHS,
@@ -25,9 +26,7 @@ from bot.text.terms import (
     term_in,
 )
 
-# A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?"): see bot/followups.py.
 _RUN = re.compile(r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*")
-_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,6 @@ def group_present(group: set[str], vocabulary: set[str], text: str) -> bool:
     )
 
 
-def without_context(question: str) -> str:
-    return _CONTEXT.sub("?", question)
-
-
 def question_features(question: str, passages: list[Passage], scored: list[Scored]) -> np.ndarray:
     """The refusal model's row for one question (columns: REFUSAL_FEATURES): how well the best sentence
     fits, and how much of what the question names the passages mention at all. An on-topic question about
@@ -80,7 +75,7 @@ def question_features(question: str, passages: list[Passage], scored: list[Score
     all_terms = set().union(*(content_terms(f"{p.title} {p.heading or ''} {p.text}") for p in passages))
     # A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?") is a hint for
     # retrieval, not a name the answer must mention.
-    q_names = name_groups(_CONTEXT.sub("?", question))
+    q_names = name_groups(without_context(question))
     everything = " ".join(f"{p.title}. {p.text}" for p in passages)
     vocab = lower_vocabulary(everything)
     own = lower_vocabulary(best.span.text)

@@ -9,15 +9,22 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bot.text.questions import QuestionShape, date_matches, has_date, has_reason, is_content, typed_positions
-from bot.text.terms import names, proper_vocabulary, stem, term_in, words
+from bot.text.questions import (
+    QuestionShape,
+    date_matches,
+    has_date,
+    has_reason,
+    is_content,
+    typed_positions,
+    without_context,
+)
+from bot.text.terms import names, stem, term_in, words
 
 # A date answers "When did X <event>?" when it stands within this many tokens of a word of the event. Hand-set,
 # checked on dev (new questions, chains, RealTime QA dev): the date phrase and its verb share a clause.
 _DATE_WINDOW = 8
 _CLAUSE_END = re.compile(r";")
 _DATE_NOUNS = frozenset("year years month months day days date dates time decade week".split())
-_TRAILING_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’\-]*")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*[A-Za-z0-9]|[A-Za-z0-9]")
 # "Who makes / builds / owns X?" is answered by a company or a body as often as by a person: a sentence naming
@@ -26,11 +33,6 @@ _AGENT_QUESTION = re.compile(r"\bwho (?:make|build|produce|manufacture|develop|d
 _AGENT_WORDS = re.compile(
     r"\b(?:makers?|manufactur\w*|producers?|produc(?:es|ed)|builders?|buil[dt]s?|company|firm)\b", re.I
 )
-
-
-def without_trailing_context(question: str) -> str:
-    """A follow-up's carried-over context ("... (Kyrgyzstan, Russia)?") is a retrieval hint, not the event."""
-    return _TRAILING_CONTEXT.sub("?", question)
 
 
 def holds_answer_type(
@@ -52,7 +54,7 @@ def holds_answer_type(
         # date ("... the first to buy TB2s, in December 2020; ... Kazakhstan are negotiating with Baykar").
         # The event is its verb and nouns; not its names, which a passage repeats around every date.
         focus = tuple(dict.fromkeys(
-            w.lower() for w in words(without_trailing_context(question))
+            w.lower() for w in words(without_context(question))
             if is_content(w) and not w[0].isupper() and w.lower() not in _DATE_NOUNS
         ))
         if not focus:
@@ -92,7 +94,8 @@ def holds_answer_type(
     # Names, also at a sentence start when the word is no dictionary word and never written in lower case
     # here: "Turkmenistan became the first ..." names Turkmenistan though no sentence has it mid-sentence.
     lower_seen = {w for s in sentences for w in _LOWER_WORD.findall(s)}
-    proper = proper_vocabulary(sentences).union(*(names(s, common_words=lower_seen) for s in sentences))
+    # (a superset of `proper_vocabulary(sentences)`: `names` with common words adds, never drops, a name)
+    proper: set[str] = set().union(*(names(s, common_words=lower_seen) for s in sentences))
     agent = shape.kind == "person" and bool(_AGENT_QUESTION.search(question))
     window = 3 if shape.kind in ("number", "money") else 4
     out: list[bool] = []

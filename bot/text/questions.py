@@ -174,6 +174,16 @@ def _swap_phrase(first: str, part: str) -> str | None:
     return None
 
 
+# A follow-up's carried-over context ("How many were wounded then (Kyrgyzstan)?", bot/followups.py): a hint for
+# retrieval, not part of what the question asks.
+_CONTEXT_TAIL = re.compile(r"\s*\([^()]*\)\s*\?\s*$")
+
+
+def without_context(question: str) -> str:
+    """The question without a follow-up's trailing "(names, ...)" context."""
+    return _CONTEXT_TAIL.sub("?", question)
+
+
 def has_date(sentence: str) -> bool:
     return bool(_YEAR.search(sentence) or _DATE_WORDS.search(sentence))
 
