@@ -63,8 +63,19 @@ _NOT_PLURAL_NOUNS = frozenset("is was has does its this thus always perhaps less
 _PERSON_NAME = re.compile(r"(?<![\w'’])[A-Z][a-z][\w'’\-]*(?:\s+[A-Z][a-z][\w'’\-]*)+")
 # A bare wh-question ("Why?", "And when?", "How exactly?") asks the previous question's clause again with a
 # new wh-word: "Where did Turkey have to move its embassy?" -> "Why?" -> "Why did Turkey have to move ...".
+# "When did that happen?" and "When was that?" are bare too: the pronoun stands for the previous question's event.
 _BARE_WH = re.compile(
-    r"^\W*(?:and |but |so )?((?:since |until )?(?:why|when|where|how))(?: exactly| then)?\W*$", re.I
+    r"^\W*(?:and |but |so )?((?:since |until )?(?:why|when|where|how))(?: exactly| then)?"
+    r"(?: (?:(?:did|does|do) (?:that|this|it) (?:happen|occur|take place|come about)|(?:was|is) (?:that|this)))?"
+    r"\W*$",
+    re.I,
+)
+# Time told relative to the previous turn's event ("What happened the next day?"): a follow-up however long.
+_RELATIVE_TIME = re.compile(
+    r"\b(?:the (?:next|following|previous|same) (?:day|week|month|year)|the (?:day|week|month|year) (?:before|after)|"
+    r"(?:a|one) (?:day|week|month|year) (?:later|earlier)|(?:after|before) that|afterwards?|at (?:that|the) time|"
+    r"that (?:day|week|month|year))\b",
+    re.I,
 )
 # Only a previous question asking when / where / why / how: "Who is X?" -> "When?" is no "When is X?".
 _WH_AUX = re.compile(
@@ -106,7 +117,9 @@ def looks_like_followup(question: str) -> bool:
     """ "And what did Kyrgyzstan say?", "Which drones were used?", "What about it?", "How many were wounded
     then?": short, starts or ends like a continuation, or leans on a pronoun."""
     toks = [w.lower() for w in words(question)]
-    if _FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question) or any(t in _PRONOUNS for t in toks):
+    if _FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question) or any(t in _PRONOUNS for t in toks) or (
+        _RELATIVE_TIME.search(question)
+    ):
         return True
     return len(toks) <= 4
 

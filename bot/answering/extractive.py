@@ -340,9 +340,10 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         for s in scored[: cfg.summary_sentences * 6]:
             r = readable_candidate(s, passages)
-            # A summary of the whole leaves out an editor's note about a document ("*Sample document ...*").
-            if r is None or (keys := sentence_keys(r.span.text)) & seen or (
-                    generic and editorial_note(passages[r.rank].text, r.span)):
+            # A summary leaves out an editor's note about a document ("*Sample document ...*"): it says nothing
+            # about the topic, whatever the topic.
+            if r is None or (keys := sentence_keys(r.span.text)) & seen or editorial_note(
+                    passages[r.rank].text, r.span):
                 continue
             readable.append(r)
             seen |= keys

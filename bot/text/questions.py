@@ -34,6 +34,8 @@ _WHAT_IS_THE_COUNT = re.compile(
     + r"\b"
 )
 _MONEY_VERBS = re.compile(r"\b(pay|paid|cost|price|spend|spent|worth|charge|budget|sell|sold|buy|bought)\b")
+# "What did the base cost?", "What does a TB2 cost?": a price asked without "how much".
+_WHAT_COST = re.compile(rf"\bwhat {_AUX} [^?]{{1,80}}?\bcost\W*$")
 _MONEY = re.compile(r"dollars?|euros?|pounds?|lira|roubles?|rubles?|yuan|million|billion|trillion")
 _QUANTITY_WORDS = frozenset("hundred hundreds thousand thousands million millions billion dozen dozens".split())
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
@@ -87,6 +89,11 @@ def question_shape(question: str) -> QuestionShape:
         # Names ("Kyrgyzstan") are not what is counted.
         kind = "money" if "how much" in q and _MONEY_VERBS.search(q) else "number"
         return QuestionShape(kind, tuple(w.lower() for w in toks if not w[0].isupper() and is_content(w)))
+    if _WHAT_COST.search(q):
+        # The focus is what was paid for ("drone base"), not "cost" itself, which "profits" resembles.
+        return QuestionShape("money", tuple(
+            w.lower() for w in toks if not w[0].isupper() and is_content(w) and not _MONEY_VERBS.fullmatch(w.lower())
+        ))
     if re.search(
         r"^\W*(?:and |but |so )?when\b|\b(what|which) (year|date|month|day|decade)\b|"
         r"\bin what (month|year)\b",

@@ -14,7 +14,8 @@ from bench.citations import sample_corpus, seed_article
 from bench.metrics import contains
 from bench.splits import DATA, SPLIT_SETS, read_jsonl, realtimeqa_weeks, render, split_items, split_path
 
-QUESTION_FILES = [f"{n}.{s}.jsonl" for n in SPLIT_SETS for s in ("dev", "test")] + ["new_qa.dev.jsonl", "new_qa.test.jsonl"]
+QUESTION_FILES = [f"{n}.{s}.jsonl" for n in SPLIT_SETS for s in ("dev", "test")] + [
+    "new_qa.dev.jsonl", "new_qa.test.jsonl"]
 CHAIN_FILES = ["chains.dev.jsonl", "chains.test.jsonl"]
 
 

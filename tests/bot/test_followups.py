@@ -149,6 +149,21 @@ def test_a_bare_wh_question_asks_the_previous_clause_again() -> None:
     assert rewrite_offline("Why?", [counted]) == "Why (Tajik)?"
 
 
+def test_when_did_that_happen_is_a_bare_wh_question() -> None:
+    turn = Turn("Why did Turkey relocate its Ethiopian embassy?", "Ankara was forced to relocate it [1].")
+    assert rewrite_offline("When did that happen?", [turn]) == "When did Turkey relocate its Ethiopian embassy?"
+    assert rewrite_offline("And when was that?", [turn]) == "When did Turkey relocate its Ethiopian embassy?"
+
+
+def test_time_told_relative_to_the_previous_turn_is_a_followup() -> None:
+    turn = Turn("Who opened the drone base?", "President Sadyr Japarov opened the base on 13 September [1].")
+    assert looks_like_followup("What happened the next day at the border?")
+    assert looks_like_followup("What did Tajikistan say a week later about the talks?")
+    rewritten = rewrite_offline("What happened the next day at the border?", [turn])
+    assert rewritten != "What happened the next day at the border?"
+    assert "drone" in rewritten and "base" in rewritten  # the event the day is counted from
+
+
 def test_a_bare_wh_question_after_a_who_question_is_not_forced_into_its_clause() -> None:
     turn = Turn("Who is Turkey's ambassador to Tajikistan?", "The documents don't say.")
     assert rewrite_offline("When?", [turn]) != "When is Turkey's ambassador to Tajikistan?"

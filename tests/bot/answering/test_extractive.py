@@ -355,6 +355,20 @@ def test_a_summary_of_the_whole_document_is_not_refused_and_skips_editorial_note
     assert answer.trace["summary_of_the_whole"] is True
 
 
+def test_a_summary_on_a_topic_skips_editorial_notes_too(answerer: ExtractiveAnswerer) -> None:
+    note = Passage("n:0", "*Sample document on the border fighting, written for a demo corpus.*", "n", "Notes", "n.md")
+    report = Passage(
+        "r:0",
+        "Fighting broke out on the border on 14 September. The border fighting killed close to 100 people. "
+        "Both governments blamed each other for the border fighting.",
+        "r", "Report", "r.md",
+    )
+    answer = answerer.answer("What happened in the border fighting?", [note, report])
+    assert answer.trace.get("summary") is True
+    assert answer.citations
+    assert all("Sample document" not in c.quote for c in answer.citations)
+
+
 def test_a_role_holder_needs_that_office_itself_not_a_similar_one(answerer: ExtractiveAnswerer) -> None:
     p = Passage(
         "o:0",

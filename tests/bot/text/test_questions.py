@@ -54,3 +54,12 @@ def test_parts_with_different_question_words_are_not_swapped() -> None:
 
 def test_a_plural_noun_that_is_no_count_does_not_ask_for_a_number() -> None:
     assert question_shape("What figures attended the Bishkek summit?").kind != "number"
+
+
+def test_what_something_cost_asks_for_money_near_what_was_paid_for() -> None:
+    shape = question_shape("What did the drone base in Kyrgyzstan cost?")
+    assert shape.kind == "money"
+    assert shape.focus == ("drone", "base")  # not "cost", which "profits" resembles
+    assert question_shape("What does a TB2 cost?").kind == "money"
+    # "cost" with an object is no price: "What did the war cost Turkey?"
+    assert question_shape("What did the war cost Turkey in prestige?").kind is None
