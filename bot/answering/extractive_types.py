@@ -77,6 +77,7 @@ def holds_answer_type(
         )
 
     if shape.kind == "date":
+        parties = _parties(question)
         out_dates: list[bool] = []
         for sentence, toks in zip(sentences, tokens, strict=True):
             spans = [m.span() for m in date_matches(sentence)]
@@ -86,9 +87,25 @@ def holds_answer_type(
             clause = [len(_CLAUSE_END.findall(sentence[: m.start()])) for m in toks]
             at = [j for j, m in enumerate(toks) if any(a < m.end() and m.start() < b for a, b in spans)]
             near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
-            out_dates.append(
-                any(abs(d - j) <= _DATE_WINDOW and clause[d] == clause[j] for d in at for j in near)
-            )
+            # Every party the question names that the sentence names must stand in the date's clause: "When did
+            # Uzbekistan sign its deal?" is not answered by "Turkmenistan bought TB2s in December 2020; ...
+            # Uzbekistan is negotiating".
+            stems = [stem(m.group().lower()) for m in toks]
+            named = [p for p in parties if p in stems]
+            in_clause = [d for d in at if all(
+                any(st == p and clause[k] == clause[d] for k, st in enumerate(stems)) for p in named)]
+            if near:
+                out_dates.append(any(abs(d - j) <= _DATE_WINDOW and clause[d] == clause[j] for d in in_clause
+                                     for j in near))
+            else:
+                # No word of the event at all: its verb may be paraphrased ("reach" for "took delivery",
+                # "created" for "set up"). The date still answers when every party asked about stands next to it
+                # (not "In May 2022 the committee ... said ... no contract with Baykar" for "When was Baykar
+                # founded?").
+                out_dates.append(bool(parties) and len(named) == len(parties) and any(
+                    all(any(st == p and clause[k] == clause[d] and abs(k - d) <= _DATE_WINDOW
+                            for k, st in enumerate(stems)) for p in parties)
+                    for d in in_clause))
         return out_dates
 
     # Names, also at a sentence start when the word is no dictionary word and never written in lower case
@@ -109,3 +126,15 @@ def holds_answer_type(
         near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
         out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
     return out
+
+
+def _parties(question: str) -> list[str]:
+    """Stems of the names a question asks about ("When did Uzbekistan sign its TB2 deal?" -> uzbekistan, tb2);
+    a follow-up naming nothing itself ("When was it created (OTS, Turkey)?") asks about its first context name."""
+    own = without_context(question)
+    # The sentence side tokenises with _TOKEN too, so "TB2" and "TB2s" share a stem.
+    found = [w for w in [m.group() for m in _TOKEN.finditer(own)][1:] if w[0].isupper() and is_content(w)]
+    if not found and own != question:
+        context = question[len(own) - 1 :].strip(" ()?").split(",")[0]
+        found = [m.group() for m in _TOKEN.finditer(context) if m.group()[0].isupper() and is_content(m.group())]
+    return list(dict.fromkeys(stem(w.lower()) for w in found))

@@ -28,3 +28,20 @@ def test_a_date_answers_a_when_question_only_next_to_the_event_asked_about(embed
     question = "When did fighting flare up again?"
     sentences = ["14 September: a single day later, fighting flared up once more along the border."]
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
+
+
+def test_a_date_next_to_every_party_asked_about_answers_a_paraphrased_event(embed: SentenceEmbedder) -> None:
+    question = "In which month did the Bayraktars reach Kyrgyzstan?"  # "reach": no word of the sentence
+    sentences = [
+        "Kyrgyzstan bought Bayraktar drones in 2021 and took delivery of them in December 2021.",
+        # A party the question names sits a semicolon away from the date.
+        "Turkmenistan took delivery in December 2020; Kyrgyzstan was next with its Bayraktar drones.",
+        # A date near one party only, the other far off in a reported statement.
+        "In May 2022 the committee spoke up, and officials said in a long statement to reporters that "
+        "they had heard nothing at all from Kyrgyzstan about Bayraktar drones.",
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False, False]
+    # A follow-up naming nothing itself asks about its first context name.
+    question = "When was it created (OTS, Turkey)?"
+    sentences = ["The Organization of Turkic States (OTS) was set up in November 2021, with Turkey in the lead."]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
