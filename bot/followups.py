@@ -256,8 +256,9 @@ def _resolve(question: str, turns: list[Turn]) -> str:
     person = re.search(r"\b(he|she|him|his|her)\b", out, re.I)
     for turn in newest if person else []:  # the person the newest earlier question that names one names
         previous = without_context(turn.rewritten or turn.question)
+        # The name without a possessive: "What is Kerim Has's field?" -> "he" is "Kerim Has", not "Kerim Has's".
         people = list(dict.fromkeys(
-            " ".join(m.group(0).split()[1:] if m.start() == 0 else m.group(0).split())
+            re.sub(r"['’]s?$", "", " ".join(m.group(0).split()[1:] if m.start() == 0 else m.group(0).split()))
             for m in _PERSON_NAME.finditer(previous)
         ))
         people = [p for p in people if len(p.split()) >= 2]

@@ -155,6 +155,12 @@ def test_when_did_that_happen_is_a_bare_wh_question() -> None:
     assert rewrite_offline("And when was that?", [turn]) == "When did Turkey relocate its Ethiopian embassy?"
 
 
+def test_a_pronoun_takes_the_name_without_the_possessive_it_was_asked_with() -> None:
+    turn = Turn("What is Kerim Has's field?", "Kerim Has is a Turkish academic based in Moscow [1].")
+    assert rewrite_offline("In which city does he live?", [turn]) == "In which city does Kerim Has live?"
+    assert rewrite_offline("What is his view of Iran?", [turn]) == "What is Kerim Has's view of Iran?"
+
+
 def test_time_told_relative_to_the_previous_turn_is_a_followup() -> None:
     turn = Turn("Who opened the drone base?", "President Sadyr Japarov opened the base on 13 September [1].")
     assert looks_like_followup("What happened the next day at the border?")
