@@ -77,6 +77,9 @@ _RELATIVE_TIME = re.compile(
     r"that (?:day|week|month|year))\b",
     re.I,
 )
+_REQUEST = re.compile(
+    r"^\W*(?:summari[sz]e|sum up|compare|list|describe|explain|outline|give me|tell me|show me)\b", re.I
+)
 # Only a previous question asking when / where / why / how: "Who is X?" -> "When?" is no "When is X?".
 _WH_AUX = re.compile(
     r"^\W*(?:when|where|why|how)\s+(?=(?:did|does|do|was|were|is|are|has|have|had|will|would|can|"
@@ -117,6 +120,10 @@ def looks_like_followup(question: str) -> bool:
     """ "And what did Kyrgyzstan say?", "Which drones were used?", "What about it?", "How many were wounded
     then?": short, starts or ends like a continuation, or leans on a pronoun."""
     toks = [w.lower() for w in words(question)]
+    if _REQUEST.match(question) and not any(t in _PRONOUNS for t in toks) and any(
+        is_content(w) and w.lower() not in _FILLER for w in words(question)[2:]
+    ):
+        return False  # "Summarize the Tajik account.": a request with its own topic ("Tell me more." has none)
     if _FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question) or any(t in _PRONOUNS for t in toks) or (
         _RELATIVE_TIME.search(question)
     ):
@@ -305,8 +312,13 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     leans_back = any(w.lower() in _PRONOUNS for w in words(question))
     # "And what did Kyrgyzstan say?", "What about Tajikistan?", "Kyrgyzstan?" swap the subject; "Who is Kerim
     # Has?" is a new question, however short.
-    continues = bool(_FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question)) or not any(
-        w.lower() in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how") for w in words(question))
+    # A request in the imperative ("Summarize the Tajik account.", "Compare the two tolls.") has its own verb:
+    # no subject swap, however short.
+    continues = not _REQUEST.match(question) and (
+        bool(_FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question))
+        or not any(w.lower() in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
+                   for w in words(question))
+    )
     if new_names and old_names and len(own) <= 1 and not leans_back and continues:
         swapped = previous
         for old, new in zip(old_names, new_names + [new_names[-1]] * len(old_names), strict=False):

@@ -29,6 +29,7 @@ from bot.answering.extractive_compose import (
     is_generic_topic,
     is_summary_request,
     list_end,
+    list_fragment,
     mmr,
     readable_candidate,
     sentence_keys,
@@ -40,6 +41,7 @@ from bot.answering.extractive_refusal import (
     Scored,
     figure_of_an_unnamed_party,
     group_present,
+    month_of_another_time,
     name_groups,
     question_features,
     role_of_another_party,
@@ -273,6 +275,8 @@ class ExtractiveAnswerer:
         # secretary-general (MiniLM puts the two offices within `focus_similarity`).
         if holder and not holds_answer_type(shape, question, [best.span.text], self.embed, 1.01)[0]:
             return True
+        if month_of_another_time(question, passages[best.rank], best.span):
+            return True
         if shape.kind not in self.config.hard_types:
             return False
         if not self._typed(shape, question, [best.span.text])[0]:
@@ -342,8 +346,11 @@ class ExtractiveAnswerer:
             r = readable_candidate(s, passages)
             # A summary leaves out an editor's note about a document ("*Sample document ...*"): it says nothing
             # about the topic, whatever the topic.
+            # Nor a list item that is no sentence of its own, nor a sentence about a month other than the one
+            # asked about ("What happened in April?").
             if r is None or (keys := sentence_keys(r.span.text)) & seen or editorial_note(
-                    passages[r.rank].text, r.span):
+                    passages[r.rank].text, r.span) or list_fragment(passages[r.rank].text, r.span) or (
+                    month_of_another_time(question, passages[r.rank], r.span)):
                 continue
             readable.append(r)
             seen |= keys

@@ -168,3 +168,10 @@ def readable_candidate(s: Scored, passages: list[Passage]) -> Scored | None:
     if span is None:
         return None
     return s if span == s.span else Scored(s.rank, span, s.semantic, s.lexical, s.score, s.logit)
+
+
+def list_fragment(passage_text: str, span: Span) -> bool:
+    """Is `span` a list item that is no sentence of its own ("- military helicopters, and", "- 59 people lost
+    their lives;")? Quoted without its lead-in it says nothing checkable."""
+    line_start = passage_text.rfind("\n", 0, span.start) + 1
+    return _is_item(passage_text[line_start : span.end]) and not span.text.rstrip(" *_").endswith((".", "!", "?"))

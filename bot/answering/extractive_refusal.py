@@ -145,3 +145,28 @@ def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> b
     context = " ".join([passage.title, passage.heading or "", *near, span.text])
     vocab = lower_vocabulary(context)
     return not any(group_present(g, vocab, context) for g in groups)
+
+
+def _months(text: str) -> set[str]:
+    """Month names in `text`, abbreviations resolved, inside hyphenated words too ("mid-September"); "may"
+    only capitalised (it is a verb too)."""
+    out = set()
+    for m in re.finditer(r"[A-Za-z]+", text):
+        low = m.group().lower()
+        month = _MONTHS.get(low, low)
+        if month in MONTH_NAMES and (month != "may" or m.group()[0].isupper()):
+            out.add(month)
+    return out
+
+
+def month_of_another_time(question: str, passage: Passage, span: Span) -> bool:
+    """The question dates what it asks about by month ("How many people were killed in the April 2022
+    clashes?") and the best sentence dates its statement by other months only ("the fighting that began in
+    mid-September ... killed close to 100"), or, naming no month itself, stands in a passage that does
+    ("139 further people were wounded" in a report on the September fighting): it answers for another time.
+    False when the question names no month or neither the sentence nor its passage does."""
+    asked = _months(without_context(question))
+    if not asked:
+        return False
+    stated = _months(span.text) or _months(" ".join([passage.title, passage.heading or "", passage.text]))
+    return bool(stated) and not asked & stated

@@ -155,6 +155,13 @@ def test_when_did_that_happen_is_a_bare_wh_question() -> None:
     assert rewrite_offline("And when was that?", [turn]) == "When did Turkey relocate its Ethiopian embassy?"
 
 
+def test_a_request_with_its_own_topic_is_no_followup() -> None:
+    turn = Turn("What happened in April at the border?", "In April 2022 another deadly episode took place [1].")
+    assert not looks_like_followup("Summarize the Tajik account.")
+    assert rewrite_offline("Summarize the Tajik account.", [turn]) == "Summarize the Tajik account."
+    assert looks_like_followup("Summarize it.") and looks_like_followup("Tell me more.")
+
+
 def test_a_pronoun_takes_the_name_without_the_possessive_it_was_asked_with() -> None:
     turn = Turn("What is Kerim Has's field?", "Kerim Has is a Turkish academic based in Moscow [1].")
     assert rewrite_offline("In which city does he live?", [turn]) == "In which city does Kerim Has live?"

@@ -369,6 +369,40 @@ def test_a_summary_on_a_topic_skips_editorial_notes_too(answerer: ExtractiveAnsw
     assert all("Sample document" not in c.quote for c in answer.citations)
 
 
+def test_a_question_dated_by_month_is_not_answered_for_another_month(answerer: ExtractiveAnswerer) -> None:
+    question = "How many people were killed in the April clashes?"
+    september = Passage("s:0", "In the September clashes, 59 people were killed on the border.", "s", "Report", "s.md")
+    undated = Passage(  # the sentence names no month; its passage does
+        "u:0", "The September fighting was the worst in years. 139 people were killed on the border.", "u",
+        "September report", "u.md")
+    april = Passage("a:0", "In the April clashes, 12 people were killed on the border.", "a", "Report", "a.md")
+    assert answerer.answer(question, [september]).refused
+    assert answerer.answer(question, [undated]).refused
+    answer = answerer.answer(question, [april])
+    assert not answer.refused and "12 people" in answer.text
+    # "may" is a month only when capitalised: "... may have been killed" dates nothing.
+    maybe = Passage("m:0", "In April, 30 people may have been killed on the border.", "m", "Report", "m.md")
+    assert not answerer.answer(question, [maybe]).refused
+    # A month inside a hyphenated word dates it too.
+    text = "The drones came in December 2021. Since mid-September, 100 people were killed on the border."
+    since = Passage("h:0", text, "h", "Report", "h.md")
+    assert not answerer.answer("How many people were killed on the border in September?", [since]).refused
+
+
+def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: ExtractiveAnswerer) -> None:
+    p = Passage(
+        "t:0",
+        "Tajik media said Kyrgyz units shelled the border villages. According to them, Kyrgyz units used:\n\n"
+        "- military helicopters, and\n- combat drones,\n\nto strike the border villages.\n\n"
+        "- 14 September: fighting at the border villages flared up again.",
+        "t", "Tajik account", "t.md",
+    )
+    answer = answerer.answer("What happened at the border villages?", [p])
+    assert answer.trace.get("summary") is True and answer.citations
+    quotes = [c.quote for c in answer.citations]
+    assert not any(q.strip().startswith(("military helicopters", "combat drones")) for q in quotes)
+
+
 def test_a_role_holder_needs_that_office_itself_not_a_similar_one(answerer: ExtractiveAnswerer) -> None:
     p = Passage(
         "o:0",
