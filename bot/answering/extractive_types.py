@@ -18,7 +18,7 @@ from bot.text.questions import (
     typed_positions,
     without_context,
 )
-from bot.text.terms import names, stem, term_in, words
+from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, stem, term_in, words
 
 # A date answers "When did X <event>?" when it stands within this many tokens of a word of the event. Hand-set,
 # checked on dev (new questions, chains, RealTime QA dev): the date phrase and its verb share a clause.
@@ -114,12 +114,19 @@ def holds_answer_type(
     # (a superset of `proper_vocabulary(sentences)`: `names` with common words adds, never drops, a name)
     proper: set[str] = set().union(*(names(s, common_words=lower_seen) for s in sentences))
     agent = shape.kind == "person" and bool(_AGENT_QUESTION.search(question))
+    # "Who shared the pictures?", "Who protested?": a country, a body or a group answers as often as a person
+    # ("Turkey's embassy", "Tajikistan", "the border guard"); only a question about an office or a family tie
+    # ("Who is Kyrgyzstan's foreign minister?") wants a person's name.
+    any_party = shape.kind == "person" and not any(f in ROLE_TITLES or f in KINSHIP for f in shape.focus)
     window = 3 if shape.kind in ("number", "money") else 4
     out: list[bool] = []
     for sentence, toks in zip(sentences, tokens, strict=True):
         hits = typed_positions(shape.kind, toks, sentence, question, proper)
-        if not hits and agent and _AGENT_WORDS.search(sentence):
+        if not hits and (any_party or (agent and _AGENT_WORDS.search(sentence))):
             hits = typed_positions("name", toks, sentence, question, proper)
+        if not hits and any_party:
+            hits = [(j, False) for j, m in enumerate(toks) if m.group().lower() in PARTY_NOUNS or (
+                m.group().lower() in KINSHIP)]
         if not hits or not focus:
             out.append(bool(hits))
             continue

@@ -309,6 +309,15 @@ KINSHIP = frozenset(
     "son daughter son-in-law daughter-in-law wife husband brother sister father mother nephew niece cousin".split()
 )
 
+# Common nouns that name who acted when no name does ("the border guard", "Turkey's embassy", "Erdogan's inner
+# circle", "Tajik media"): what a "Who <verb> ...?" question can be answered with, besides names.
+PARTY_NOUNS = frozenset(
+    "government governments ministry ministries embassy embassies committee council parliament army armies forces "
+    "troops guard guards service services police authorities administration agency agencies company companies "
+    "firm firms family families circle media press outlet outlets users people officials observers analysts "
+    "experts rebels court party parties union bloc organisation organization body".split()
+)
+
 
 def term_in(term: str, terms: set[str]) -> bool:
     """Exact term (terms are stems, see `stem`), or another form of the same name ("kyrgyz" ~ "kyrgyzstan")."""

@@ -45,3 +45,17 @@ def test_a_date_next_to_every_party_asked_about_answers_a_paraphrased_event(embe
     question = "When was it created (OTS, Turkey)?"
     sentences = ["The Organization of Turkic States (OTS) was set up in November 2021, with Turkey in the lead."]
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
+
+
+def test_who_did_something_is_answered_by_a_body_or_a_group_as_well_as_a_person(embed: SentenceEmbedder) -> None:
+    question = "Who shared pictures of the minister's visit?"
+    sentences = [
+        "Pictures of the visit were shared by Turkey's embassy in Tajikistan.",  # a body, one name
+        "The border guard shared pictures of the visit.",  # a group, no name at all
+        "Pictures of the visit were shared widely.",  # nobody
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, True, False]
+    # An office still wants a person's name next to it.
+    question = "Who is Kyrgyzstan's foreign minister?"
+    sentences = ["The foreign ministry of Kyrgyzstan said so.", "Foreign minister Jeenbek Kulubaev said so."]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [False, True]
