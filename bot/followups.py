@@ -284,6 +284,12 @@ def _resolve(question: str, turns: list[Turn]) -> str:
     return out
 
 
+def _word_before(text: str, name: str) -> str | None:
+    """The lower-cased word right before `name` in `text` ("from" in "... buy from Russia?")."""
+    m = re.search(rf"(\w+)\s+{re.escape(name)}\b", text)
+    return m.group(1).lower() if m else None
+
+
 def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     """Make a follow-up standalone without an LLM, against the previous turns' questions AND answers.
 
@@ -321,7 +327,15 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     )
     if new_names and old_names and len(own) <= 1 and not leans_back and continues:
         swapped = previous
-        for old, new in zip(old_names, new_names + [new_names[-1]] * len(old_names), strict=False):
+        pairs = list(zip(old_names, new_names, strict=False))
+        if len(new_names) == 1 < len(old_names):
+            # One new name stands for one old name, not for all ("What did Kyrgyzstan buy from Russia?" -> "And
+            # Tajikistan?" is no "What did Tajikistan buy from Tajikistan?"): the one after the same preposition
+            # ("What about from Turkey?" -> "from Russia"), else the first (the subject).
+            prep = _word_before(question, new_names[0])
+            same = [o for o in old_names if prep and _word_before(previous, o) == prep]
+            pairs = [((same or old_names)[0], new_names[0])]
+        for old, new in pairs:
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:
             return swapped

@@ -155,6 +155,12 @@ def test_when_did_that_happen_is_a_bare_wh_question() -> None:
     assert rewrite_offline("And when was that?", [turn]) == "When did Turkey relocate its Ethiopian embassy?"
 
 
+def test_one_new_name_replaces_one_old_name_not_all() -> None:
+    turn = Turn("What did Kyrgyzstan buy from Russia?", "S-300 air defence systems [1].")
+    assert rewrite_offline("And Tajikistan?", [turn]) == "What did Tajikistan buy from Russia?"
+    assert rewrite_offline("What about from Turkey?", [turn]) == "What did Kyrgyzstan buy from Turkey?"
+
+
 def test_a_request_with_its_own_topic_is_no_followup() -> None:
     turn = Turn("What happened in April at the border?", "In April 2022 another deadly episode took place [1].")
     assert not looks_like_followup("Summarize the Tajik account.")
