@@ -46,7 +46,7 @@ from bot.answering.extractive_refusal import (
     question_features,
     role_of_another_party,
 )
-from bot.answering.extractive_types import holds_answer_type
+from bot.answering.extractive_types import holds_answer_type, states_the_attribute
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
 from bot.text.markers import attach_markers
@@ -276,6 +276,8 @@ class ExtractiveAnswerer:
         if holder and not holds_answer_type(shape, question, [best.span.text], self.embed, 1.01)[0]:
             return True
         if month_of_another_time(question, passages[best.rank], best.span):
+            return True
+        if states_the_attribute(question, best.span.text, self.embed, self.config.focus_similarity) is False:
             return True
         if shape.kind not in self.config.hard_types:
             return False

@@ -145,3 +145,28 @@ def _parties(question: str) -> list[str]:
         context = question[len(own) - 1 :].strip(" ()?").split(",")[0]
         found = [m.group() for m in _TOKEN.finditer(context) if m.group()[0].isupper() and is_content(m.group())]
     return list(dict.fromkeys(stem(w.lower()) for w in found))
+
+
+# "What was the range of the S-300 systems?", "What is the exchange rate of the euro?": an attribute of a thing.
+_ATTRIBUTE_OF = re.compile(r"^\W*what (?:is|was|are|were) the ((?:[a-z][\w\-]* ){0,2}[a-z][\w\-]*) of\b")
+
+
+def states_the_attribute(
+    question: str, sentence: str, embed: Callable[[list[str]], np.ndarray], focus_similarity: float
+) -> bool | None:
+    """For "What was the <attribute> of X?": does `sentence` name that attribute (by stem, or a word within
+    `focus_similarity` of it)? A sentence about X that never names its range does not state the range. None when
+    the question asks for no attribute."""
+    m = _ATTRIBUTE_OF.match(without_context(question).lower())
+    attribute = [w for w in m.group(1).split() if is_content(w)] if m else []
+    if not attribute:
+        return None
+    toks = {t.group().lower() for t in _TOKEN.finditer(sentence) if is_content(t.group())}
+    stems = {stem(t) for t in toks}
+    if any(stem(a) in stems for a in attribute):
+        return True
+    vocab = sorted(toks)
+    if not vocab:
+        return False
+    vecs = embed(vocab + attribute)
+    return bool((vecs[: len(vocab)] @ vecs[len(vocab) :].T).max() >= focus_similarity)

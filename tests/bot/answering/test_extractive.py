@@ -389,6 +389,14 @@ def test_a_question_dated_by_month_is_not_answered_for_another_month(answerer: E
     assert not answerer.answer("How many people were killed on the border in September?", [since]).refused
 
 
+def test_an_attribute_the_passages_never_name_is_not_answered(answerer: ExtractiveAnswerer) -> None:
+    p = Passage("r:0", "In February 2021 Kyrgyzstan bought S-300 air defence systems from Russia.", "r", "Arms", "r.md")
+    assert answerer.answer("What was the range of the S-300 systems Kyrgyzstan bought?", [p]).refused
+    ranged = Passage("q:0", "The S-300 systems Kyrgyzstan bought have a range of 150 km.", "q", "Arms", "q.md")
+    answer = answerer.answer("What was the range of the S-300 systems Kyrgyzstan bought?", [ranged])
+    assert not answer.refused and "150 km" in answer.text
+
+
 def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: ExtractiveAnswerer) -> None:
     p = Passage(
         "t:0",
