@@ -147,19 +147,25 @@ def _parties(question: str) -> list[str]:
     return list(dict.fromkeys(stem(w.lower()) for w in found))
 
 
-# "What was the range of the S-300 systems?", "What is the exchange rate of the euro?": an attribute of a thing.
+# "What was the range of the S-300 systems?", "What is the exchange rate of the euro?": a measure of a thing. Only
+# measures: a text states a range or a rate in those words, while "the name / effect / role / outcome of X" is
+# answered without ever saying "name" or "effect" (dev d118-d123).
 _ATTRIBUTE_OF = re.compile(r"^\W*what (?:is|was|are|were) the ((?:[a-z][\w\-]* ){0,2}[a-z][\w\-]*) of\b")
+_MEASURES = frozenset(
+    "range rate speed price cost size weight height length width depth area population age value budget salary "
+    "capacity duration distance temperature altitude payload wingspan endurance revenue turnover".split()
+)
 
 
 def states_the_attribute(
     question: str, sentence: str, embed: Callable[[list[str]], np.ndarray], focus_similarity: float
 ) -> bool | None:
-    """For "What was the <attribute> of X?": does `sentence` name that attribute (by stem, or a word within
+    """For "What was the <measure> of X?": does `sentence` name that measure (by stem, or a word within
     `focus_similarity` of it)? A sentence about X that never names its range does not state the range. None when
-    the question asks for no attribute."""
+    the question asks for no measure."""
     m = _ATTRIBUTE_OF.match(without_context(question).lower())
     attribute = [w for w in m.group(1).split() if is_content(w)] if m else []
-    if not attribute:
+    if not attribute or not _MEASURES.intersection(attribute):
         return None
     toks = {t.group().lower() for t in _TOKEN.finditer(sentence) if is_content(t.group())}
     stems = {stem(t) for t in toks}

@@ -395,6 +395,9 @@ def test_an_attribute_the_passages_never_name_is_not_answered(answerer: Extracti
     ranged = Passage("q:0", "The S-300 systems Kyrgyzstan bought have a range of 150 km.", "q", "Arms", "q.md")
     answer = answerer.answer("What was the range of the S-300 systems Kyrgyzstan bought?", [ranged])
     assert not answer.refused and "150 km" in answer.text
+    # Only measures: "the name / the effect of X" is answered without the word "name" or "effect".
+    maker = Passage("b:0", "Mirzo met executives of Baykar, the drone's manufacturer.", "b", "Visit", "b.md")
+    assert not answerer.answer("What is the name of the drone's manufacturer?", [maker]).refused
 
 
 def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: ExtractiveAnswerer) -> None:
