@@ -24,9 +24,13 @@ _TIMELINE = re.compile(
     # The period stays in the topic (a lookahead): it is what the events are about.
     r"\bwhat (?:happened|took place) (?:in|during)\b(?= (?:(?:early|late|mid)[- ]|the (?:first|second) half of )?"
     r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? )?(?:1[89]|20)\d\d\b)|"
-    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|\bdated list\b|"
+    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|"
     # "Lay out in order the events of 2022", "... in chronological order" (not "in order to": a purpose).
-    r"\bin (?:chronological |date |time )?order\b(?!\s+to\b)|\border of (?:the )?events\b",
+    r"\bin (?:chronological |date |time )?order\b(?!\s+to\b)|\border of (?:the )?events\b|"
+    # Asking for the dates themselves: "List them by date", "Trace events ... with dates", "Give the dates",
+    # "a dated rundown", "How have the figures shifted over time?", "the main milestones".
+    r"\bby date\b|\b(?:with|give|list|include|show)(?: me)? (?:the |their |exact )?dates\b|"
+    r"\bdated (?:\w+ )?(?:list|rundown|summary|overview|account|breakdown)\b|\bover time\b|\bmilestones\b",
     re.I,
 )
 _LATEST = re.compile(
