@@ -47,6 +47,7 @@ _COUNTED = re.compile(
     r"how many|losses|lives)\b",
     re.I,
 )
+_BOTH = re.compile(r"\b[Bb]oth\s+[A-Z]|\b(?:[Ee]ach|[Ee]ither) of\b")  # "both Kyrgyzstan", not "both sides"
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
 @dataclass
 class Footnotes:
@@ -102,7 +103,9 @@ class TableBuilder:
                     cells.append(TableCell(NOT_STATED))
                     continue
                 focus = content_terms(f"{facet} {entity}")
-                listed = _with_list(ev)
+                # A list item is quoted with its lead-in: "Turkish-made Bayraktar combat drones" alone states
+                # nothing ("According to those reports, Kyrgyz units used, among other things: ...", dev n31).
+                listed = _with_list(ev) or lead_in_with_list(ev.passage, ev.span)
                 # A lead-in ("... covering two kinds of equipment:") is shown with its list, whole: alone it is a
                 # cut quote that states nothing (dev n08's Russia cell lacked the S-300 and Orlan-10 items).
                 span = listed if listed is not None else short_span(ev.span, focus, must=content_terms(entity))
@@ -161,7 +164,13 @@ class TableBuilder:
             # Kyrgyzstan was next, ..." the Kyrgyzstan clause is Kyrgyzstan's, though the sentence opens with
             # another row (dev a16). A sentence of up to 24 words is its own clause.
             clause = short_span(e.span, content_terms(f"{facet} {entity}"), must=content_terms(entity)).text
-            party = owner(clause, e.passage)
+            # Rows compared on their own accounts: the cell is what the row says, whoever it is about ("Qirim
+            # News reported that a drone strike had knocked out a Tajik T-72 tank" is Qirim News's claim though
+            # it names the Tajik row, dev n31).
+            # A clause saying "both A and B" is about each of them alike (dev n30: "two bodies to which both
+            # Kyrgyzstan and Tajikistan belong" was given to Kyrgyzstan, the party named first, only).
+            shared = own and _BOTH.search(clause) is not None
+            party = None if by_row or shared else owner(clause, e.passage)
             if party is not None and any(_party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
             if (
@@ -192,7 +201,9 @@ class TableBuilder:
             )
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue
-            if rivals and self._belongs_elsewhere(entity, facet, rivals, text, e.passage.heading):
+            # A title next to the name is the role's own evidence, whatever other column the sentence also
+            # fits ("Turkish Defence Minister Hulusi Akar" gives both country and position, dev n28).
+            if rivals and not role and self._belongs_elsewhere(entity, facet, rivals, text, e.passage.heading):
                 continue  # "41 killed" is not the answer for the "wounded" column
             return e
         return None

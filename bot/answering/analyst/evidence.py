@@ -26,7 +26,9 @@ _SAY = (
 _NAME = r"(?:the\s+)?[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?|for\s+)?[A-Z][\w’'\-]*)*(?:’s|'s)?(?:\s+[a-z]+){0,2}"
 _ACCORDING = re.compile(rf"\b[Aa]ccording to ({_NAME}?)(?=[,.;]|\s+(?:the|a|an|\d))")
 _SUBJECT_SAYS = re.compile(
-    rf"^(?:(?:[A-Z][\w ,]*?,|(?:On|In) [\w ]+? \d{{4}})\s+)?((?:an?\s+)?{_NAME}?)(?:,[^,]{{1,60}},)?\s+"
+    # "The outlet Qirim News reported ...": a descriptive noun between the article and the name is left out.
+    rf"^(?:(?:[A-Z][\w ,]*?,|(?:On|In) [\w ]+? \d{{4}})\s+)?(?:(?:The|An?)\s+[a-z]+\s+(?=[A-Z]))?"
+    rf"((?:an?\s+)?{_NAME}?)(?:,[^,]{{1,60}},)?\s+"
     rf"(?:also\s+|then\s+|later\s+|publicly\s+)?{_SAY}\b"
 )
 _PRONOUN_SAYS = re.compile(rf"(?:It|He|She|They)\s+(?:also\s+)?{_SAY}\b")

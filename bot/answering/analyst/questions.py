@@ -41,7 +41,8 @@ _LATEST = re.compile(
 _COMPARE = re.compile(
     r"\bcompare[ds]?\b|\bcomparison\b|\bdiffer(?:s|ed|ence|ences)?\b|\bversus\b|\bvs\.?\s|\bside by side\b|"
     r"\bwhich \w+(?: \w+)? (?:bought|buy|buys|got|have|has|had|use|used|signed|sold|ordered) which\b|"
-    r"\bcontrast\b",
+    # "How do A and B stack up on X?", "... measure up against each other": comparison idioms.
+    r"\bcontrast\b|\b(?:stack|stacks|stacked|measure|measures|measured) up\b",
     re.I,
 )
 _ATTRIBUTION = re.compile(
@@ -60,7 +61,14 @@ _COMPARE_WORDS = frozenset(
     side account accounts source sources version versions view views between how respectively their its
     the two both each""".split()
 )
-_FACET_LEAD = re.compile(r"\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)\s+(.+?)\s*\??$", re.I)
+# "Do A and B differ in CSTO membership?": "in" leads the facet only after the comparison's verb ("in" alone
+# is too often a place or a time: "Compare A and B in 2022").
+_FACET_LEAD = re.compile(
+    r"(?:\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)|"
+    r"\b(?:differ(?:s|ed)?|compared?|contrast(?:s|ed)?|stack(?:s|ed)? up|measure[sd]? up)\s+(?:in|over))\s+"
+    r"(.+?)\s*\??$",
+    re.I,
+)
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'\-]*)*")
 # "How do Kyrgyzstan's and Tajikistan's figures for the dead differ?": the facet sits between the compared
 # names and the verb, with no "on"/"for" lead of its own (a "for" inside it is part of it: dev a23).
