@@ -37,7 +37,7 @@ _NUMBER = re.compile(r"(?<![\w.\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w\-])|(?<![\
 _YEARLIKE = re.compile(r"^(1[89]\d\d|20\d\d)$")
 _APPROX = re.compile(r"(?:close to|nearly|about|around|roughly|some|almost|approximately|an estimated|up to)\s*$", re.I)
 _LOWER_BOUND = re.compile(r"(?:at least|more than|over|upwards of|in excess of)\s*$", re.I)
-_TOTAL = re.compile(
+TOTAL = re.compile(
     r"\b(?:in total|overall|combined|altogether|all told|taken together|on both sides|both sides|"
     r"in all)\b",
     re.I,
@@ -270,7 +270,7 @@ def owner(sentence: str, passage: Passage) -> str | None:
     """The party a figure belongs to: the first demonym/country of the sentence ("The Tajik government puts
     ... at 41" -> tajik), else of the document's title when the sentence names none and the title names
     exactly one; None when the figure is a total or names no party."""
-    if _TOTAL.search(sentence):
+    if TOTAL.search(sentence):
         return None
     for m in _PARTY.finditer(sentence):
         if not _function_word(m.group()):

@@ -55,6 +55,13 @@ _ATTRIBUTION = re.compile(
 )
 # A yes/no question about a fact ("Did Tajikistan buy ...?", "Has X received ...?"): sources may deny it.
 _YES_NO = re.compile(r"^\W*(?:did|does|do|has|have|had|is|was|were|are|will)\b", re.I)
+# "What's the combined death toll of ...?": a figure asked for by its noun, whatever modifies it (the question
+# shape reads "the combined death toll" as no number).
+_FIGURE_ASKED = re.compile(
+    r"^\W*what(?:['’]s|\s+(?:is|was|are|were))\s+(?:the\s+)?(?:[\w\-]+\s+){0,3}"
+    r"(?:tolls?|tally|tallies|totals?|counts?|numbers?|figures?)\b",
+    re.I,
+)
 # Words of the comparison itself, never a facet.
 _COMPARE_WORDS = frozenset(
     """compare compared compares comparison differ differs differed difference differences versus vs contrast
@@ -109,7 +116,7 @@ def classify(question: str) -> AnalystQuestion:
         return AnalystQuestion("latest")
     if _ATTRIBUTION.search(q):
         return AnalystQuestion("attribution")
-    if question_shape(q).kind in ("number", "money") or _YES_NO.search(q):
+    if question_shape(q).kind in ("number", "money") or _YES_NO.search(q) or _FIGURE_ASKED.search(q):
         return AnalystQuestion("conflict")
     return AnalystQuestion("default")
 
