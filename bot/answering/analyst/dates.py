@@ -123,24 +123,29 @@ _EVENT_AFTER = re.compile(
 
 
 def reported_date(sentence: str, passage: Passage) -> When | None:
-    """When what a sentence reports happened, for a timeline: the date it states (an event it merely names,
-    "the September 2022 fighting", left out), else its section heading's ("## Taking sides in September 2022"),
-    else its document's date when it names a dated event (it reports something of that event as of the
-    document: a toll, a view); None for a sentence that gives no time at all ("now" is no date: "Turkey might
-    now arm Tajikistan" in a section on spring 2022)."""
+    """When what a sentence reports happened, for a timeline (see `reported`)."""
+    return reported(sentence, passage)[0]
+
+
+def reported(sentence: str, passage: Passage) -> tuple[When | None, str]:
+    """When what a sentence reports happened, and where that date comes from: the date it states ("text"; an
+    event it merely names, "the September 2022 fighting", left out), else its section heading's ("heading":
+    "## Taking sides in September 2022"), else its document's date when it names a dated event ("document":
+    it reports something of that event as of the document, a toll, a view); (None, "") for a sentence that
+    gives no time at all ("now" is no date: "Turkey might now arm Tajikistan" in a section on spring 2022)."""
     year = context_year(passage)
     spans = _date_spans(sentence, year)
     own = [w for a, b, w in spans if not _names_event(sentence, a, b)]
     if own:
         # All its own: the first, made precise as `stated_date` does; else the first not naming an event.
-        return stated_date(sentence, year) if len(own) == len(spans) else own[0]
+        return (stated_date(sentence, year) if len(own) == len(spans) else own[0]), "text"
     heading = passage.heading.split(">")[-1] if passage.heading else ""
     in_heading = stated_date(heading, year) if heading else None
     if in_heading is not None and in_heading.month:
-        return in_heading
+        return in_heading, "heading"
     if spans:
-        return document_date(passage)
-    return None
+        return document_date(passage), "document"
+    return None, ""
 
 
 def _names_event(text: str, start: int, end: int) -> bool:

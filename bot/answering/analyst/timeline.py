@@ -18,7 +18,7 @@ from bot.answering.analyst.dates import (
     context_year,
     document_date,
     in_period,
-    reported_date,
+    reported,
     stated_date,
 )
 from bot.answering.analyst.evidence import (
@@ -73,6 +73,8 @@ class Item:
     evidence: Evidence
     # The date is its document's, not one the text states: the state of things as of then, a weaker item.
     as_of: bool = False
+    # The date is not the sentence's own (its section heading's or its document's).
+    borrowed: bool = False
 
 
 class DatedAnswers:
@@ -136,7 +138,7 @@ class DatedAnswers:
         for rank, p in enumerate(passages):
             sents = sentences(p)
             for k, s in enumerate(sents):
-                when = reported_date(s.text, p)
+                when, source = reported(s.text, p)
                 if when is None or (p.chunk_id, s.start) not in keep:
                     continue
                 if editorial_note(p.text, s):
@@ -145,7 +147,7 @@ class DatedAnswers:
                 if any(same_text(s.text, i.evidence.span.text) for i in items):
                     continue
                 evidence = Evidence(rank, p, s, keep[(p.chunk_id, sents[k].start)])
-                items.append(Item(when, evidence, when == document_date(p) and stated_date(s.text) != when))
+                items.append(Item(when, evidence, source == "document", source != "text"))
         # "... of the September 2022 border events": only what falls in the period the question names.
         period = stated_date(question)
         bounds = asked_period(question)
@@ -248,6 +250,15 @@ def _one_per_event(items: list[Item]) -> list[Item]:
     kept: list[Item] = []
     for item in sorted(items, key=lambda i: (-i.evidence.score, i.evidence.rank)):
         mine = words(item)
+        # Sentences of one section on one date, one of them dated only by the heading or the document, tell
+        # one event ("Border Watch ... published its own count of the dead on 15 November 2022" and "According
+        # to Border Watch, 81 people were killed ...", dated by the document): the better-scoring telling.
+        if any(
+            k.when == item.when and k.evidence.passage.chunk_id == item.evidence.passage.chunk_id
+            and (k.borrowed or item.borrowed)
+            for k in kept
+        ):
+            continue
         if item.when.day and any(
             k.when == item.when
             and k.evidence.passage.doc_id != item.evidence.passage.doc_id

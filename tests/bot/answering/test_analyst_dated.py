@@ -9,9 +9,9 @@ import pytest
 
 from bot.answer import Passage
 from bot.answering.analyst.dates import When, reported_date
-from bot.answering.analyst.evidence import Evidence
+from bot.answering.analyst.evidence import Evidence, sentences
 from bot.answering.analyst.questions import classify
-from bot.answering.analyst.timeline import DatedAnswers, Item, most_relevant
+from bot.answering.analyst.timeline import DatedAnswers, Item, _one_per_event, most_relevant
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.sentences import split_sentences
 
@@ -83,3 +83,22 @@ def test_a_month_s_timeline_lists_its_dated_days_not_documents_dates(
     items = DatedAnswers(answerer).timeline("Give me a timeline of the September 2022 border events.", sections)
     assert [i.when.label() for i in items] == ["2022-09-13", "2022-09-14", "2022-09-16", "2022-09-25"]
     assert not any(i.as_of for i in items)
+
+
+def test_a_section_s_sentences_on_one_borrowed_date_are_one_item(sections: list[Passage]) -> None:
+    # Before: "Border Watch ... published its own count of the dead on 15 November 2022" and "According to
+    # Border Watch, 81 people were killed ..." (dated by the document) were two items of one event.
+    tally = section(sections, "An independent tally")
+    published, killed = (
+        next(s for s in sentences(tally) if s.text.startswith(w)) for w in ("Border Watch,", "According")
+    )
+    day = When(2022, 11, 15)
+    told = Item(day, Evidence(0, tally, published, 0.2))
+    as_of = Item(day, Evidence(0, tally, killed, 0.3), as_of=True, borrowed=True)
+    assert _one_per_event([told, as_of]) == [as_of]  # the better-scoring telling
+    # Two sentences of one section each stating the same date stay two items (two events that day).
+    other = Item(day, Evidence(0, tally, killed, 0.3))
+    assert len(_one_per_event([told, other])) == 2
+    # The same borrowed date in another section is another event.
+    elsewhere = Item(day, Evidence(1, section(sections, "Evacuations"), killed, 0.1), as_of=True, borrowed=True)
+    assert len(_one_per_event([told, elsewhere])) == 2
