@@ -200,8 +200,22 @@ def asked_period(question: str) -> tuple[When | None, When | None] | None:
             if start is not None:
                 return start, later[0][1]
             continue  # "from the opening of the base until the end of 2022": the next range word bounds it
-        return (later[0][1], None) if m.group("after") else (None, later[0][1])
+        if m.group("after"):
+            return later[0][1], None
+        # "before September 2022" leaves September out; "until September 2022" keeps it.
+        before = m.group("before").lower() in ("before", "prior to")
+        return None, _just_before(later[0][1]) if before else later[0][1]
     return None
+
+
+def _just_before(when: When) -> When:
+    """The last point before `when` at its precision: 2022-09 -> 2022-08, 2022 -> 2021, 2022-09-13 -> 09-12
+    (a 1st -> the month before, whole)."""
+    if when.day > 1:
+        return When(when.year, when.month, when.day - 1)
+    if when.month:
+        return When(when.year, when.month - 1) if when.month > 1 else When(when.year - 1, 12)
+    return When(when.year - 1)
 
 
 _PARTIAL_START = re.compile(

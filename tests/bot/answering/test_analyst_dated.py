@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import Passage
-from bot.answering.analyst.dates import When, reported_date
+from bot.answering.analyst.dates import When, asked_period, in_period, reported_date
 from bot.answering.analyst.evidence import Evidence, sentences
 from bot.answering.analyst.questions import classify
 from bot.answering.analyst.timeline import DatedAnswers, Item, _one_per_event, most_relevant
@@ -102,3 +102,15 @@ def test_a_section_s_sentences_on_one_borrowed_date_are_one_item(sections: list[
     # The same borrowed date in another section is another event.
     elsewhere = Item(day, Evidence(1, section(sections, "Evacuations"), killed, 0.1), as_of=True, borrowed=True)
     assert len(_one_per_event([told, elsewhere])) == 2
+
+
+def test_before_leaves_its_date_out_until_keeps_it() -> None:
+    # Before: "Before the September 2022 fighting" kept 13-25 September 2022 in the timeline.
+    end = asked_period("Before the September 2022 fighting, what were the milestones?")
+    assert end == (None, When(2022, 8))
+    assert not in_period(When(2022, 9, 13), *end) and in_period(When(2022, 8, 31), *end)
+    assert asked_period("What happened until September 2022?") == (None, When(2022, 9))
+    assert asked_period("What happened before 2022?") == (None, When(2021))
+    assert asked_period("What happened prior to 1 March 2023?") == (None, When(2023, 2))
+    assert asked_period("What happened before 14 February 2023?") == (None, When(2023, 2, 13))
+    assert asked_period("What happened before January 2023?") == (None, When(2022, 12))
