@@ -157,6 +157,12 @@ class DatedAnswers:
             start = _anchor(question, items)
             if start is not None:
                 bounds = (start, bounds[1] if bounds else None)
+        if bounds is not None and bounds[0] is not None and bounds[1] is None:
+            # "... from the opening of the drone base to the ceasefire": the end is an event too, included
+            # (dev n25 ran on to February 2023). Only after a start: "what happened to X" bounds nothing.
+            end = _anchor(question, items, _END_ANCHOR)
+            if end is not None and end >= bounds[0]:
+                bounds = (bounds[0], end)
         if bounds is not None:
             # "What happened between April 2022 and February 2023", "... after the September 2022 fighting":
             # the items inside the bounds, ends included at their own precision (dev d19, d23; before, the
@@ -198,15 +204,19 @@ _ANCHOR = re.compile(
     r"|[?,.;]|$)",
     re.I,
 )
+_END_ANCHOR = re.compile(
+    r"\b(?:to|until|till|up to|through)\s+(?P<event>.+?)(?=\s+(?:and|in order|with)\b|[?,.;]|$)", re.I
+)
 # The date words of an event phrase are not what names the event.
 _NOT_EVENT = frozenset(stem(w) for w in (*MONTH_NAMES, "end", "start", "beginning", "middle", "early", "late"))
 
 
-def _anchor(question: str, items: list[Item]) -> When | None:
+def _anchor(question: str, items: list[Item], pattern: re.Pattern[str] = _ANCHOR) -> When | None:
     """The date of the event a period starts from ("from the opening of the drone base", "after the
-    ceasefire"): the earliest item that names every content word of the phrase; None when the phrase states a
-    date (`asked_period` reads those), names no event (`_anchor_terms`) or no item tells the event."""
-    for m in _ANCHOR.finditer(question):
+    ceasefire"), or with `_END_ANCHOR` ends at ("to the ceasefire"): the earliest item that names every
+    content word of the phrase; None when the phrase states a date (`asked_period` reads those), names no event
+    (`_anchor_terms`) or no item tells the event."""
+    for m in pattern.finditer(question):
         terms = _anchor_terms(m.group("event"))
         if terms is None:
             continue

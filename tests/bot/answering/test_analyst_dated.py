@@ -114,3 +114,17 @@ def test_before_leaves_its_date_out_until_keeps_it() -> None:
     assert asked_period("What happened prior to 1 March 2023?") == (None, When(2023, 2))
     assert asked_period("What happened before 14 February 2023?") == (None, When(2023, 2, 13))
     assert asked_period("What happened before January 2023?") == (None, When(2022, 12))
+
+
+def test_a_period_from_one_event_to_another_ends_at_the_second(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    passages = [
+        section(sections, h) for h in ("Bayraktar TB2 drones from Turkey", "The ceasefire", "Talks on the border line")
+    ]
+    dates = DatedAnswers(answerer)
+    items = dates.timeline("Trace events from the opening of the drone base to the ceasefire, with dates.", passages)
+    # Before: the talks of December 2022 and February 2023 ran on after the ceasefire.
+    assert items[0].when == When(2022, 9, 13) and items[-1].when == When(2022, 9, 16)
+    # No start, no end event: "to" alone bounds nothing.
+    assert len(dates.timeline("Give me a timeline of what happened to the border talks.", passages)) >= 3
