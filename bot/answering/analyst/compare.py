@@ -10,9 +10,11 @@ answer sentence; a cell it does not support becomes "not stated".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.answer import Citation, Passage, Table, TableCell, TableRow
+from bot.answering.analyst.dates import reported_date
 from bot.answering.analyst.evidence import (
     COUNT_CLASSES,
     Evidence,
@@ -32,7 +34,7 @@ from bot.answering.analyst.evidence import (
     with_its_list,
 )
 from bot.answering.analyst.facets import facet_head, headed, role_facet, titled
-from bot.answering.analyst.questions import AnalystQuestion
+from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
@@ -94,13 +96,25 @@ class TableBuilder:
         rows: list[TableRow] = []
         for entity in entities:
             cells = []
-            for facet in columns:
-                ev = self.cell_evidence(
+            found = {
+                facet: self.cell_evidence(
                     question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns,
                     by_row=aq.accounts,
                 )
+                for facet in columns
+                if not is_when(facet)
+            }  # fmt: skip
+            for facet in columns:
+                # "... on what they sold Kyrgyzstan and when": the date of the row's cell for the other columns,
+                # when that cell states one; another sentence's date could be of another event (not stated).
+                ev = found[facet] if facet in found else _dated(found.values())
                 if ev is None:
                     cells.append(TableCell(NOT_STATED))
+                    continue
+                if facet not in found:  # the date's own clause, not the list the sentence may lead into
+                    span = short_span(ev.span, set(), must=content_terms(entity))  # a clause with a figure
+                    n = notes.cite(ev.passage, ev.span.text)
+                    cells.append(TableCell(strip_bullet(span.text).strip().rstrip(".;:,"), [n]))
                     continue
                 focus = content_terms(f"{facet} {entity}")
                 # A list item is quoted with its lead-in: "Turkish-made Bayraktar combat drones" alone states
@@ -339,6 +353,11 @@ def parse_generated_cells(text: str) -> dict[tuple[str, str], str]:
         if len(parts) >= 3 and parts[0] and parts[1]:
             out[(parts[0].lower(), parts[1].lower())] = " | ".join(parts[2:]).strip()
     return out
+
+
+def _dated(cells: Iterable[Evidence | None]) -> Evidence | None:
+    """The first of a row's cells whose sentence states a date (a "when" column's cell)."""
+    return next((e for e in cells if e is not None and reported_date(e.span.text, e.passage) is not None), None)
 
 
 def _with_list(e: Evidence) -> Span | None:

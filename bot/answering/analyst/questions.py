@@ -144,7 +144,10 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         rest = [w for w in re.findall(r"[A-Za-z][\w\-’']*", body) if not _is_entity_word(w, entities)]
         facet_text = " ".join(w for w in rest if w.lower() not in _COMPARE_WORDS and _content(w))
     facets = tuple(
-        _trim(f) for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text) if f.strip() and _has_content(f)
+        _trim(f)
+        for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text)
+        # "... on what they sold Kyrgyzstan and when": "when" is a column of its own, the date of the other.
+        if f.strip() and (_has_content(f) or is_when(f))
     )
     return entities, facets
 
@@ -158,6 +161,11 @@ _ACCOUNTS = re.compile(
     r"\s+(?:of|on|about|regarding|over)\b",
     re.I,
 )
+
+
+def is_when(facet: str) -> bool:
+    """Is the facet the date of the others ("when", "in what year")?"""
+    return re.fullmatch(r"\s*(?:when|(?:in\s+)?what\s+(?:year|month|date))\s*", facet, re.I) is not None
 
 
 def compares_accounts(question: str) -> bool:

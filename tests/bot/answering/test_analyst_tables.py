@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.answer import Passage, Table
 from bot.answering.analyst.compare import NOT_STATED, Footnotes, TableBuilder
 from bot.answering.analyst.evidence import sentences, speaker
-from bot.answering.analyst.questions import classify, comparison_parts
+from bot.answering.analyst.questions import classify, comparison_parts, is_when
 from bot.answering.extractive import ExtractiveAnswerer
 
 
@@ -67,3 +67,17 @@ def test_accounts_keep_what_a_row_says_about_another_and_list_items_keep_their_l
     tajik = _cell(table, "Tajik")
     assert tajik != NOT_STATED and tajik.startswith("According to those reports")  # before: the bare list item
     assert "Bayraktar" in tajik
+
+
+def test_a_when_column_dates_the_row_s_own_cell(answerer: ExtractiveAnswerer, sections: list[Passage]) -> None:
+    question = "Compare Russia and Turkey on what they sold Kyrgyzstan and when."
+    # Before: the "when" column was dropped (a question word, no content).
+    assert comparison_parts(question) == (("Russia", "Turkey"), ("what they sold Kyrgyzstan", "when"))
+    assert is_when("when") and is_when("in what year") and not is_when("whenever they could")
+    passages = _sections(sections, "Purchases from Russia", "Risks for Turkey")
+    table = _table(answerer, question, passages)
+    assert table.columns == ["what they sold Kyrgyzstan", "when"]
+    assert _cell(table, "Russia", 1).startswith("In February 2021 Kyrgyzstan concluded an agreement with Russia")
+    assert "S-300" not in _cell(table, "Russia", 1)  # the date's clause, not the list it leads into
+    # The Turkey cell states no date: no other sentence's date is borrowed for it.
+    assert _cell(table, "Turkey", 1) == NOT_STATED
