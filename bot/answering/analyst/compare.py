@@ -10,9 +10,11 @@ answer sentence; a cell it does not support becomes "not stated".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.answer import Citation, Passage, Table, TableCell, TableRow
+from bot.answering.analyst.dates import reported_date
 from bot.answering.analyst.evidence import (
     COUNT_CLASSES,
     Evidence,
@@ -32,7 +34,7 @@ from bot.answering.analyst.evidence import (
     with_its_list,
 )
 from bot.answering.analyst.facets import facet_head, headed, role_facet, titled
-from bot.answering.analyst.questions import AnalystQuestion
+from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.verify import CitationVerifier
@@ -47,6 +49,7 @@ _COUNTED = re.compile(
     r"how many|losses|lives)\b",
     re.I,
 )
+_BOTH = re.compile(r"\b[Bb]oth\s+[A-Z]|\b(?:[Ee]ach|[Ee]ither) of\b")  # "both Kyrgyzstan", not "both sides"
 _PARTY_WORD = re.compile(r"\b[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)\b")
 @dataclass
 class Footnotes:
@@ -93,16 +96,30 @@ class TableBuilder:
         rows: list[TableRow] = []
         for entity in entities:
             cells = []
-            for facet in columns:
-                ev = self.cell_evidence(
+            found = {
+                facet: self.cell_evidence(
                     question if facet == DEFAULT_COLUMN else facet, entity, entities, passages, columns,
                     by_row=aq.accounts,
                 )
+                for facet in columns
+                if not is_when(facet)
+            }  # fmt: skip
+            for facet in columns:
+                # "... on what they sold Kyrgyzstan and when": the date of the row's cell for the other columns,
+                # when that cell states one; another sentence's date could be of another event (not stated).
+                ev = found[facet] if facet in found else _dated(found.values())
                 if ev is None:
                     cells.append(TableCell(NOT_STATED))
                     continue
+                if facet not in found:  # the date's own clause, not the list the sentence may lead into
+                    span = short_span(ev.span, set(), must=content_terms(entity))  # a clause with a figure
+                    n = notes.cite(ev.passage, ev.span.text)
+                    cells.append(TableCell(strip_bullet(span.text).strip().rstrip(".;:,"), [n]))
+                    continue
                 focus = content_terms(f"{facet} {entity}")
-                listed = _with_list(ev)
+                # A list item is quoted with its lead-in: "Turkish-made Bayraktar combat drones" alone states
+                # nothing ("According to those reports, Kyrgyz units used, among other things: ...", dev n31).
+                listed = _with_list(ev) or lead_in_with_list(ev.passage, ev.span)
                 # A lead-in ("... covering two kinds of equipment:") is shown with its list, whole: alone it is a
                 # cut quote that states nothing (dev n08's Russia cell lacked the S-300 and Orlan-10 items).
                 span = listed if listed is not None else short_span(ev.span, focus, must=content_terms(entity))
@@ -161,7 +178,13 @@ class TableBuilder:
             # Kyrgyzstan was next, ..." the Kyrgyzstan clause is Kyrgyzstan's, though the sentence opens with
             # another row (dev a16). A sentence of up to 24 words is its own clause.
             clause = short_span(e.span, content_terms(f"{facet} {entity}"), must=content_terms(entity)).text
-            party = owner(clause, e.passage)
+            # Rows compared on their own accounts: the cell is what the row says, whoever it is about ("Qirim
+            # News reported that a drone strike had knocked out a Tajik T-72 tank" is Qirim News's claim though
+            # it names the Tajik row, dev n31).
+            # A clause saying "both A and B" is about each of them alike (dev n30: "two bodies to which both
+            # Kyrgyzstan and Tajikistan belong" was given to Kyrgyzstan, the party named first, only).
+            shared = own and _BOTH.search(clause) is not None
+            party = None if by_row or shared else owner(clause, e.passage)
             if party is not None and any(_party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
             if (
@@ -192,7 +215,9 @@ class TableBuilder:
             )
             if not (facet_hit or self._semantic(f"{entity} {facet}", text) >= self.settings.min_semantic):
                 continue
-            if rivals and self._belongs_elsewhere(entity, facet, rivals, text, e.passage.heading):
+            # A title next to the name is the role's own evidence, whatever other column the sentence also
+            # fits ("Turkish Defence Minister Hulusi Akar" gives both country and position, dev n28).
+            if rivals and not role and self._belongs_elsewhere(entity, facet, rivals, text, e.passage.heading):
                 continue  # "41 killed" is not the answer for the "wounded" column
             return e
         return None
@@ -328,6 +353,11 @@ def parse_generated_cells(text: str) -> dict[tuple[str, str], str]:
         if len(parts) >= 3 and parts[0] and parts[1]:
             out[(parts[0].lower(), parts[1].lower())] = " | ".join(parts[2:]).strip()
     return out
+
+
+def _dated(cells: Iterable[Evidence | None]) -> Evidence | None:
+    """The first of a row's cells whose sentence states a date (a "when" column's cell)."""
+    return next((e for e in cells if e is not None and reported_date(e.span.text, e.passage) is not None), None)
 
 
 def _with_list(e: Evidence) -> Span | None:

@@ -112,6 +112,46 @@ def effective_date(sentence: str, passage: Passage) -> When | None:
     return stated_date(sentence, context_year(passage)) or document_date(passage)
 
 
+# "the September 2022 fighting", "the 13 September 2022 opening": a date naming an event the sentence refers
+# to, not the date of what it reports ("The Health Ministry now puts the number killed in the September 2022
+# fighting at 63" is a figure of the ministry's document, not of September 2022).
+_EVENT_BEFORE = re.compile(r"\bthe\s+$", re.I)
+_EVENT_AFTER = re.compile(
+    r"^\s+(?:[a-z][\w-]*\s+)?(?:fighting|clash(?:es)?|flare-ups?|war|attacks?|incidents?|"
+    r"crisis|violence|offensive|battles?|events?|talks|elections?|vote|summit|deal|visit)\b"
+)
+
+
+def reported_date(sentence: str, passage: Passage) -> When | None:
+    """When what a sentence reports happened, for a timeline (see `reported`)."""
+    return reported(sentence, passage)[0]
+
+
+def reported(sentence: str, passage: Passage) -> tuple[When | None, str]:
+    """When what a sentence reports happened, and where that date comes from: the date it states ("text"; an
+    event it merely names, "the September 2022 fighting", left out), else its section heading's ("heading":
+    "## Taking sides in September 2022"), else its document's date when it names a dated event ("document":
+    it reports something of that event as of the document, a toll, a view); (None, "") for a sentence that
+    gives no time at all ("now" is no date: "Turkey might now arm Tajikistan" in a section on spring 2022)."""
+    year = context_year(passage)
+    spans = _date_spans(sentence, year)
+    own = [w for a, b, w in spans if not _names_event(sentence, a, b)]
+    if own:
+        # All its own: the first, made precise as `stated_date` does; else the first not naming an event.
+        return (stated_date(sentence, year) if len(own) == len(spans) else own[0]), "text"
+    heading = passage.heading.split(">")[-1] if passage.heading else ""
+    in_heading = stated_date(heading, year) if heading else None
+    if in_heading is not None and in_heading.month:
+        return in_heading, "heading"
+    if spans:
+        return document_date(passage), "document"
+    return None, ""
+
+
+def _names_event(text: str, start: int, end: int) -> bool:
+    return bool(_EVENT_BEFORE.search(text[:start]) and _EVENT_AFTER.match(text[end:]))
+
+
 def stated_dates(text: str, context_year: int | None = None) -> list[tuple[int, When]]:
     """Every date a text states, with where it starts, in order (overlapping matches: the most specific)."""
     return [(a, w) for a, _, w in _date_spans(text, context_year)]
@@ -160,8 +200,22 @@ def asked_period(question: str) -> tuple[When | None, When | None] | None:
             if start is not None:
                 return start, later[0][1]
             continue  # "from the opening of the base until the end of 2022": the next range word bounds it
-        return (later[0][1], None) if m.group("after") else (None, later[0][1])
+        if m.group("after"):
+            return later[0][1], None
+        # "before September 2022" leaves September out; "until September 2022" keeps it.
+        before = m.group("before").lower() in ("before", "prior to")
+        return None, _just_before(later[0][1]) if before else later[0][1]
     return None
+
+
+def _just_before(when: When) -> When:
+    """The last point before `when` at its precision: 2022-09 -> 2022-08, 2022 -> 2021, 2022-09-13 -> 09-12
+    (a 1st -> the month before, whole)."""
+    if when.day > 1:
+        return When(when.year, when.month, when.day - 1)
+    if when.month:
+        return When(when.year, when.month - 1) if when.month > 1 else When(when.year - 1, 12)
+    return When(when.year - 1)
 
 
 _PARTIAL_START = re.compile(

@@ -26,7 +26,9 @@ _SAY = (
 _NAME = r"(?:the\s+)?[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?|for\s+)?[A-Z][\w’'\-]*)*(?:’s|'s)?(?:\s+[a-z]+){0,2}"
 _ACCORDING = re.compile(rf"\b[Aa]ccording to ({_NAME}?)(?=[,.;]|\s+(?:the|a|an|\d))")
 _SUBJECT_SAYS = re.compile(
-    rf"^(?:(?:[A-Z][\w ,]*?,|(?:On|In) [\w ]+? \d{{4}})\s+)?((?:an?\s+)?{_NAME}?)(?:,[^,]{{1,60}},)?\s+"
+    # "The outlet Qirim News reported ...": a descriptive noun between the article and the name is left out.
+    rf"^(?:(?:[A-Z][\w ,]*?,|(?:On|In) [\w ]+? \d{{4}})\s+)?(?:(?:The|An?)\s+[a-z]+\s+(?=[A-Z]))?"
+    rf"((?:an?\s+)?{_NAME}?)(?:,[^,]{{1,60}},)?\s+"
     rf"(?:also\s+|then\s+|later\s+|publicly\s+)?{_SAY}\b"
 )
 _PRONOUN_SAYS = re.compile(rf"(?:It|He|She|They)\s+(?:also\s+)?{_SAY}\b")
@@ -35,7 +37,7 @@ _NUMBER = re.compile(r"(?<![\w.\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w\-])|(?<![\
 _YEARLIKE = re.compile(r"^(1[89]\d\d|20\d\d)$")
 _APPROX = re.compile(r"(?:close to|nearly|about|around|roughly|some|almost|approximately|an estimated|up to)\s*$", re.I)
 _LOWER_BOUND = re.compile(r"(?:at least|more than|over|upwards of|in excess of)\s*$", re.I)
-_TOTAL = re.compile(
+TOTAL = re.compile(
     r"\b(?:in total|overall|combined|altogether|all told|taken together|on both sides|both sides|"
     r"in all)\b",
     re.I,
@@ -268,7 +270,7 @@ def owner(sentence: str, passage: Passage) -> str | None:
     """The party a figure belongs to: the first demonym/country of the sentence ("The Tajik government puts
     ... at 41" -> tajik), else of the document's title when the sentence names none and the title names
     exactly one; None when the figure is a total or names no party."""
-    if _TOTAL.search(sentence):
+    if TOTAL.search(sentence):
         return None
     for m in _PARTY.finditer(sentence):
         if not _function_word(m.group()):

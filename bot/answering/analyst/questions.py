@@ -24,9 +24,13 @@ _TIMELINE = re.compile(
     # The period stays in the topic (a lookahead): it is what the events are about.
     r"\bwhat (?:happened|took place) (?:in|during)\b(?= (?:(?:early|late|mid)[- ]|the (?:first|second) half of )?"
     r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? )?(?:1[89]|20)\d\d\b)|"
-    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|\bdated list\b|"
+    r"\bhow did .+ unfold\b|\bstep by step\b|\bwhat were the (?:main )?events\b|"
     # "Lay out in order the events of 2022", "... in chronological order" (not "in order to": a purpose).
-    r"\bin (?:chronological |date |time )?order\b(?!\s+to\b)|\border of (?:the )?events\b",
+    r"\bin (?:chronological |date |time )?order\b(?!\s+to\b)|\border of (?:the )?events\b|"
+    # Asking for the dates themselves: "List them by date", "Trace events ... with dates", "Give the dates",
+    # "a dated rundown", "How have the figures shifted over time?", "the main milestones".
+    r"\bby date\b|\b(?:with|give|list|include|show)(?: me)? (?:the |their |exact )?dates\b|"
+    r"\bdated (?:\w+ )?(?:list|rundown|summary|overview|account|breakdown)\b|\bover time\b|\bmilestones\b",
     re.I,
 )
 _LATEST = re.compile(
@@ -37,7 +41,8 @@ _LATEST = re.compile(
 _COMPARE = re.compile(
     r"\bcompare[ds]?\b|\bcomparison\b|\bdiffer(?:s|ed|ence|ences)?\b|\bversus\b|\bvs\.?\s|\bside by side\b|"
     r"\bwhich \w+(?: \w+)? (?:bought|buy|buys|got|have|has|had|use|used|signed|sold|ordered) which\b|"
-    r"\bcontrast\b",
+    # "How do A and B stack up on X?", "... measure up against each other": comparison idioms.
+    r"\bcontrast\b|\b(?:stack|stacks|stacked|measure|measures|measured) up\b",
     re.I,
 )
 _ATTRIBUTION = re.compile(
@@ -50,13 +55,27 @@ _ATTRIBUTION = re.compile(
 )
 # A yes/no question about a fact ("Did Tajikistan buy ...?", "Has X received ...?"): sources may deny it.
 _YES_NO = re.compile(r"^\W*(?:did|does|do|has|have|had|is|was|were|are|will)\b", re.I)
+# "What's the combined death toll of ...?": a figure asked for by its noun, whatever modifies it (the question
+# shape reads "the combined death toll" as no number).
+_FIGURE_ASKED = re.compile(
+    r"^\W*what(?:['’]s|\s+(?:is|was|are|were))\s+(?:the\s+)?(?:[\w\-]+\s+){0,3}"
+    r"(?:tolls?|tally|tallies|totals?|counts?|numbers?|figures?)\b",
+    re.I,
+)
 # Words of the comparison itself, never a facet.
 _COMPARE_WORDS = frozenset(
     """compare compared compares comparison differ differs differed difference differences versus vs contrast
     side account accounts source sources version versions view views between how respectively their its
     the two both each""".split()
 )
-_FACET_LEAD = re.compile(r"\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)\s+(.+?)\s*\??$", re.I)
+# "Do A and B differ in CSTO membership?": "in" leads the facet only after the comparison's verb ("in" alone
+# is too often a place or a time: "Compare A and B in 2022").
+_FACET_LEAD = re.compile(
+    r"(?:\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)|"
+    r"\b(?:differ(?:s|ed)?|compared?|contrast(?:s|ed)?|stack(?:s|ed)? up|measure[sd]? up)\s+(?:in|over))\s+"
+    r"(.+?)\s*\??$",
+    re.I,
+)
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'\-]*)*")
 # "How do Kyrgyzstan's and Tajikistan's figures for the dead differ?": the facet sits between the compared
 # names and the verb, with no "on"/"for" lead of its own (a "for" inside it is part of it: dev a23).
@@ -97,7 +116,7 @@ def classify(question: str) -> AnalystQuestion:
         return AnalystQuestion("latest")
     if _ATTRIBUTION.search(q):
         return AnalystQuestion("attribution")
-    if question_shape(q).kind in ("number", "money") or _YES_NO.search(q):
+    if question_shape(q).kind in ("number", "money") or _YES_NO.search(q) or _FIGURE_ASKED.search(q):
         return AnalystQuestion("conflict")
     return AnalystQuestion("default")
 
@@ -125,7 +144,10 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         rest = [w for w in re.findall(r"[A-Za-z][\w\-’']*", body) if not _is_entity_word(w, entities)]
         facet_text = " ".join(w for w in rest if w.lower() not in _COMPARE_WORDS and _content(w))
     facets = tuple(
-        _trim(f) for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text) if f.strip() and _has_content(f)
+        _trim(f)
+        for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text)
+        # "... on what they sold Kyrgyzstan and when": "when" is a column of its own, the date of the other.
+        if f.strip() and (_has_content(f) or is_when(f))
     )
     return entities, facets
 
@@ -139,6 +161,11 @@ _ACCOUNTS = re.compile(
     r"\s+(?:of|on|about|regarding|over)\b",
     re.I,
 )
+
+
+def is_when(facet: str) -> bool:
+    """Is the facet the date of the others ("when", "in what year")?"""
+    return re.fullmatch(r"\s*(?:when|(?:in\s+)?what\s+(?:year|month|date))\s*", facet, re.I) is not None
 
 
 def compares_accounts(question: str) -> bool:

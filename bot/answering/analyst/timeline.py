@@ -18,6 +18,7 @@ from bot.answering.analyst.dates import (
     context_year,
     document_date,
     in_period,
+    reported,
     stated_date,
 )
 from bot.answering.analyst.evidence import (
@@ -70,6 +71,10 @@ class DatedSettings:
 class Item:
     when: When
     evidence: Evidence
+    # The date is its document's, not one the text states: the state of things as of then, a weaker item.
+    as_of: bool = False
+    # The date is not the sentence's own (its section heading's or its document's).
+    borrowed: bool = False
 
 
 class DatedAnswers:
@@ -131,10 +136,9 @@ class DatedAnswers:
                     keep[(p.chunk_id, x.start)] = max(held)
         items: list[Item] = []
         for rank, p in enumerate(passages):
-            year = context_year(p)
             sents = sentences(p)
             for k, s in enumerate(sents):
-                when = stated_date(s.text, year)
+                when, source = reported(s.text, p)
                 if when is None or (p.chunk_id, s.start) not in keep:
                     continue
                 if editorial_note(p.text, s):
@@ -142,7 +146,8 @@ class DatedAnswers:
                 s = with_its_list(p, sents, k)
                 if any(same_text(s.text, i.evidence.span.text) for i in items):
                     continue
-                items.append(Item(when, Evidence(rank, p, s, keep[(p.chunk_id, sents[k].start)])))
+                evidence = Evidence(rank, p, s, keep[(p.chunk_id, sents[k].start)])
+                items.append(Item(when, evidence, source == "document", source != "text"))
         # "... of the September 2022 border events": only what falls in the period the question names.
         period = stated_date(question)
         bounds = asked_period(question)
@@ -152,6 +157,12 @@ class DatedAnswers:
             start = _anchor(question, items)
             if start is not None:
                 bounds = (start, bounds[1] if bounds else None)
+        if bounds is not None and bounds[0] is not None and bounds[1] is None:
+            # "... from the opening of the drone base to the ceasefire": the end is an event too, included
+            # (dev n25 ran on to February 2023). Only after a start: "what happened to X" bounds nothing.
+            end = _anchor(question, items, _END_ANCHOR)
+            if end is not None and end >= bounds[0]:
+                bounds = (bounds[0], end)
         if bounds is not None:
             # "What happened between April 2022 and February 2023", "... after the September 2022 fighting":
             # the items inside the bounds, ends included at their own precision (dev d19, d23; before, the
@@ -162,7 +173,8 @@ class DatedAnswers:
             within = [i for i in items if (i.when.year, i.when.month) == (period.year, period.month)]
             # An item dated only by the month asked about ("... after the September 2022 flare-up") restates the
             # period rather than dating an event in it: when that month's events carry days, they are the list.
-            days = [i for i in within if i.when.day]
+            # A document's date is no event day ("Analysts argue ... the September 2022 clashes", as of 29 Sept).
+            days = [i for i in within if i.when.day and not i.as_of]
             within = days if len(days) >= 2 else within
             items = within if len(within) >= 2 else items
         elif (period is None or not period.month) and (asked_year := _YEAR.search(question)):
@@ -172,8 +184,7 @@ class DatedAnswers:
         items = _one_per_event(items)
         # Too many events: the most relevant ones, shown in date order. Cutting the date-ordered list instead
         # dropped the latest events of a deep retrieval (dev d20, d21 at timeline_depth 3).
-        if len(items) > self.settings.max_items:
-            items = sorted(items, key=lambda i: -i.evidence.score)[: self.settings.max_items]
+        items = most_relevant(items, self.settings.max_items)
         items.sort(key=lambda i: (i.when, i.evidence.rank))
         return items
 
@@ -193,15 +204,19 @@ _ANCHOR = re.compile(
     r"|[?,.;]|$)",
     re.I,
 )
+_END_ANCHOR = re.compile(
+    r"\b(?:to|until|till|up to|through)\s+(?P<event>.+?)(?=\s+(?:and|in order|with)\b|[?,.;]|$)", re.I
+)
 # The date words of an event phrase are not what names the event.
 _NOT_EVENT = frozenset(stem(w) for w in (*MONTH_NAMES, "end", "start", "beginning", "middle", "early", "late"))
 
 
-def _anchor(question: str, items: list[Item]) -> When | None:
+def _anchor(question: str, items: list[Item], pattern: re.Pattern[str] = _ANCHOR) -> When | None:
     """The date of the event a period starts from ("from the opening of the drone base", "after the
-    ceasefire"): the earliest item that names every content word of the phrase; None when the phrase states a
-    date (`asked_period` reads those), names no event (`_anchor_terms`) or no item tells the event."""
-    for m in _ANCHOR.finditer(question):
+    ceasefire"), or with `_END_ANCHOR` ends at ("to the ceasefire"): the earliest item that names every
+    content word of the phrase; None when the phrase states a date (`asked_period` reads those), names no event
+    (`_anchor_terms`) or no item tells the event."""
+    for m in pattern.finditer(question):
         terms = _anchor_terms(m.group("event"))
         if terms is None:
             continue
@@ -245,6 +260,15 @@ def _one_per_event(items: list[Item]) -> list[Item]:
     kept: list[Item] = []
     for item in sorted(items, key=lambda i: (-i.evidence.score, i.evidence.rank)):
         mine = words(item)
+        # Sentences of one section on one date, one of them dated only by the heading or the document, tell
+        # one event ("Border Watch ... published its own count of the dead on 15 November 2022" and "According
+        # to Border Watch, 81 people were killed ...", dated by the document): the better-scoring telling.
+        if any(
+            k.when == item.when and k.evidence.passage.chunk_id == item.evidence.passage.chunk_id
+            and (k.borrowed or item.borrowed)
+            for k in kept
+        ):
+            continue
         if item.when.day and any(
             k.when == item.when
             and k.evidence.passage.doc_id != item.evidence.passage.doc_id
@@ -254,6 +278,15 @@ def _one_per_event(items: list[Item]) -> list[Item]:
             continue
         kept.append(item)
     return kept
+
+
+def most_relevant(items: list[Item], limit: int) -> list[Item]:
+    """At most `limit` items, the most relevant; events the text dates before sentences dated only by their
+    document (a toll or a view "as of" then), which would otherwise crowd out the dated events of a deep
+    retrieval (dev d10)."""
+    if len(items) <= limit:
+        return items
+    return sorted(items, key=lambda i: (i.as_of, -i.evidence.score))[:limit]
 
 
 def _where(passage: Passage) -> str:
