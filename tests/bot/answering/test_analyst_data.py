@@ -7,11 +7,6 @@ import json
 
 from bench.analyst import DATA, TYPES
 
-# Dev rows written before this check existed whose wording equals a test row's; kept so as not to rewrite
-# labelled history, listed so that no further collision can slip in.
-_LEGACY_COLLISIONS = {"a14", "a17"}
-
-
 def _rows() -> list[dict[str, object]]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -27,4 +22,4 @@ def test_no_dev_question_repeats_a_test_question() -> None:
     rows = _rows()
     test = {str(r["question"]).strip().lower() for r in rows if r["split"] == "test"}
     repeated = {str(r["id"]) for r in rows if r["split"] == "dev" and str(r["question"]).strip().lower() in test}
-    assert repeated <= _LEGACY_COLLISIONS, sorted(repeated - _LEGACY_COLLISIONS)
+    assert not repeated, sorted(repeated)
