@@ -118,3 +118,10 @@ class Chunker:
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
                 nodes.append(node)
         return nodes
+
+
+def chunk_position(chunk_id: str) -> int | None:
+    """The position of a chunk in its document, read back from the id `Chunker.chunk` gives it
+    ("<doc_id>-<index:05d>-<digest>"); None for an id of another shape."""
+    parts = chunk_id.rsplit("-", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() and len(parts[1]) == 5 else None

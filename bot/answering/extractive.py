@@ -25,12 +25,15 @@ from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage
 from bot.answering.base import AnswerRequest, make_citation, refusal
 from bot.answering.extractive_compose import (
     display_text,
+    document_lead,
     editorial_note,
     is_generic_topic,
     is_summary_request,
     list_end,
     list_fragment,
     mmr,
+    openings,
+    openings_first,
     readable_candidate,
     sentence_keys,
     summary_topic,
@@ -59,6 +62,7 @@ from bot.text.questions import (
 )
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import KINSHIP, ROLE_TITLES, content_terms, lower_vocabulary, term_in
+from index.chunking import chunk_position
 
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
 # with it, as one contiguous span; a sentence ending in ":" is scored with the list that follows it.
@@ -300,6 +304,10 @@ class ExtractiveAnswerer:
         chosen = sorted(
             chosen, key=lambda c: (c.rank not in named, c.rank != lead, -group[c.rank], c.rank, c.span.start)
         )
+        if trace.get("summary_of_the_whole"):  # the documents' own order: each one from its opening on
+            docs = list(dict.fromkeys(passages[c.rank].doc_id for c in chosen))
+            chosen = sorted(chosen, key=lambda c: (docs.index(passages[c.rank].doc_id),
+                                                   chunk_position(passages[c.rank].chunk_id) or 0, c.span.start))
         citations = [make_citation(i + 1, passages[c.rank], c.span.text) for i, c in enumerate(chosen)]
         text = " ".join(attach_markers(display_text(c.span), [i + 1]) for i, c in enumerate(chosen))
         trace["selected"] = [{"chunk_id": passages[c.rank].chunk_id, "score": round(c.score, 4)} for c in chosen]
@@ -338,18 +346,19 @@ class ExtractiveAnswerer:
         """A short extractive summary: MMR over the best single sentences of several passages."""
         cfg = self.config
         topic = summary_topic(question)
+        if is_generic_topic(topic, question):
+            passages = openings_first(passages)
         scored = [s for s in self.score(topic, passages) if "\n" not in s.span.text]
         trace: dict[str, object] = {"summary_topic": topic, "best_scores": [round(scored[0].score, 4)] if scored
                                     else [], "min_relevance": cfg.refuse_below}
         generic = is_generic_topic(topic, question)
         readable: list[Scored] = []
         seen: set[str] = set()
-        for s in scored[: cfg.summary_sentences * 6]:
+        # A summary of the whole reads every sentence (its documents' openings may score low on "the article").
+        for s in scored if generic else scored[: cfg.summary_sentences * 6]:
             r = readable_candidate(s, passages)
-            # A summary leaves out an editor's note about a document ("*Sample document ...*"): it says nothing
-            # about the topic, whatever the topic.
-            # Nor a list item that is no sentence of its own, nor a sentence about a month other than the one
-            # asked about ("What happened in April?").
+            # Left out: an editor's note ("*Sample document ...*"), a list item that is no sentence of its own,
+            # a sentence about a month other than the one asked about ("What happened in April?").
             if r is None or (keys := sentence_keys(r.span.text)) & seen or editorial_note(
                     passages[r.rank].text, r.span) or list_fragment(passages[r.rank].text, r.span) or (
                     month_of_another_time(question, passages[r.rank], r.span)):
@@ -365,6 +374,10 @@ class ExtractiveAnswerer:
             return out
         vecs = self.embed([r.span.text for r in readable])
         relevance = (vecs @ vecs.mean(axis=0)).tolist() if generic else [r.score for r in readable]
+        if generic:  # a summary of the whole opens with what its documents open with
+            first = openings(passages)
+            relevance = [v + cfg.summary_lead_bonus * document_lead(passages[r.rank], r.span, first)
+                         for v, r in zip(relevance, readable, strict=True)]
         picks = mmr(relevance, vecs, cfg.summary_sentences, cfg.summary_diversity)
         chosen = [readable[i] for i in picks]
         trace.update(summary=True, summary_of_the_whole=generic)

@@ -14,6 +14,7 @@ from bot.answer import Passage
 from bot.answering.extractive_refusal import Scored
 from bot.text.markers import BULLET
 from bot.text.sentences import Span, split_sentences
+from index.chunking import chunk_position
 
 # A sentence opening with a pronoun or a demonstrative leans on the sentence before it: "He also warned ...",
 # "They answered that ...", "This was the first ...". Quoted alone, the reader cannot tell who "he" is.
@@ -175,3 +176,41 @@ def list_fragment(passage_text: str, span: Span) -> bool:
     their lives;")? Quoted without its lead-in it says nothing checkable."""
     line_start = passage_text.rfind("\n", 0, span.start) + 1
     return _is_item(passage_text[line_start : span.end]) and not span.text.rstrip(" *_").endswith((".", "!", "?"))
+
+
+def is_summary_of_the_whole(question: str) -> bool:
+    """ "Summarize the documents.", "Give me an overview.": a summary request with no topic of its own."""
+    return is_summary_request(question) and is_generic_topic(summary_topic(question), question)
+
+
+def _real_sentences(passage: Passage, upto: int | None = None) -> list[Span]:
+    """The passage's sentences that are no heading and no editorial note (up to offset `upto`)."""
+    text = passage.text if upto is None else passage.text[:upto]
+    return [s for s in split_sentences(text) if (upto is None or s.end <= upto)
+            and not s.text.lstrip().startswith("#") and not editorial_note(passage.text, s)]
+
+
+def openings(passages: list[Passage]) -> set[str]:
+    """Chunk ids of each document's opening among `passages`: its earliest chunk with a real sentence (a chunk
+    holding only a note such as "*Sample document ...*" opens nothing)."""
+    best: dict[str, tuple[int, str]] = {}
+    for p in passages:
+        pos = chunk_position(p.chunk_id)
+        if pos is None or not _real_sentences(p):
+            continue
+        if p.doc_id not in best or pos < best[p.doc_id][0]:
+            best[p.doc_id] = (pos, p.chunk_id)
+    return {cid for _, cid in best.values()}
+
+
+def openings_first(passages: list[Passage]) -> list[Passage]:
+    """The passages with each document's opening ahead of the rest (stable otherwise): what a summary of the
+    whole reads first, since a question with no topic ("Summarize the documents.") retrieves by its wording."""
+    first = openings(passages)
+    return sorted(passages, key=lambda p: p.chunk_id not in first)
+
+
+def document_lead(passage: Passage, span: Span, opening: set[str], sentences: int = 2) -> bool:
+    """Is `span` among the first `sentences` real sentences of its document's opening? A news article's
+    opening states what it is about: lead-3 is a strong summary baseline (See et al., 2017)."""
+    return passage.chunk_id in opening and len(_real_sentences(passage, span.start)) < sentences

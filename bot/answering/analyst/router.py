@@ -36,6 +36,7 @@ from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no
 from bot.answering.analyst.timeline import DatedAnswers, DatedSettings, date_phrase
 from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
+from bot.answering.extractive_compose import is_summary_of_the_whole
 from bot.answering.verify import CitationVerifier
 from bot.deadline import QuestionDeadlineError
 from bot.text.embedder import SentenceEmbedder
@@ -86,6 +87,8 @@ class AnalystRouter:
         """How many passages to retrieve for `question` (the engine asks before retrieving): more for a
         timeline, whose dated events sit in passages ranked below the topical ones."""
         if classify(question).kind == "timeline":
+            return top_k * self.settings.dated.timeline_depth
+        if is_summary_of_the_whole(question):  # every document's opening, not what matches "the documents"
             return top_k * self.settings.dated.timeline_depth
         return top_k
 

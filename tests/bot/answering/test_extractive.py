@@ -414,6 +414,30 @@ def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: Extract
     assert not any(q.strip().startswith(("military helicopters", "combat drones")) for q in quotes)
 
 
+def test_a_summary_of_the_whole_opens_with_the_documents_openings_in_their_order(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    note = Passage("a-00000-x", "*Sample document written for a demo corpus.*", "a", "Report", "a.md")
+    lead = Passage(
+        "a-00001-y",
+        "Kyrgyzstan's use of Turkish drones against Tajikistan leaves Turkey in a tight spot. "
+        "Turkey's ties with Central Asia hit a stumbling block over the drones.",
+        "a", "Report", "a.md",
+    )
+    later = Passage(  # closer to what the passages say overall (their centroid) than the opening
+        "a-00004-z",
+        "Ankara exports drones to many countries. The drone makers are busy. Drone sales grew. Drones were sold "
+        "widely. Buyers of drones multiplied in the region.",
+        "a", "Report", "a.md",
+    )
+    answer = answerer.answer("Summarize the article.", [later, note, lead])
+    assert answer.trace["summary_of_the_whole"] is True
+    assert answer.citations[0].quote.startswith("Kyrgyzstan's use of Turkish drones")
+    assert all("Sample document" not in c.quote for c in answer.citations)
+    order = [c.chunk_id for c in answer.citations]
+    assert order == sorted(order)  # the document's own order
+
+
 def test_a_role_holder_needs_that_office_itself_not_a_similar_one(answerer: ExtractiveAnswerer) -> None:
     p = Passage(
         "o:0",
