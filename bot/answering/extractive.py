@@ -25,18 +25,10 @@ from bot.answer import Answer, AnswerEvent, FinalAnswer, Passage
 from bot.answering.base import AnswerRequest, make_citation, refusal
 from bot.answering.extractive_compose import (
     display_text,
-    document_lead,
-    editorial_note,
-    is_generic_topic,
     is_summary_request,
     list_end,
-    list_fragment,
-    mmr,
-    openings,
-    openings_first,
     readable_candidate,
     sentence_keys,
-    summary_topic,
     without_bullet,
 )
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
@@ -49,6 +41,7 @@ from bot.answering.extractive_refusal import (
     question_features,
     role_of_another_party,
 )
+from bot.answering.extractive_summary import summarize
 from bot.answering.extractive_types import holds_answer_type, states_the_attribute
 from bot.text.embedder import SentenceEmbedder
 from bot.text.injection import looks_like_injection
@@ -256,7 +249,7 @@ class ExtractiveAnswerer:
             out = refusal(question, passages, reason="no sentence is relevant enough")
             out.trace.update(trace)
             return out
-        return self._compose(question, passages, chosen, trace)
+        return self.compose(question, passages, chosen, trace)
 
     def _names_all(self, question: str, text: str) -> bool:
         groups = name_groups(without_context(question))
@@ -289,7 +282,7 @@ class ExtractiveAnswerer:
             return True
         return shape.kind != "date" and figure_of_an_unnamed_party(question, passages[best.rank], best.span)
 
-    def _compose(
+    def compose(
         self, question: str, passages: list[Passage], chosen: list[Scored], trace: dict[str, object]
     ) -> Answer:
         # Reading order: groups by passage (best group first), textual order inside a passage.
@@ -343,45 +336,7 @@ class ExtractiveAnswerer:
         return picked
 
     def _summary(self, question: str, passages: list[Passage]) -> Answer:
-        """A short extractive summary: MMR over the best single sentences of several passages."""
-        cfg = self.config
-        topic = summary_topic(question)
-        if is_generic_topic(topic, question):
-            passages = openings_first(passages)
-        scored = [s for s in self.score(topic, passages) if "\n" not in s.span.text]
-        trace: dict[str, object] = {"summary_topic": topic, "best_scores": [round(scored[0].score, 4)] if scored
-                                    else [], "min_relevance": cfg.refuse_below}
-        generic = is_generic_topic(topic, question)
-        readable: list[Scored] = []
-        seen: set[str] = set()
-        # A summary of the whole reads every sentence (its documents' openings may score low on "the article").
-        for s in scored if generic else scored[: cfg.summary_sentences * 6]:
-            r = readable_candidate(s, passages)
-            # Left out: an editor's note ("*Sample document ...*"), a list item that is no sentence of its own,
-            # a sentence about a month other than the one asked about ("What happened in April?").
-            if r is None or (keys := sentence_keys(r.span.text)) & seen or editorial_note(
-                    passages[r.rank].text, r.span) or list_fragment(passages[r.rank].text, r.span) or (
-                    month_of_another_time(question, passages[r.rank], r.span)):
-                continue
-            readable.append(r)
-            seen |= keys
-        # A summary is refused only when nothing is on topic (its "question" rarely has an answer type); a summary
-        # of the documents as a whole (`generic`) has no topic to be off: it takes the sentences closest to what
-        # the passages say overall (their centroid).
-        if not readable or (not generic and max(r.semantic for r in readable) < cfg.summary_min_cosine):
-            out = refusal(question, passages, reason="nothing on this topic to summarise")
-            out.trace.update(trace)
-            return out
-        vecs = self.embed([r.span.text for r in readable])
-        relevance = (vecs @ vecs.mean(axis=0)).tolist() if generic else [r.score for r in readable]
-        if generic:  # a summary of the whole opens with what its documents open with
-            first = openings(passages)
-            relevance = [v + cfg.summary_lead_bonus * document_lead(passages[r.rank], r.span, first)
-                         for v, r in zip(relevance, readable, strict=True)]
-        picks = mmr(relevance, vecs, cfg.summary_sentences, cfg.summary_diversity)
-        chosen = [readable[i] for i in picks]
-        trace.update(summary=True, summary_of_the_whole=generic)
-        return self._compose(question, passages, chosen, trace)
+        return summarize(self, question, passages)
 
     def relevance(self, question: str, passages: list[Passage]) -> float:
         """THE relevance of passages to a question: P(answers) of their best sentence from its topical features
