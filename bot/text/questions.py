@@ -66,6 +66,15 @@ _TO_THE_ASSISTANT = re.compile(
     r"\bapi keys?\b|\byou are now\b|\bnew instructions?\b",
     re.I,
 )
+# "What" as the subject of a verb ("What broke out on the border?", "What happened next?", "What caused the
+# fighting?", "What led to it?"): a past form (-ed, or a common irregular one) or a verb with its particle.
+_IRREGULAR_PAST = (
+    "broke|began|came|went|made|led|drove|took|gave|brought|kept|left|meant|put|set|sent|shook|struck|threw|"
+    "won|wrote|grew|fell|rose|stood|ran|got|held|told|said|became|happens|causes|leads|drives|makes|prompts"
+)
+_WHAT_DID_SOMETHING = re.compile(
+    rf"^\W*(?:and |but |so )?what (?:[a-z]{{2,}}(?<!e)ed|{_IRREGULAR_PAST})\b"
+)
 _SPLIT = re.compile(r",?\s+and\s+(?=(?:how|what|when|where|who|whom|whose|which|why|at what|in what)\b)", re.I)
 
 
@@ -108,6 +117,8 @@ def question_shape(question: str) -> QuestionShape:
         return QuestionShape("person", ())
     if re.search(r"^\W*(?:and |but |so )?why\b", q):
         return QuestionShape("reason", ())
+    if _WHAT_DID_SOMETHING.match(q):
+        return QuestionShape(None, ())  # "What broke out ...?", "What happened ...?": an event, not a name
     for i, w in enumerate(toks):
         if w.lower() in ("which", "what"):
             rest = toks[i + 1 :]

@@ -63,3 +63,13 @@ def test_what_something_cost_asks_for_money_near_what_was_paid_for() -> None:
     assert question_shape("What does a TB2 cost?").kind == "money"
     # "cost" with an object is no price: "What did the war cost Turkey?"
     assert question_shape("What did the war cost Turkey in prestige?").kind is None
+
+
+def test_what_as_the_subject_of_a_verb_asks_for_an_event_not_a_name() -> None:
+    for q in ("What broke out on the border the day after?", "What caused the fighting?", "What led to it?",
+              "What happened next?"):
+        assert question_shape(q).kind is None, q
+    # "what" before a noun still asks for a name of that kind
+    assert question_shape("What drones did Kyrgyzstan buy?").kind == "name"
+    assert question_shape("What red lines did Turkey set?").kind == "name"
+    assert question_shape("What speed does the drone reach?").kind == "name"
