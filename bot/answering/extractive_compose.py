@@ -13,7 +13,7 @@ import numpy as np
 from bot.answer import Passage
 from bot.answering.extractive_refusal import Scored
 from bot.text.markers import BULLET
-from bot.text.sentences import Span, split_sentences
+from bot.text.sentences import Span, line_at, line_start, split_sentences
 from index.chunking import chunk_position
 
 # A sentence opening with a pronoun or a demonstrative leans on the sentence before it: "He also warned ...",
@@ -156,10 +156,7 @@ _NOTE = re.compile(r"\*[^*\s][^*]*\*|_[^_\s][^_]*_")
 
 def editorial_note(passage_text: str, span: Span) -> bool:
     """Is `span` on a line written wholly in emphasis?"""
-    line_start = passage_text.rfind("\n", 0, span.start) + 1
-    line_end = passage_text.find("\n", span.start)
-    line = passage_text[line_start : line_end if line_end >= 0 else len(passage_text)].strip()
-    return bool(_NOTE.fullmatch(line))
+    return bool(_NOTE.fullmatch(line_at(passage_text, span.start)))
 
 
 def readable_candidate(s: Scored, passages: list[Passage]) -> Scored | None:
@@ -174,8 +171,8 @@ def readable_candidate(s: Scored, passages: list[Passage]) -> Scored | None:
 def list_fragment(passage_text: str, span: Span) -> bool:
     """Is `span` a list item that is no sentence of its own ("- military helicopters, and", "- 59 people lost
     their lives;")? Quoted without its lead-in it says nothing checkable."""
-    line_start = passage_text.rfind("\n", 0, span.start) + 1
-    return _is_item(passage_text[line_start : span.end]) and not span.text.rstrip(" *_").endswith((".", "!", "?"))
+    item = _is_item(passage_text[line_start(passage_text, span.start) : span.end])
+    return item and not span.text.rstrip(" *_").endswith((".", "!", "?"))
 
 
 def is_summary_of_the_whole(question: str) -> bool:

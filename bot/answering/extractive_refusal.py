@@ -13,7 +13,7 @@ from bot.answer import Passage
 from bot.answering.extractive_config import REFUSAL_FEATURES
 from bot.text.markers import BULLET
 from bot.text.questions import without_context
-from bot.text.sentences import Span, split_sentences
+from bot.text.sentences import Span, line_start, split_sentences
 from bot.text.terms import (
     _MONTHS,
     MONTH_NAMES,
@@ -138,8 +138,8 @@ def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> b
     if not groups:
         return False
     near: list[str] = []
-    line_start = passage.text.rfind("\n", 0, span.start) + 1
-    if BULLET.match(passage.text[line_start:]):  # a list item: its lead-in ("By the Kyrgyz count:")
+    # A list item: its lead-in too ("By the Kyrgyz count:").
+    if BULLET.match(passage.text[line_start(passage.text, span.start) :]):
         before = [s.text for s in split_sentences(passage.text[: span.start]) if s.end <= span.start]
         near = [s for s in before if not BULLET.match(s)][-1:]
     context = " ".join([passage.title, passage.heading or "", *near, span.text])

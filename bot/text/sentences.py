@@ -81,12 +81,23 @@ def read_punkt_params(directory: Path) -> PunktParameters:
     return params
 
 
+def line_start(text: str, offset: int) -> int:
+    """Where the line holding `offset` starts (a list item's bullet, an emphasised note's first "*")."""
+    return text.rfind("\n", 0, offset) + 1
+
+
+def line_at(text: str, offset: int) -> str:
+    """The whole line holding `offset`, stripped."""
+    end = text.find("\n", offset)
+    return text[line_start(text, offset) : end if end >= 0 else len(text)].strip()
+
+
 def _line_breaks(text: str, start: int, end: int) -> list[int]:
     """Break points inside [start, end) at newlines that separate headings, list items or paragraphs."""
     cuts: list[int] = []
     for m in re.finditer(r"\n", text[start:end]):
         pos = start + m.start()
-        prev_line = text[text.rfind("\n", 0, pos) + 1 : pos].strip()
+        prev_line = text[line_start(text, pos) : pos].strip()
         rest = text[pos + 1 : end]
         blank = rest.lstrip(" \t\r").startswith("\n")
         heading_like = bool(prev_line) and len(prev_line) < 60 and prev_line[-1:] not in ",;:-"
