@@ -367,3 +367,15 @@ def mentions(text: str, entity: str) -> bool:
     own = content_terms(text)
     want = [t for t in content_terms(entity) if t not in ("state", "side", "account")]
     return bool(want) and all(term_in(t, own) for t in want)
+
+
+def told_by_row(e: Evidence, rows: list[str], entity: str | None = None) -> bool:
+    """Is the sentence the account of one of `rows`, by name ("Border Watch reported that about 136,000
+    residents were evacuated from the Kyrgyz border districts" is Border Watch's figure, not the Kyrgyz
+    authorities')? The speaker must be that row itself, both ways: "the Kyrgyz State Committee" speaking is no
+    "Kyrgyzstan" row's account (what it reports decides, `_owned_by_other`). A speaker naming `entity` too is
+    not another row's."""
+    who = speaker(e.span, e.passage)
+    if who is None or (entity is not None and mentions(who, entity)):
+        return False
+    return any(mentions(who, r) and mentions(r, who) for r in rows)

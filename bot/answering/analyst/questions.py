@@ -76,6 +76,8 @@ _FACET_LEAD = re.compile(
     r"(.+?)\s*\??$",
     re.I,
 )
+# The comparison's verb before a facet lead ("differ in"): the lead a later facet may repeat is "in".
+_LEAD_VERB = re.compile(r"^(?:differ|compare|contrast|stack|measure)\w*(?:\s+up)?\s+", re.I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'\-]*)*")
 # "How do Kyrgyzstan's and Tajikistan's figures for the dead differ?": the facet sits between the compared
 # names and the verb, with no "on"/"for" lead of its own (a "for" inside it is part of it: dev a23).
@@ -134,17 +136,19 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         found = _differ_parts(differ.group(1))
         if found is not None:
             return found
-    facet_text = ""
+    facet_text, lead = "", ""
     m = _FACET_LEAD.search(body)
     if m and _names(m.group(1)) != _names(body):
         facet_text, body = m.group(1), body[: m.start()]
+        lead = _LEAD_VERB.sub("", m.group(0)[: m.start(1) - m.start()].strip())
     entities = _names(body)
     if not facet_text:
         # "How do the Kyrgyz and Tajik death tolls differ?": the lowercase words that are not about comparing.
         rest = [w for w in re.findall(r"[A-Za-z][\w\-’']*", body) if not _is_entity_word(w, entities)]
         facet_text = " ".join(w for w in rest if w.lower() not in _COMPARE_WORDS and _content(w))
     facets = tuple(
-        _trim(f)
+        # "on the death toll and on evacuations": the lead repeated before a later facet is not part of it.
+        _trim(re.sub(rf"^\s*{re.escape(lead)}\s+", "", f, flags=re.I) if lead else f)
         for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text)
         # "... on what they sold Kyrgyzstan and when": "when" is a column of its own, the date of the other.
         if f.strip() and (_has_content(f) or is_when(f))

@@ -7,6 +7,7 @@ import json
 
 from bench.analyst import DATA, TYPES
 
+
 def _rows() -> list[dict[str, object]]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
 
