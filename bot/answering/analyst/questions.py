@@ -30,8 +30,16 @@ _TIMELINE = re.compile(
     # Asking for the dates themselves: "List them by date", "Trace events ... with dates", "Give the dates",
     # "a dated rundown", "How have the figures shifted over time?", "the main milestones".
     r"\bby date\b|\b(?:with|give|list|include|show)(?: me)? (?:the |their |exact )?dates\b|"
-    r"\bdated (?:\w+ )?(?:list|rundown|summary|overview|account|breakdown)\b|\bover time\b|\bmilestones\b",
+    r"\bdated (?:\w+ )?(?:list|rundown|summary|overview|account|breakdown)\b|\bover time\b|\bmilestones\b|"
+    # "Which came first: A, B or C?", "What happened first?": an order of events asked for by its first one.
+    r"\b(?:which|what)(?: \w+)? (?:came|happened|occurred|took place) (?:first|earlier|earliest|last)\b",
     re.I,
+)
+# "Between the ceasefire and the agreement on ..., what steps did the two sides take?": events asked for in a
+# period that two events bound (a period of dates is read by the pattern above: "what happened between").
+_BETWEEN_EVENTS = re.compile(r"\bbetween\s+\S.*?\s+and\s+\S", re.I)
+_EVENTS_ASKED = re.compile(
+    r"\bwhat (?:happened|took place|steps|moves|developments|events|actions|changed)\b|\bwhat did .+? do\b", re.I
 )
 _LATEST = re.compile(
     r"\b(?:latest|most recent|newest|current|currently|as of|up[- ]to[- ]date|to date|so far|"
@@ -108,7 +116,7 @@ class AnalystQuestion:
 
 def classify(question: str) -> AnalystQuestion:
     q = question.strip()
-    if _TIMELINE.search(q):
+    if _TIMELINE.search(q) or (_BETWEEN_EVENTS.search(q) and _EVENTS_ASKED.search(q)):
         return AnalystQuestion("timeline")
     if _COMPARE.search(q):
         entities, facets = comparison_parts(q)
