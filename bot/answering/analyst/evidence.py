@@ -379,3 +379,21 @@ def told_by_row(e: Evidence, rows: list[str], entity: str | None = None) -> bool
     if who is None or (entity is not None and mentions(who, entity)):
         return False
     return any(mentions(who, r) and mentions(r, who) for r in rows)
+
+
+# A sentence whose subject is a plural pronoun ("Many of them presented the Bayraktars' performance as ...")
+# leaves who says it to the sentence before ("Turkish social media users were quick to cheer.").
+_PRONOUN_SUBJECT = re.compile(r"^(?:(?:Many|Most|Some|Several|All|Few|Both|Each|None|Two|Three) of them|They)\b")
+
+
+def with_antecedent(passage: Passage, span: Span) -> Span:
+    """The span with the sentence before it when it opens with a plural pronoun subject, and that sentence
+    stands right before it in the same paragraph: the quote then names who it is about. Else the span."""
+    if not _PRONOUN_SUBJECT.match(span.text):
+        return span
+    before = [s for s in sentences(passage) if s.end <= span.start]
+    if not before or passage.text[before[-1].end : span.start].strip():
+        return span  # no sentence before, or a heading / list marker / paragraph break between
+    if "\n\n" in passage.text[before[-1].end : span.start]:
+        return span
+    return Span(before[-1].start, span.end, passage.text[before[-1].start : span.end])

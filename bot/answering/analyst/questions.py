@@ -55,7 +55,10 @@ _COMPARE = re.compile(
 )
 _ATTRIBUTION = re.compile(
     r"^\W*(?:who (?:says|said|claims?|claimed|argues?|argued|stated?|reported|confirmed|denied|denies|"
-    r"warned|believes?|thinks?|blames?|blamed)\b|according to whom\b|"
+    r"warned|believes?|thinks?|blames?|blamed|"
+    # Speech acts that say how something was said: "Who hailed X as a milestone?", "Who accused Y of ...?".
+    r"hailed|praised|called|described|presented|celebrated|critici[sz]ed|condemned|accused|alleged|"
+    r"announced|insisted|predicted|welcomed|dismissed)\b|according to whom\b|"
     r"what (?:does|did|do) .+? (?:say|says|argue|claim|think|believe|report|tell|warn|state|conclude)\b|"
     r"what (?:is|was|are|were) .+?'s? (?:view|position|assessment|argument|claim|account)s?\b|"
     r"how (?:does|did) .+? (?:see|view|explain|describe|assess)\b)",

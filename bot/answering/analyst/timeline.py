@@ -28,6 +28,7 @@ from bot.answering.analyst.evidence import (
     scored,
     sentences,
     speaker,
+    with_antecedent,
     with_its_list,
 )
 from bot.answering.analyst.questions import named, topic
@@ -191,7 +192,9 @@ class DatedAnswers:
     def attributed(self, question: str, passages: list[Passage]) -> list[tuple[str | None, Evidence]]:
         """The best-answering sentences with the party each attributes its claim to (None: unattributed)."""
         found = scored(self.answerer, question, passages, self.settings.attribution_min)
-        pairs = [(speaker(e.span, e.passage), e) for e in found[:6]]
+        # "Many of them presented ...": quoted with the sentence naming who "them" are.
+        found = [Evidence(e.rank, e.passage, with_antecedent(e.passage, e.span), e.score) for e in found[:6]]
+        pairs = [(speaker(e.span, e.passage), e) for e in found]
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
