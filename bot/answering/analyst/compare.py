@@ -31,6 +31,7 @@ from bot.answering.analyst.evidence import (
     sentences,
     short_span,
     stated_by,
+    told_by_row,
     with_its_list,
 )
 from bot.answering.analyst.facets import facet_head, headed, role_facet, titled
@@ -174,6 +175,11 @@ class TableBuilder:
             )
             if not about or (by_row and not mentions(stated_by(e.span, e.passage), entity)):
                 continue
+            if told_by_row(e, others, entity):
+                continue
+            # The row's own account is its cell whoever it is about ("Border Watch reported that ... were
+            # evacuated from the Kyrgyz border districts" against a Kyrgyz row).
+            told = told_by_row(e, [entity])
             # Who owns the figure is read off the clause the cell shows: in "Turkmenistan was the first ...;
             # Kyrgyzstan was next, ..." the Kyrgyzstan clause is Kyrgyzstan's, though the sentence opens with
             # another row (dev a16). A sentence of up to 24 words is its own clause.
@@ -184,7 +190,7 @@ class TableBuilder:
             # A clause saying "both A and B" is about each of them alike (dev n30: "two bodies to which both
             # Kyrgyzstan and Tajikistan belong" was given to Kyrgyzstan, the party named first, only).
             shared = own and _BOTH.search(clause) is not None
-            party = None if by_row or shared else owner(clause, e.passage)
+            party = None if by_row or shared or told else owner(clause, e.passage)
             if party is not None and any(_party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
             if (

@@ -367,3 +367,33 @@ def mentions(text: str, entity: str) -> bool:
     own = content_terms(text)
     want = [t for t in content_terms(entity) if t not in ("state", "side", "account")]
     return bool(want) and all(term_in(t, own) for t in want)
+
+
+def told_by_row(e: Evidence, rows: list[str], entity: str | None = None) -> bool:
+    """Is the sentence the account of one of `rows`, by name ("Border Watch reported that about 136,000
+    residents were evacuated from the Kyrgyz border districts" is Border Watch's figure, not the Kyrgyz
+    authorities')? The speaker must be that row itself, both ways: "the Kyrgyz State Committee" speaking is no
+    "Kyrgyzstan" row's account (what it reports decides, `_owned_by_other`). A speaker naming `entity` too is
+    not another row's."""
+    who = speaker(e.span, e.passage)
+    if who is None or (entity is not None and mentions(who, entity)):
+        return False
+    return any(mentions(who, r) and mentions(r, who) for r in rows)
+
+
+# A sentence whose subject is a plural pronoun ("Many of them presented the Bayraktars' performance as ...")
+# leaves who says it to the sentence before ("Turkish social media users were quick to cheer.").
+_PRONOUN_SUBJECT = re.compile(r"^(?:(?:Many|Most|Some|Several|All|Few|Both|Each|None|Two|Three) of them|They)\b")
+
+
+def with_antecedent(passage: Passage, span: Span) -> Span:
+    """The span with the sentence before it when it opens with a plural pronoun subject, and that sentence
+    stands right before it in the same paragraph: the quote then names who it is about. Else the span."""
+    if not _PRONOUN_SUBJECT.match(span.text):
+        return span
+    before = [s for s in sentences(passage) if s.end <= span.start]
+    if not before or passage.text[before[-1].end : span.start].strip():
+        return span  # no sentence before, or a heading / list marker / paragraph break between
+    if "\n\n" in passage.text[before[-1].end : span.start]:
+        return span
+    return Span(before[-1].start, span.end, passage.text[before[-1].start : span.end])

@@ -30,8 +30,16 @@ _TIMELINE = re.compile(
     # Asking for the dates themselves: "List them by date", "Trace events ... with dates", "Give the dates",
     # "a dated rundown", "How have the figures shifted over time?", "the main milestones".
     r"\bby date\b|\b(?:with|give|list|include|show)(?: me)? (?:the |their |exact )?dates\b|"
-    r"\bdated (?:\w+ )?(?:list|rundown|summary|overview|account|breakdown)\b|\bover time\b|\bmilestones\b",
+    r"\bdated (?:\w+ )?(?:list|rundown|summary|overview|account|breakdown)\b|\bover time\b|\bmilestones\b|"
+    # "Which came first: A, B or C?", "What happened first?": an order of events asked for by its first one.
+    r"\b(?:which|what)(?: \w+)? (?:came|happened|occurred|took place) (?:first|earlier|earliest|last)\b",
     re.I,
+)
+# "Between the ceasefire and the agreement on ..., what steps did the two sides take?": events asked for in a
+# period that two events bound (a period of dates is read by the pattern above: "what happened between").
+_BETWEEN_EVENTS = re.compile(r"\bbetween\s+\S.*?\s+and\s+\S", re.I)
+_EVENTS_ASKED = re.compile(
+    r"\bwhat (?:happened|took place|steps|moves|developments|events|actions|changed)\b|\bwhat did .+? do\b", re.I
 )
 _LATEST = re.compile(
     r"\b(?:latest|most recent|newest|current|currently|as of|up[- ]to[- ]date|to date|so far|"
@@ -47,7 +55,10 @@ _COMPARE = re.compile(
 )
 _ATTRIBUTION = re.compile(
     r"^\W*(?:who (?:says|said|claims?|claimed|argues?|argued|stated?|reported|confirmed|denied|denies|"
-    r"warned|believes?|thinks?|blames?|blamed)\b|according to whom\b|"
+    r"warned|believes?|thinks?|blames?|blamed|"
+    # Speech acts that say how something was said: "Who hailed X as a milestone?", "Who accused Y of ...?".
+    r"hailed|praised|called|described|presented|celebrated|critici[sz]ed|condemned|accused|alleged|"
+    r"announced|insisted|predicted|welcomed|dismissed)\b|according to whom\b|"
     r"what (?:does|did|do) .+? (?:say|says|argue|claim|think|believe|report|tell|warn|state|conclude)\b|"
     r"what (?:is|was|are|were) .+?'s? (?:view|position|assessment|argument|claim|account)s?\b|"
     r"how (?:does|did) .+? (?:see|view|explain|describe|assess)\b)",
@@ -76,6 +87,8 @@ _FACET_LEAD = re.compile(
     r"(.+?)\s*\??$",
     re.I,
 )
+# The comparison's verb before a facet lead ("differ in"): the lead a later facet may repeat is "in".
+_LEAD_VERB = re.compile(r"^(?:differ|compare|contrast|stack|measure)\w*(?:\s+up)?\s+", re.I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'\-]*)*")
 # "How do Kyrgyzstan's and Tajikistan's figures for the dead differ?": the facet sits between the compared
 # names and the verb, with no "on"/"for" lead of its own (a "for" inside it is part of it: dev a23).
@@ -106,7 +119,7 @@ class AnalystQuestion:
 
 def classify(question: str) -> AnalystQuestion:
     q = question.strip()
-    if _TIMELINE.search(q):
+    if _TIMELINE.search(q) or (_BETWEEN_EVENTS.search(q) and _EVENTS_ASKED.search(q)):
         return AnalystQuestion("timeline")
     if _COMPARE.search(q):
         entities, facets = comparison_parts(q)
@@ -134,17 +147,19 @@ def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         found = _differ_parts(differ.group(1))
         if found is not None:
             return found
-    facet_text = ""
+    facet_text, lead = "", ""
     m = _FACET_LEAD.search(body)
     if m and _names(m.group(1)) != _names(body):
         facet_text, body = m.group(1), body[: m.start()]
+        lead = _LEAD_VERB.sub("", m.group(0)[: m.start(1) - m.start()].strip())
     entities = _names(body)
     if not facet_text:
         # "How do the Kyrgyz and Tajik death tolls differ?": the lowercase words that are not about comparing.
         rest = [w for w in re.findall(r"[A-Za-z][\w\-’']*", body) if not _is_entity_word(w, entities)]
         facet_text = " ".join(w for w in rest if w.lower() not in _COMPARE_WORDS and _content(w))
     facets = tuple(
-        _trim(f)
+        # "on the death toll and on evacuations": the lead repeated before a later facet is not part of it.
+        _trim(re.sub(rf"^\s*{re.escape(lead)}\s+", "", f, flags=re.I) if lead else f)
         for f in re.split(r",\s*(?:and\s+)?|\s+and\s+", facet_text)
         # "... on what they sold Kyrgyzstan and when": "when" is a column of its own, the date of the other.
         if f.strip() and (_has_content(f) or is_when(f))

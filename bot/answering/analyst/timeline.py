@@ -28,6 +28,7 @@ from bot.answering.analyst.evidence import (
     scored,
     sentences,
     speaker,
+    with_antecedent,
     with_its_list,
 )
 from bot.answering.analyst.questions import named, topic
@@ -191,7 +192,9 @@ class DatedAnswers:
     def attributed(self, question: str, passages: list[Passage]) -> list[tuple[str | None, Evidence]]:
         """The best-answering sentences with the party each attributes its claim to (None: unattributed)."""
         found = scored(self.answerer, question, passages, self.settings.attribution_min)
-        pairs = [(speaker(e.span, e.passage), e) for e in found[:6]]
+        # "Many of them presented ...": quoted with the sentence naming who "them" are.
+        found = [Evidence(e.rank, e.passage, with_antecedent(e.passage, e.span), e.score) for e in found[:6]]
+        pairs = [(speaker(e.span, e.passage), e) for e in found]
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
@@ -200,12 +203,15 @@ class DatedAnswers:
 # A paragraph wholly in emphasis ("*Fictional sample document ...: the dates after 14 September 2022 are
 # invented.*"): an editor's note or caption about the document, not an event it reports.
 _ANCHOR = re.compile(
-    r"\b(?:from|after|since|following)\s+(?P<event>.+?)(?=\s+(?:until|till|to|up to|through|before|and|in order)\b"
-    r"|[?,.;]|$)",
+    r"\b(?:from|after|since|following|between)\s+(?P<event>.+?)"
+    r"(?=\s+(?:until|till|to|up to|through|before|and|in order)\b|[?,.;]|$)",
     re.I,
 )
+# "between the ceasefire and the agreement on ...": the event after "and" ends the period as "to" does.
 _END_ANCHOR = re.compile(
-    r"\b(?:to|until|till|up to|through)\s+(?P<event>.+?)(?=\s+(?:and|in order|with)\b|[?,.;]|$)", re.I
+    r"(?:\b(?:to|until|till|up to|through)|\bbetween\s+.+?\s+and)\s+(?P<event>.+?)"
+    r"(?=\s+(?:and|in order|with)\b|[?,.;]|$)",
+    re.I,
 )
 # The date words of an event phrase are not what names the event.
 _NOT_EVENT = frozenset(stem(w) for w in (*MONTH_NAMES, "end", "start", "beginning", "middle", "early", "late"))
@@ -213,16 +219,19 @@ _NOT_EVENT = frozenset(stem(w) for w in (*MONTH_NAMES, "end", "start", "beginnin
 
 def _anchor(question: str, items: list[Item], pattern: re.Pattern[str] = _ANCHOR) -> When | None:
     """The date of the event a period starts from ("from the opening of the drone base", "after the
-    ceasefire"), or with `_END_ANCHOR` ends at ("to the ceasefire"): the earliest item that names every
-    content word of the phrase; None when the phrase states a date (`asked_period` reads those), names no event
-    (`_anchor_terms`) or no item tells the event."""
+    ceasefire"), or with `_END_ANCHOR` ends at ("to the ceasefire"): the earliest of the items naming most of
+    the phrase's content words, more than half of them (an analyst paraphrases the event: "the agreement on
+    another 20 kilometres of the boundary" for "the commissions agreed on ... a further 20 kilometres of the
+    boundary"; before, every word had to be named); None when the phrase states a date (`asked_period` reads
+    those), names no event (`_anchor_terms`) or no item tells the event."""
     for m in pattern.finditer(question):
         terms = _anchor_terms(m.group("event"))
         if terms is None:
             continue
-        told = [i.when for i in items if all(term_in(t, content_terms(i.evidence.span.text)) for t in terms)]
-        if told:
-            return min(told)
+        named = [(sum(term_in(t, content_terms(i.evidence.span.text)) for t in terms), i.when) for i in items]
+        best = max((n for n, _ in named), default=0)
+        if 2 * best > len(terms):
+            return min(w for n, w in named if n == best)
     return None
 
 

@@ -1,0 +1,45 @@
+"""Attribution beyond "say": a speech act ("Who hailed X as ...?") asks who said it, and a claim whose subject
+is a plural pronoun ("Many of them presented ...") is quoted with the sentence naming who they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import Passage
+from bot.answering.analyst.evidence import with_antecedent
+from bot.answering.analyst.questions import classify
+from bot.text.sentences import Span
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who hailed the Bayraktars' showing in Kyrgyzstan as a milestone for the Turkish weapon?",
+        "Who accused Kyrgyz forces of striking schools?",
+        "Who described the sales as simply business?",
+    ],
+)
+def test_a_speech_act_question_is_attribution(question: str) -> None:
+    assert classify(question).kind == "attribution"  # before: default (the verb was not 'say' or the like)
+
+
+def test_who_opened_is_no_attribution() -> None:
+    assert classify("Who opened the drone base?").kind != "attribution"
+
+
+def test_a_pronoun_subject_is_quoted_with_its_antecedent() -> None:
+    text = (
+        "Turkish social media users were quick to cheer. Many of them presented the Bayraktars' performance as "
+        "another landmark moment for the Turkish weapon.\n\nThey said nothing else."
+    )
+    p = Passage("c1", text, "d1", "Claims", "d1.md", None, "2022-09-27", "Celebration")
+    start = text.index("Many")
+    end = text.index("weapon.") + len("weapon.")
+    quoted = with_antecedent(p, Span(start, end, text[start:end]))
+    assert quoted.text.startswith("Turkish social media users") and quoted.text.endswith("weapon.")
+    assert text[quoted.start : quoted.end] == quoted.text  # still a verbatim span
+    # A paragraph break before it: the sentence before is not what "they" refers to for sure.
+    start = text.index("They said")
+    assert with_antecedent(p, Span(start, len(text), text[start:])).start == start
+    # No pronoun subject: unchanged.
+    assert with_antecedent(p, Span(0, 47, text[:47])).start == 0
