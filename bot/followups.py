@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.answering.extractive_compose import is_summary_of_the_whole
 from bot.conversation import Turn
 from bot.prompting import condense_messages
 from bot.text.markers import parse_markers, strip_markers
@@ -120,13 +121,18 @@ def looks_like_followup(question: str) -> bool:
     """ "And what did Kyrgyzstan say?", "Which drones were used?", "What about it?", "How many were wounded
     then?": short, starts or ends like a continuation, or leans on a pronoun."""
     toks = [w.lower() for w in words(question)]
-    if _REQUEST.match(question) and not any(t in _PRONOUNS for t in toks) and any(
-        is_content(w) and w.lower() not in _FILLER for w in words(question)[2:]
+    own_names = [w for w in words(question)[1:] if w[0].isupper() and is_content(w)]
+    if _REQUEST.match(question) and not any(t in _PRONOUNS for t in toks) and (
+        own_names or is_summary_of_the_whole(question)
     ):
-        return False  # "Summarize the Tajik account.": a request with its own topic ("Tell me more." has none)
-    if _FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question) or any(t in _PRONOUNS for t in toks) or (
-        _RELATIVE_TIME.search(question)
-    ):
+        # "Summarize the Tajik account.", "Summarize the documents.": a request with a topic of its own. Not
+        # "Describe the deal." or "Tell me more.": which deal, more of what, the conversation says.
+        return False
+    if _FOLLOWUP_START.match(question) or _FOLLOWUP_END.search(question) or any(t in _PRONOUNS for t in toks):
+        return True
+    # "What happened the next day?": time counted from the previous turn -- unless the question names what it
+    # is about ("... at the time of the 1991 referendum in Kazakhstan?").
+    if _RELATIVE_TIME.search(question) and not own_names:
         return True
     return len(toks) <= 4
 
@@ -144,7 +150,8 @@ def _names(text: str) -> list[str]:
         while toks and not is_content(toks[0]):
             toks.pop(0)
         if toks:
-            out.append(" ".join(toks).removesuffix("’s").removesuffix("'s"))
+            # "Kerim Has' field", "Kerim Has's Moscow address": the name ends at its possessive.
+            out.append(re.split(r"['’]s?(?:\s|$)", " ".join(toks))[0])
     return list(dict.fromkeys(out))
 
 
@@ -265,7 +272,7 @@ def _resolve(question: str, turns: list[Turn]) -> str:
         previous = without_context(turn.rewritten or turn.question)
         # The name without a possessive: "What is Kerim Has's field?" -> "he" is "Kerim Has", not "Kerim Has's".
         people = list(dict.fromkeys(
-            re.sub(r"['’]s?$", "", " ".join(m.group(0).split()[1:] if m.start() == 0 else m.group(0).split()))
+            re.split(r"['’]s?(?:\s|$)", " ".join(m.group(0).split()[1:] if m.start() == 0 else m.group(0).split()))[0]
             for m in _PERSON_NAME.finditer(previous)
         ))
         people = [p for p in people if len(p.split()) >= 2]
@@ -282,6 +289,10 @@ def _resolve(question: str, turns: list[Turn]) -> str:
         if len(names) == 1:
             out = out[: its.start()] + f"{names[0]}'s" + out[its.end():]
     return out
+
+
+_NOT_PREPOSITIONS = frozenset("and or but about what how so then".split())
+_AUXILIARIES = frozenset("did does do is was were are has have had will would can could should".split())
 
 
 def _word_before(text: str, name: str) -> str | None:
@@ -331,10 +342,15 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
         if len(new_names) == 1 < len(old_names):
             # One new name stands for one old name, not for all ("What did Kyrgyzstan buy from Russia?" -> "And
             # Tajikistan?" is no "What did Tajikistan buy from Tajikistan?"): the one after the same preposition
-            # ("What about from Turkey?" -> "from Russia"), else the first (the subject).
+            # ("What about from Turkey?" -> "from Russia"), else the subject (the name right after the
+            # auxiliary: "How many TB2 drones did Kyrgyzstan buy?"), else the first.
             prep = _word_before(question, new_names[0])
+            prep = None if prep in _NOT_PREPOSITIONS else prep
             same = [o for o in old_names if prep and _word_before(previous, o) == prep]
-            pairs = [((same or old_names)[0], new_names[0])]
+            subject = [o for o in old_names if _word_before(previous, o) in _AUXILIARIES]
+            pairs = [((same or subject or old_names)[0], new_names[0])]
+            if re.sub(rf"\b{re.escape(pairs[0][0])}\b", "", previous) == previous:  # not a whole word there
+                pairs = [(old, new_names[0]) for old in old_names]
         for old, new in pairs:
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:
@@ -358,4 +374,4 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     context = list(dict.fromkeys(context))[:MAX_CONTEXT_NAMES]
     if not context:
         return rewritten
-    return f"{rewritten.rstrip(' ?')} ({', '.join(context)})?"
+    return f"{rewritten.rstrip(' ?.!')} ({', '.join(context)})?"

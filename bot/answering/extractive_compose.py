@@ -82,7 +82,10 @@ def display_text(span: Span) -> str:
         # A list item quoted alone ("139 further people were wounded;") ends as a sentence, so the next quote
         # does not read as its continuation.
         one = lines[0] if lines else span.text
-        return one[:-1] + "." if one.endswith((";", ",")) else one
+        if one.endswith((";", ",")):
+            return one[:-1] + "."
+        # A bullet without a full stop ("- Both sides agreed to exchange maps") ends as a sentence too.
+        return one + "." if one[-1:].isalnum() else one
     head, items = lines[0], [ln.rstrip(".;,") for ln in lines[1:]]
     # "- S-300 systems, and" / "- Orlan-10 drones.": an item that ends in its own conjunction runs on.
     joined = "".join(item + ("" if k == len(items) - 1 else " " if re.search(r"\b(?:and|or)$", item) else "; ")
@@ -168,11 +171,20 @@ def readable_candidate(s: Scored, passages: list[Passage]) -> Scored | None:
     return s if span == s.span else Scored(s.rank, span, s.semantic, s.lexical, s.score, s.logit)
 
 
+def heading(passage_text: str, span: Span) -> bool:
+    """Is `span` a Markdown heading ("## Border talks")? A title, not a statement."""
+    return line_at(passage_text, span.start).startswith("#")
+
+
 def list_fragment(passage_text: str, span: Span) -> bool:
     """Is `span` a list item that is no sentence of its own ("- military helicopters, and", "- 59 people lost
     their lives;")? Quoted without its lead-in it says nothing checkable."""
     item = _is_item(passage_text[line_start(passage_text, span.start) : span.end])
-    return item and not span.text.rstrip(" *_").endswith((".", "!", "?"))
+    # Cut off mid-sentence (it ends in a comma, a semicolon, a colon or a conjunction), or a bare entry of a few
+    # words ("- Azerbaijan"). A bullet without a full stop ("- Both sides agreed to pull back troops") is a
+    # statement all the same.
+    text = span.text.rstrip(" *_")
+    return item and (bool(re.search(r"(?:[,;:]|\b(?:and|or))\W*$", text)) or len(text.split()) < 4)
 
 
 def is_summary_of_the_whole(question: str) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 from bot.answer import Passage
 from bot.answering.extractive_config import REFUSAL_FEATURES
 from bot.text.markers import BULLET
-from bot.text.questions import without_context
+from bot.text.questions import question_shape, without_context
 from bot.text.sentences import Span, line_start, split_sentences
 from bot.text.terms import (
     _MONTHS,
@@ -147,16 +147,32 @@ def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> b
     return not any(group_present(g, vocab, context) for g in groups)
 
 
+# A month dates something when it is written as a date: capitalised, and next to a day or a year ("13 September",
+# "April 2022") or after a word that introduces a time ("in March", "mid-September", "the May protests"). Not
+# "Theresa May", "April Ryan", "Jan Egeland", nor "the march".
+_TIME_WORDS = frozenset("in on during of since until by early late mid last next this the".split())
+
+
 def _months(text: str) -> set[str]:
-    """Month names in `text`, abbreviations resolved, inside hyphenated words too ("mid-September"); "may"
-    only capitalised (it is a verb too)."""
+    """Month names in `text` written as dates (see the comment above), abbreviations resolved."""
     out = set()
-    for m in re.finditer(r"[A-Za-z]+", text):
-        low = m.group().lower()
-        month = _MONTHS.get(low, low)
-        if month in MONTH_NAMES and (month != "may" or m.group()[0].isupper()):
+    for m in re.finditer(r"[A-Za-z]+\.?", text):
+        word = m.group().rstrip(".")
+        month = _MONTHS.get(word.lower(), word.lower())
+        if month not in MONTH_NAMES or not word[0].isupper():
+            continue
+        before = re.search(r"([A-Za-z]+|\d+)[\s\-]*$", text[: m.start()])
+        after = re.match(r"[\s,]*(\d+|[A-Za-z]+)", text[m.end() :])
+        prev = before.group(1) if before else ""
+        dated = prev.isdigit() or (after is not None and after.group(1).isdigit()) or prev.lower() in _TIME_WORDS
+        if dated:
             out.add(month)
     return out
+
+
+# A month after one of these bounds a period ("since March", "between March and June", "after the April
+# clashes"): sentences of other months belong to it.
+_RANGE = re.compile(r"\b(?:since|after|before|until|till|between|from|through|to|by)\b(?:\s+\w+){0,2}\s*$", re.I)
 
 
 def month_of_another_time(question: str, passage: Passage, span: Span) -> bool:
@@ -164,9 +180,14 @@ def month_of_another_time(question: str, passage: Passage, span: Span) -> bool:
     clashes?") and the best sentence dates its statement by other months only ("the fighting that began in
     mid-September ... killed close to 100"), or, naming no month itself, stands in a passage that does
     ("139 further people were wounded" in a report on the September fighting): it answers for another time.
-    False when the question names no month or neither the sentence nor its passage does."""
-    asked = _months(without_context(question))
-    if not asked:
+    False when the question names no month, asks for a date, bounds a period by the month, or neither the sentence
+    nor its passage names a month."""
+    own = without_context(question)
+    if question_shape(own).kind == "date":  # "When did the protests that began in March end?" asks for a date
+        return False
+    asked = _months(own)
+    if not asked or any(_RANGE.search(own[: m.start()]) for m in re.finditer(r"[A-Z][a-z]+", own)
+                        if m.group().lower() in MONTH_NAMES or m.group().lower() in _MONTHS):
         return False
     stated = _months(span.text) or _months(" ".join([passage.title, passage.heading or "", passage.text]))
     return bool(stated) and not asked & stated

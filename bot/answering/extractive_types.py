@@ -151,6 +151,16 @@ def _parties(question: str) -> list[str]:
 # measures: a text states a range or a rate in those words, while "the name / effect / role / outcome of X" is
 # answered without ever saying "name" or "effect" (dev d118-d123).
 _ATTRIBUTE_OF = re.compile(r"^\W*what (?:is|was|are|were) the ((?:[a-z][\w\-]* ){0,2}[a-z][\w\-]*) of\b")
+_NUMBER = (
+    r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundreds?|thousands?)"
+)
+_VALUE = re.compile(
+    rf"\b{_NUMBER}\s*(?:%|(?:[a-z\-]+\s+){{0,2}}(?:per|a|an|each)\s+(?:year|day|hour|month|week|minute)\b|"
+    r"(?:km/h|mph|knots|km|kilomet(?:re|er)s?|met(?:re|er)s?|miles?|feet|ft|tonnes?|tons?|kg|kilograms?|"
+    r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|percent|per cent)\b)",
+    re.I,
+)
 _MEASURES = frozenset(
     "range rate speed price cost size weight height length width depth area population age value budget salary "
     "capacity duration distance temperature altitude payload wingspan endurance revenue turnover".split()
@@ -161,8 +171,8 @@ def states_the_attribute(
     question: str, sentence: str, embed: Callable[[list[str]], np.ndarray], focus_similarity: float
 ) -> bool | None:
     """For "What was the <measure> of X?": does `sentence` name that measure (by stem, or a word within
-    `focus_similarity` of it)? A sentence about X that never names its range does not state the range. None when
-    the question asks for no measure."""
+    `focus_similarity` of it) or give a value of it? A sentence about X that does neither does not state its range.
+    None when the question asks for no measure."""
     m = _ATTRIBUTE_OF.match(without_context(question).lower())
     attribute = [w for w in m.group(1).split() if is_content(w)] if m else []
     if not attribute or not _MEASURES.intersection(attribute):
@@ -170,6 +180,13 @@ def states_the_attribute(
     toks = {t.group().lower() for t in _TOKEN.finditer(sentence) if is_content(t.group())}
     stems = {stem(t) for t in toks}
     if any(stem(a) in stems for a in attribute):
+        return True
+    # A value states a measure without naming it ("cruises at 130 km/h", "lasted three days", "produce 120 drones
+    # a year", "who is 56"): a number with a unit, or for an age a bare number. Not a count of other things
+    # ("nearly 100 lives" is no speed, "two kinds of equipment" no range), nor a sum of money for a rate.
+    if _VALUE.search(sentence) and ("rate" not in attribute or re.search(r"%|\bper\b|\bpercent", sentence)):
+        return True
+    if "age" in attribute and re.search(r"(?<![\d.,])(?:[1-9]\d?|1[01]\d)(?![\d.,]?\d)", sentence):
         return True
     vocab = sorted(toks)
     if not vocab:

@@ -72,8 +72,12 @@ _IRREGULAR_PAST = (
     "broke|began|came|went|made|led|drove|took|gave|brought|kept|left|meant|put|set|sent|shook|struck|threw|"
     "won|wrote|grew|fell|rose|stood|ran|got|held|told|said|became|happens|causes|leads|drives|makes|prompts"
 )
+# The verb is followed by its object's determiner, a preposition or particle, or nothing ("What armed group
+# ...?", "What disputed village ...?" are adjectives before a noun: a name is asked for).
 _WHAT_DID_SOMETHING = re.compile(
-    rf"^\W*(?:and |but |so )?what (?:[a-z]{{2,}}(?<!e)ed|{_IRREGULAR_PAST})\b"
+    rf"^\W*(?:and |but |so )?what (?:[a-z]{{2,}}(?<!e)ed|{_IRREGULAR_PAST})"
+    r"(?=\s+(?:the|a|an|this|that|these|those|its|their|his|her|it|them|to|in|on|at|by|for|with|from|out|up|off|"
+    r"down|over|about|after|before|next|then|there|here)\b|\s*\?|\s*$)"
 )
 _SPLIT = re.compile(r",?\s+and\s+(?=(?:how|what|when|where|who|whom|whose|which|why|at what|in what)\b)", re.I)
 
@@ -99,8 +103,9 @@ def question_shape(question: str) -> QuestionShape:
         kind = "money" if "how much" in q and _MONEY_VERBS.search(q) else "number"
         return QuestionShape(kind, tuple(w.lower() for w in toks if not w[0].isupper() and is_content(w)))
     if _WHAT_COST.search(q):
-        # The focus is what was paid for ("drone base"), not "cost" itself, which "profits" resembles.
-        return QuestionShape("money", tuple(
+        # The focus is what was paid for ("drone base"), not "cost" itself, which "profits" resembles. A number,
+        # not money: "What did the fighting cost?" -- "more than 100 lives".
+        return QuestionShape("number", tuple(
             w.lower() for w in toks if not w[0].isupper() and is_content(w) and not _MONEY_VERBS.fullmatch(w.lower())
         ))
     if re.search(

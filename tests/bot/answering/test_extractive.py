@@ -400,6 +400,46 @@ def test_an_attribute_the_passages_never_name_is_not_answered(answerer: Extracti
     assert not answerer.answer("What is the name of the drone's manufacturer?", [maker]).refused
 
 
+def test_a_month_rule_leaves_names_dates_asked_for_and_periods_alone(answerer: ExtractiveAnswerer) -> None:
+    def p(text: str) -> list[Passage]:
+        return [Passage("n-00000-abc", text, "n", "News", "n.md")]
+
+    # "the march", "Theresa May", "Jan Egeland" date nothing (review)
+    assert not answerer.answer("Who organised the march?", p(
+        "Thousands protested in Bishkek on 12 September. The protest was organised by the Ata Meken party.")).refused
+    assert not answerer.answer("What did Theresa May say about the single market?", p(
+        "In a speech in January 2017, Theresa May said that Britain would leave the single market.")).refused
+    assert not answerer.answer("What did Jan Egeland say about aid?", p(
+        "Speaking in Geneva on 4 October, Jan Egeland said aid could not reach the border villages.")).refused
+    # a question asking for a date is not dated by the month it mentions
+    answer = answerer.answer("When did the protests that began in March end?", p(
+        "Protests began in Bishkek in March 2023. The protests ended on 14 June 2023, when parliament shelved it."))
+    assert "14 June" in answer.text
+    # a month that bounds a period: other months' sentences belong to it
+    answer = answerer.answer("What has happened since March?", p(
+        "Talks opened in March 2023. In June 2023 parliament ratified the deal. In August 2023 posts were moved."))
+    assert not answer.refused and "June 2023" in answer.text
+
+
+def test_a_measure_is_stated_by_its_value_too(answerer: ExtractiveAnswerer) -> None:
+    def p(text: str) -> list[Passage]:
+        return [Passage("m-00000-abc", text, "m", "Facts", "m.md")]
+
+    for question, text, value in [
+        ("What is the speed of the TB2?", "The TB2 cruises at 130 km/h.", "130"),
+        ("What was the duration of the ceasefire?", "The ceasefire lasted three days before shelling resumed.",
+         "three days"),
+        ("What is the age of the president?", "The president, who is 56, was born in Keng-Suu.", "56"),
+    ]:
+        answer = answerer.answer(question, p(text))
+        assert not answer.refused and value in answer.text, question
+    # a count of things is no measure, nor is a sum of money a rate
+    assert answerer.answer("What was the range of the S-300 systems?", p(
+        "Kyrgyzstan bought two kinds of equipment from Russia: S-300 systems and Orlan-10 drones.")).refused
+    assert answerer.answer("What is the exchange rate of the euro to the dollar?", p(
+        "Profits were measured in the hundreds of millions of dollars.")).refused
+
+
 def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: ExtractiveAnswerer) -> None:
     p = Passage(
         "t:0",
@@ -412,6 +452,16 @@ def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: Extract
     assert answer.trace.get("summary") is True and answer.citations
     quotes = [c.quote for c in answer.citations]
     assert not any(q.strip().startswith(("military helicopters", "combat drones")) for q in quotes)
+    # a bullet that is a statement without a full stop is quoted (review), a heading never is
+    talks = Passage(
+        "b:0",
+        "## Border talks\n\n- Kyrgyzstan and Tajikistan agreed to pull back troops from the disputed section\n"
+        "- Both sides agreed to exchange maps of the enclave\n- Talks will resume in Bishkek after the harvest",
+        "b", "Talks", "b.md",
+    )
+    answer = answerer.answer("Summarize the border talks.", [talks])
+    assert len(answer.citations) == 3 and not any(c.quote == "Border talks" for c in answer.citations)
+    assert "section [1]. Both sides" in answer.text
 
 
 def test_a_summary_of_the_whole_opens_with_the_documents_openings_in_their_order(

@@ -56,11 +56,11 @@ def test_a_plural_noun_that_is_no_count_does_not_ask_for_a_number() -> None:
     assert question_shape("What figures attended the Bishkek summit?").kind != "number"
 
 
-def test_what_something_cost_asks_for_money_near_what_was_paid_for() -> None:
+def test_what_something_cost_asks_for_a_figure_near_what_was_paid_for() -> None:
     shape = question_shape("What did the drone base in Kyrgyzstan cost?")
-    assert shape.kind == "money"
+    assert shape.kind == "number"  # a figure: a price, or "more than 100 lives" for "What did the fighting cost?"
     assert shape.focus == ("drone", "base")  # not "cost", which "profits" resembles
-    assert question_shape("What does a TB2 cost?").kind == "money"
+    assert question_shape("What does a TB2 cost?").kind == "number"
     # "cost" with an object is no price: "What did the war cost Turkey?"
     assert question_shape("What did the war cost Turkey in prestige?").kind is None
 
@@ -73,3 +73,7 @@ def test_what_as_the_subject_of_a_verb_asks_for_an_event_not_a_name() -> None:
     assert question_shape("What drones did Kyrgyzstan buy?").kind == "name"
     assert question_shape("What red lines did Turkey set?").kind == "name"
     assert question_shape("What speed does the drone reach?").kind == "name"
+    # an adjective in -ed or an irregular past before a noun is no verb (review)
+    for q in ("What armed group attacked the convoy?", "What disputed village was shelled?",
+              "What set of sanctions was imposed?", "What left-wing party won?"):
+        assert question_shape(q).kind == "name", q
