@@ -70,7 +70,7 @@ def rows_for(name: str, items: list[dict[str, Any]], engine: Any) -> list[Group]
         for part in [] if addressed else split_question(it["question"]):
             scored = answerer.candidates(part, passages)
             close = bool(scored) and max(s.score for s in scored[:2]) >= answerer.config.refuse_below
-            if close and not answerer._lacks_hard_type(part, scored[0], passages):
+            if close and answerer.refusal_rule(part, scored[0], passages) is None:
                 xs.append(answerer.question_features(part, passages, scored))
         x = np.asarray(xs).reshape(-1, len(REFUSAL_FEATURES))
         out.append(Group(name, it["id"], it["question"], it["answerable"], x,

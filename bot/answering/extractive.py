@@ -210,7 +210,7 @@ class ExtractiveAnswerer:
 
     def _answers(self, question: str, passages: list[Passage], scored: list[Scored]) -> tuple[bool, float]:
         """Whether to answer this (part of a) question, and the probability it was decided on."""
-        if not scored or self._lacks_hard_type(question, scored[0], passages):
+        if not scored or self.refusal_rule(question, scored[0], passages):
             return False, 0.0
         closest = max(s.score for s in scored[:2])  # `candidates` may have moved a lower one first
         if closest < self.config.refuse_below:  # no sentence is even close (off-topic questions)
@@ -246,7 +246,10 @@ class ExtractiveAnswerer:
             "min_relevance": self.config.refuse_below,
         }
         if not chosen:
-            out = refusal(question, passages, reason="no sentence is relevant enough")
+            # The rule that refused (trace only: the reader sees the one refusal text).
+            rules = [r for part in parts if (sc := self.candidates(part, passages))
+                     and (r := self.refusal_rule(part, sc[0], passages))]
+            out = refusal(question, passages, reason=rules[0] if rules else "no sentence is relevant enough")
             out.trace.update(trace)
             return out
         return self.compose(question, passages, chosen, trace)
@@ -255,15 +258,15 @@ class ExtractiveAnswerer:
         groups = name_groups(without_context(question))
         return bool(groups) and all(group_present(g, lower_vocabulary(text), text) for g in groups)
 
-    def _lacks_hard_type(self, question: str, best: Scored, passages: list[Passage]) -> bool:
-        """A "how many" / "how much" / "when" question whose best sentence holds no number or date has no
-        answer in these passages, however on-topic the sentence is, nor one whose figure nothing ties to the
-        party the question names; nor has "Who is X's <role>?" when the best sentence names that role only as
-        another party's ("Tajik Defence Minister ...")."""
+    def refusal_rule(self, question: str, best: Scored, passages: list[Passage]) -> str | None:
+        """Why the best sentence cannot answer, however on-topic it is (None: no rule refuses). A "how many" /
+        "how much" / "when" question whose best sentence holds no number or date, or a figure nothing ties to the
+        party the question names; "Who is X's <role>?" when the best sentence names that role only as another
+        party's ("Tajik Defence Minister ..."); a month or a measure the sentence does not state."""
         shape = question_shape(question)
         asks_who = re.match(r"\W*(?:and |but |so )?who\b", question, re.I) is not None  # not "the name of X"
         if asks_who and role_of_another_party(question, shape.focus, best.span.text):
-            return True
+            return "the role is another party's"
         # "Who is Turkey's ambassador to Tajikistan?" asks for the person holding a role: a best sentence with
         # no name next to that role ("... shared by Turkey's embassy in Tajikistan") does not name them.
         role = [f for f in shape.focus if f in ROLE_TITLES or f in KINSHIP]  # an office or a family tie
@@ -271,16 +274,18 @@ class ExtractiveAnswerer:
         # The office itself, by stem, not a word merely close to it: "President Recep Tayyip Erdogan" names no
         # secretary-general (MiniLM puts the two offices within `focus_similarity`).
         if holder and not holds_answer_type(shape, question, [best.span.text], self.embed, 1.01)[0]:
-            return True
+            return "no one is named in the role"
         if month_of_another_time(question, passages[best.rank], best.span):
-            return True
+            return "the passages speak of another month"
         if states_the_attribute(question, best.span.text, self.embed, self.config.focus_similarity) is False:
-            return True
+            return "the measure asked for is not stated"
         if shape.kind not in self.config.hard_types:
-            return False
+            return None
         if not self._typed(shape, question, [best.span.text])[0]:
-            return True
-        return shape.kind != "date" and figure_of_an_unnamed_party(question, passages[best.rank], best.span)
+            return f"no {shape.kind} next to what is asked about"
+        if shape.kind != "date" and figure_of_an_unnamed_party(question, passages[best.rank], best.span):
+            return "the figure is another party's"
+        return None
 
     def compose(
         self, question: str, passages: list[Passage], chosen: list[Scored], trace: dict[str, object]

@@ -376,7 +376,7 @@ def test_a_question_dated_by_month_is_not_answered_for_another_month(answerer: E
         "u:0", "The September fighting was the worst in years. 139 people were killed on the border.", "u",
         "September report", "u.md")
     april = Passage("a:0", "In the April clashes, 12 people were killed on the border.", "a", "Report", "a.md")
-    assert answerer.answer(question, [september]).refused
+    assert answerer.answer(question, [september]).trace["refusal_reason"] == "the passages speak of another month"
     assert answerer.answer(question, [undated]).refused
     answer = answerer.answer(question, [april])
     assert not answer.refused and "12 people" in answer.text
@@ -434,8 +434,10 @@ def test_a_measure_is_stated_by_its_value_too(answerer: ExtractiveAnswerer) -> N
         answer = answerer.answer(question, p(text))
         assert not answer.refused and value in answer.text, question
     # a count of things is no measure, nor is a sum of money a rate
-    assert answerer.answer("What was the range of the S-300 systems?", p(
-        "Kyrgyzstan bought two kinds of equipment from Russia: S-300 systems and Orlan-10 drones.")).refused
+    refused = answerer.answer("What was the range of the S-300 systems?", p(
+        "Kyrgyzstan bought two kinds of equipment from Russia: S-300 systems and Orlan-10 drones."))
+    assert refused.refused
+    assert refused.trace["refusal_reason"] == "the measure asked for is not stated"  # the rule, in the trace
     assert answerer.answer("What is the exchange rate of the euro to the dollar?", p(
         "Profits were measured in the hundreds of millions of dollars.")).refused
 
