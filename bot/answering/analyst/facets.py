@@ -6,18 +6,22 @@ from __future__ import annotations
 import re
 
 from bot.answer import Passage
-from bot.text.terms import content_term_list, content_terms, stem, term_in
+from bot.text.terms import ROLE_TITLES, content_term_list, content_terms, stem, term_in
 
 # "Compare A and B on their roles / titles / jobs": the cell is a sentence giving the person's title next to
 # their name ("President Sadyr Japarov", "Jeenbek Kulubaev, Kyrgyzstan's foreign minister", "Kerim Has is a
 # Turkish academic"), whatever else the sentence is about. Hand-written lists, not tuned.
 _ROLE_FACET = frozenset(stem(w) for w in "role title job position post office occupation profession function".split())
-_TITLE = re.compile(
-    r"\b(?:president|minister|secretary|spokes(?:person|man|woman)|academic|analyst|professor|expert|leader|"
-    r"chief|head|commander|ambassador|general|director|chair(?:man|woman|person)?|governor|mayor|king|queen|"
-    r"officer|official|editor|journalist|founder|owner|envoy|deputy|senator|lawmaker|speaker)s?\b",
-    re.I,
+# Offices (shared with the extractive answer and the verifier) and occupations that name a person by their job.
+_TITLE_WORDS = ROLE_TITLES | frozenset(
+    "academic analyst professor expert leader head officer official editor journalist founder owner deputy "
+    "lawmaker speaker king queen chair chairperson".split()
 )
+
+
+def _is_title(word: str) -> bool:
+    low = word.lower()
+    return low in _TITLE_WORDS or (low.endswith("s") and low[:-1] in _TITLE_WORDS)
 
 
 def titled(text: str, entity: str) -> bool:
@@ -34,7 +38,7 @@ def titled(text: str, entity: str) -> bool:
     at = [
         k for k in range(len(words) - n + 1) if words[k : k + n - 1] == name[:-1] and bare(words[k + n - 1]) == name[-1]
     ]
-    return any(_TITLE.fullmatch(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
+    return any(_is_title(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
 
 
 def role_facet(facet_terms: set[str]) -> bool:
