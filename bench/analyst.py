@@ -226,7 +226,7 @@ SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("latest", "dated.latest_min", (0.08, 0.1143, 0.15, 0.2, 0.25)),
     ("latest", "dated.latest_margin", (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)),
     ("timeline", "dated.timeline_min", (0.0, 0.02, 0.04, 0.06, 0.08, 0.1143, 0.15)),
-    ("timeline", "dated.timeline_depth", (2, 3, 4, 5)),  # counts: ints
+    ("timeline", "dated.timeline_depth", (2, 3, 4, 5, 6, 8)),  # counts: ints
     ("timeline", "dated.max_items", (12, 14, 16, 20)),
     ("attribution", "dated.attribution_min", (0.1143, 0.15, 0.2, 0.25)),
 )

@@ -64,7 +64,10 @@ class DatedSettings:
     # max_items 12, 16/16 at 14, 16, 20; depth 5 -> 16/16 at 14 and 16. The smallest depth and max_items of the
     # best; every other dev type unchanged. (With the old cut, depth 3 -> 12/16 and depth 4 -> 10/16.) The
     # one-at-a-time rows: `python -m bench.analyst --sweep --sweep-type timeline` (timeline_min 0.04 still the
-    # highest of those tied at 16/16: 0.0, 0.02, 0.04).
+    # highest of those tied at 16/16: 0.0, 0.02, 0.04). Re-swept on the 35 dev timeline rows (2026-12-07, seventh
+    # session, `--sweep --sweep-type timeline`): depth 2 -> 26, 3 -> 29, 4 -> 32, 5 -> 31, 6 -> 32, 8 -> 32 (each a
+    # different three missed: reading deeper finds n06's and n24's passages but loses others to the item cut); 4
+    # stays, the smallest of the best.
     timeline_depth: int = 4
 
 
