@@ -54,7 +54,7 @@ from bot.text.questions import (
     without_context,
 )
 from bot.text.sentences import Span, split_sentences
-from bot.text.terms import KINSHIP, ROLE_TITLES, content_terms, lower_vocabulary, term_in
+from bot.text.terms import KINSHIP, ROLE_TITLES, content_terms, lower_vocabulary, term_in, truecase
 from index.chunking import chunk_position
 
 # A sentence that leans on the one before ("They answered that it was business.") is also scored together
@@ -225,6 +225,8 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         if addresses_the_assistant(question) or looks_like_injection(question):
             return refusal(question, passages, reason="the question is addressed to the assistant, not the documents")
+        # A question typed in lower case gets its names' capitals from the passages: the name rules read them.
+        question = truecase(question, [p.text for p in passages[: self.config.max_passages]])
         if is_summary_request(question):
             return self._summary(question, passages)
         parts = split_question(question)

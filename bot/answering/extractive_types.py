@@ -20,6 +20,8 @@ from bot.text.questions import (
 )
 from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, stem, term_in, words
 
+_PEOPLE = frozenset("people persons individuals".split())
+_COUNTED = re.compile(r"^\W*(?:and |but |so )?how many ((?:[a-z][a-z\-]* ?){1,3})")
 # A date answers "When did X <event>?" when it stands within this many tokens of a word of the event. Hand-set,
 # checked on dev (new questions, chains, RealTime QA dev): the date phrase and its verb share a clause.
 _DATE_WINDOW = 8
@@ -119,6 +121,13 @@ def holds_answer_type(
     # ("Who is Kyrgyzstan's foreign minister?") wants a person's name.
     any_party = shape.kind == "person" and not any(f in ROLE_TITLES or f in KINSHIP for f in shape.focus)
     window = 3 if shape.kind in ("number", "money") else 4
+    # The counted noun of "How many <noun> ...?", when it is one of the focus words.
+    head = _COUNTED.match(without_context(question).lower()) if shape.kind == "number" else None
+    # The counted noun: the first focus word after "how many" ("How many Tajik soldiers ..." -> soldiers). People
+    # are counted under many names ("death toll at 41" for "How many people died?"): only a count of some thing in
+    # particular ("houses", "soldiers", "drones") needs that word next to the figure.
+    noun = next((w for w in (head.group(1).split() if head else []) if w in focus), None)
+    counted = noun if noun not in _PEOPLE else None
     out: list[bool] = []
     for sentence, toks in zip(sentences, tokens, strict=True):
         hits = typed_positions(shape.kind, toks, sentence, question, proper)
@@ -131,8 +140,16 @@ def holds_answer_type(
             out.append(bool(hits))
             continue
         near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
+        if counted:  # "How many houses ...": the figure counts houses, not anything near "side"
+            near = [j for j, m in enumerate(toks) if _same_word(m.group(), counted, sims, focus_similarity)]
         out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
     return out
+
+
+def _same_word(token: str, word: str, sims: dict[tuple[str, str], float], focus_similarity: float) -> bool:
+    lt = token.lower()
+    st = stem(lt)
+    return st == stem(word) or term_in(st, {stem(word)}) or sims.get((lt, word), 0.0) >= focus_similarity
 
 
 def _parties(question: str) -> list[str]:

@@ -355,3 +355,41 @@ def same_text(a: str, b: str) -> bool:
     """Equal or contained, ignoring case and spacing: overlapping chunks repeat sentences."""
     na, nb = " ".join(a.lower().split()), " ".join(b.lower().split())
     return na == nb or na in nb or nb in na
+
+
+_CASED = re.compile(r"[A-Za-z][\w\-]*")  # no apostrophe: "turkey's" is "turkey" and its possessive
+
+
+def truecase(question: str, texts: Iterable[str]) -> str:
+    """The question with its lower-cased names written as the passages write them ("how many houses were damaged on
+    the tajik side" -> "... the Tajik side"): a word the passages never write in lower case, and write capitalised
+    in mid-sentence at least once, or opening one as no dictionary word (so not "Many" that only opens sentences).
+    Discord users often type in lower case, and the name rules (whose figure, whose role, which party) read
+    capitals."""
+    lower_seen: set[str] = set()
+    cased: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for m in _CASED.finditer(text):
+            w = m.group()
+            if w.islower():
+                lower_seen.add(w)
+                continue
+            before = text[: m.start()].rstrip(" \t\"'“‘(*_")
+            # Mid-sentence; or opening a sentence or an item but no dictionary word ("Turkmenistan was ...", not
+            # "Many of them ...").
+            if (before and before[-1] not in ".!?:;\n#-•") or not common_word(w):
+                forms = cased.setdefault(w.lower(), {})
+                forms[w] = forms.get(w, 0) + 1
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group()
+        # An office, a family tie or a body is capitalised in a title ("President Sadyr Japarov", "Defence
+        # Minister"), yet no name: nor is the word before an office ("defence minister").
+        after = re.match(r"\s+([a-z][\w\-]*)", question[m.end() :])
+        if not w.islower() or w in lower_seen or w not in cased or w in ROLE_TITLES or w in KINSHIP or (
+                w in PARTY_NOUNS) or (after is not None and after.group(1) in ROLE_TITLES):
+            return w
+        forms = cased[w]
+        return max(forms, key=lambda f: forms[f])
+
+    return _CASED.sub(fix, question)

@@ -442,6 +442,21 @@ def test_a_measure_is_stated_by_its_value_too(answerer: ExtractiveAnswerer) -> N
         "Profits were measured in the hundreds of millions of dollars.")).refused
 
 
+def test_a_question_typed_in_lower_case_meets_the_same_name_rules(answerer: ExtractiveAnswerer) -> None:
+    kyrgyz = Passage("k-00000-a", "Kyrgyz officials counted their losses. 613 houses were damaged. The Tajik "
+                     "government spoke of its dead.", "k", "Kyrgyzstan's toll", "k.md")
+    for q in ("How many houses were damaged on the Tajik side?", "how many houses were damaged on the tajik side"):
+        assert answerer.answer(q, [kyrgyz]).refused, q
+
+
+def test_a_count_of_things_needs_that_thing_next_to_the_figure(answerer: ExtractiveAnswerer) -> None:
+    # "41" counts people, not houses, however near it stands to "side".
+    tajik = Passage("t-00000-a", "The Tajik government puts the number of people killed on its side at 41.", "t",
+                    "Tajikistan's account", "t.md")
+    assert answerer.answer("How many houses were damaged on the Tajik side", [tajik]).refused
+    assert not answerer.answer("How many people were killed on the Tajik side?", [tajik]).refused
+
+
 def test_a_summary_leaves_out_list_items_that_are_no_sentences(answerer: ExtractiveAnswerer) -> None:
     p = Passage(
         "t:0",

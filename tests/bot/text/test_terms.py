@@ -112,3 +112,20 @@ def test_agent_forms_need_the_whole_other_word() -> None:
         assert not term_in(stem(a), {stem(b)}) and not term_in(stem(b), {stem(a)})  # no agent nouns
     assert not term_in(stem("lead"), {stem("leaders") + "ship"})
     assert not term_in(stem("make"), {stem("makeup")})
+
+
+def test_truecase_gives_a_lower_case_question_its_names_capitals_from_the_passages() -> None:
+    from bot.text.terms import truecase
+
+    texts = [
+        "Many of them said so. Turkmenistan was the first to buy TB2s; the Tajik side said Turkey's drones "
+        "were decisive. President Sadyr Japarov opened the base, and many observers agreed.",
+    ]
+    assert truecase("how many houses were damaged on the tajik side", texts) == (
+        "how many houses were damaged on the Tajik side")
+    assert truecase("who is turkey's ambassador", texts) == "who is Turkey's ambassador"
+    # a name that only opens sentences, if it is no dictionary word; the right form of a designator
+    assert truecase("when did turkmenistan buy tb2s", texts) == "when did Turkmenistan buy TB2s"
+    # not a word the passages also write in lower case, one that only opens sentences, or an office
+    assert truecase("what did many observers say", texts) == "what did many observers say"
+    assert truecase("who is the president", texts) == "who is the president"
