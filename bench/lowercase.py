@@ -18,7 +18,7 @@ from bench.splits import DATA
 
 
 def lowered(item: dict[str, Any]) -> dict[str, Any]:
-    return {**item, "question": item["question"].lower().rstrip("?").strip()}
+    return {**item, "question": item["question"].lower().strip().rstrip("?").strip()}
 
 
 def run(split: str) -> dict[str, Any]:
