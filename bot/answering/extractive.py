@@ -208,17 +208,21 @@ class ExtractiveAnswerer:
         z = float(self.question_features(question, passages, scored) @ self._rw + self.config.refusal_bias)
         return float(_sigmoid(np.asarray([z]))[0])
 
-    def _answers(self, question: str, passages: list[Passage], scored: list[Scored]) -> tuple[bool, float]:
-        """Whether to answer this (part of a) question, and the probability it was decided on."""
-        if not scored or self.refusal_rule(question, scored[0], passages):
-            return False, 0.0
+    def _answers(
+        self, question: str, passages: list[Passage], scored: list[Scored]
+    ) -> tuple[bool, float, str | None]:
+        """Whether to answer this (part of a) question, the probability it was decided on, and the rule that
+        refused it (if one did)."""
+        rule = self.refusal_rule(question, scored[0], passages) if scored else None
+        if not scored or rule:
+            return False, 0.0, rule
         closest = max(s.score for s in scored[:2])  # `candidates` may have moved a lower one first
         if closest < self.config.refuse_below:  # no sentence is even close (off-topic questions)
-            return False, closest
+            return False, closest, None
         if not self.config.refusal_weights:  # no question-level model: the best sentence's threshold decides
-            return True, scored[0].score
+            return True, scored[0].score, None
         p = self.answerable_probability(question, passages, scored)
-        return p >= self.config.answer_above, p
+        return p >= self.config.answer_above, p, None
 
     # --- answering -------------------------------------------------------------------------------------
 
@@ -234,11 +238,13 @@ class ExtractiveAnswerer:
         chosen: list[Scored] = []
         bests: list[float] = []
         decided: list[float] = []
+        rules: list[str] = []  # the rules that refused parts (trace only: the reader sees the one refusal text)
         for part in parts:
             scored = self.candidates(part, passages)
             bests.append(scored[0].score if scored else 0.0)
-            ok, p = self._answers(part, passages, scored)
+            ok, p, rule = self._answers(part, passages, scored)
             decided.append(p)
+            rules += [rule] if rule else []
             if ok:
                 chosen.extend(self._select(scored, passages, chosen)[:budget])
         trace: dict[str, object] = {
@@ -248,9 +254,6 @@ class ExtractiveAnswerer:
             "min_relevance": self.config.refuse_below,
         }
         if not chosen:
-            # The rule that refused (trace only: the reader sees the one refusal text).
-            rules = [r for part in parts if (sc := self.candidates(part, passages))
-                     and (r := self.refusal_rule(part, sc[0], passages))]
             out = refusal(question, passages, reason=rules[0] if rules else "no sentence is relevant enough")
             out.trace.update(trace)
             return out

@@ -196,7 +196,7 @@ def _real_sentences(passage: Passage, upto: int | None = None) -> list[Span]:
     """The passage's sentences that are no heading and no editorial note (up to offset `upto`)."""
     text = passage.text if upto is None else passage.text[:upto]
     return [s for s in split_sentences(text) if (upto is None or s.end <= upto)
-            and not s.text.lstrip().startswith("#") and not editorial_note(passage.text, s)]
+            and not heading(passage.text, s) and not editorial_note(passage.text, s)]
 
 
 def openings(passages: list[Passage]) -> set[str]:
@@ -212,10 +212,11 @@ def openings(passages: list[Passage]) -> set[str]:
     return {cid for _, cid in best.values()}
 
 
-def openings_first(passages: list[Passage]) -> list[Passage]:
-    """The passages with each document's opening ahead of the rest (stable otherwise): what a summary of the
-    whole reads first, since a question with no topic ("Summarize the documents.") retrieves by its wording."""
-    first = openings(passages)
+def openings_first(passages: list[Passage], first: set[str] | None = None) -> list[Passage]:
+    """The passages with each document's opening (`first`, else `openings(passages)`) ahead of the rest (stable
+    otherwise): what a summary of the whole reads first, since a question with no topic ("Summarize the
+    documents.") retrieves by its wording."""
+    first = openings(passages) if first is None else first
     return sorted(passages, key=lambda p: p.chunk_id not in first)
 
 

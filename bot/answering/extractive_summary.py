@@ -31,12 +31,13 @@ def summarize(answerer: ExtractiveAnswerer, question: str, passages: list[Passag
     """A short extractive summary: MMR over the best single sentences of several passages."""
     cfg = answerer.config
     topic = summary_topic(question)
-    if is_generic_topic(topic, question):
-        passages = openings_first(passages)
+    generic = is_generic_topic(topic, question)
+    first = openings(passages) if generic else set()
+    if generic:
+        passages = openings_first(passages, first)
     scored = [s for s in answerer.score(topic, passages) if "\n" not in s.span.text]
     trace: dict[str, object] = {"summary_topic": topic, "best_scores": [round(scored[0].score, 4)] if scored
                                 else [], "min_relevance": cfg.refuse_below}
-    generic = is_generic_topic(topic, question)
     readable: list[Scored] = []
     seen: set[str] = set()
     # A summary of the whole reads every sentence (its documents' openings may score low on "the article").
@@ -56,7 +57,6 @@ def summarize(answerer: ExtractiveAnswerer, question: str, passages: list[Passag
     vecs = answerer.embed([r.span.text for r in readable])
     relevance = (vecs @ vecs.mean(axis=0)).tolist() if generic else [r.score for r in readable]
     if generic:  # a summary of the whole opens with what its documents open with
-        first = openings(passages)
         relevance = [v + cfg.summary_lead_bonus * document_lead(passages[r.rank], r.span, first)
                      for v, r in zip(relevance, readable, strict=True)]
     picks = mmr(relevance, vecs, cfg.summary_sentences, cfg.summary_diversity)

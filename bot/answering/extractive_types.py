@@ -71,12 +71,7 @@ def holds_answer_type(
             sims = {(w, f): float(grid[a, b]) for a, w in enumerate(vocab) for b, f in enumerate(focus)}
 
     def is_focus(token: str) -> bool:
-        lt = token.lower()
-        st = stem(lt)
-        return any(
-            st == stem(f) or term_in(st, {stem(f)}) or sims.get((lt, f), 0.0) >= focus_similarity
-            for f in focus
-        )
+        return any(_same_word(token, f, sims, focus_similarity) for f in focus)
 
     if shape.kind == "date":
         parties = _parties(question)
@@ -147,6 +142,7 @@ def holds_answer_type(
 
 
 def _same_word(token: str, word: str, sims: dict[tuple[str, str], float], focus_similarity: float) -> bool:
+    """`token` is `word` by stem or another form of a name, or a word within `focus_similarity` of it."""
     lt = token.lower()
     st = stem(lt)
     return st == stem(word) or term_in(st, {stem(word)}) or sims.get((lt, word), 0.0) >= focus_similarity
