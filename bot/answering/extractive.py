@@ -193,7 +193,8 @@ class ExtractiveAnswerer:
 
     def _typed(self, shape: QuestionShape, question: str, sentences: list[str]) -> list[bool]:
         """Does each sentence hold a token of the wanted kind, next to what the question asks about?"""
-        return holds_answer_type(shape, question, sentences, self.embed, self.config.focus_similarity)
+        return holds_answer_type(shape, question, sentences, self.embed, self.config.focus_similarity,
+                                 self.config.counted_similarity)
 
     # --- question-level refusal -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from bot.answering.extractive_config import ExtractiveConfig
 from bot.text.questions import (
     QuestionShape,
     date_matches,
@@ -21,7 +22,10 @@ from bot.text.questions import (
 from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, stem, term_in, words
 
 _PEOPLE = frozenset("people persons individuals".split())
-_COUNTED = re.compile(r"^\W*(?:and |but |so )?how many ((?:[a-z][a-z\-]* ?){1,3})")
+# "How many X", and the same asked as "What (total) number of X" / "What is the number of X" (dev d142).
+_COUNTED = re.compile(
+    r"^\W*(?:and |but |so )?(?:how many|what (?:is |was )?(?:the )?(?:total )?number of) ((?:[a-z][a-z\-]* ?){1,3})"
+)
 # A date answers "When did X <event>?" when it stands within this many tokens of a word of the event. Hand-set,
 # checked on dev (new questions, chains, RealTime QA dev): the date phrase and its verb share a clause.
 _DATE_WINDOW = 8
@@ -43,9 +47,11 @@ def holds_answer_type(
     sentences: list[str],
     embed: Callable[[list[str]], np.ndarray],
     focus_similarity: float,
+    counted_similarity: float = ExtractiveConfig.counted_similarity,
 ) -> list[bool]:
     """Does each sentence hold a token of the wanted kind, next to what the question asks about (a word of
-    the question's focus, by stem or by embedding similarity at least `focus_similarity`)?"""
+    the question's focus, by stem or by embedding similarity at least `focus_similarity`; the counted noun of
+    "How many <noun>" at least `counted_similarity`, ExtractiveConfig records where both come from)?"""
     if shape.kind is None:
         return [True] * len(sentences)
     if shape.kind == "reason":
@@ -136,7 +142,7 @@ def holds_answer_type(
             continue
         near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
         if counted:  # "How many houses ...": the figure counts houses, not anything near "side"
-            near = [j for j, m in enumerate(toks) if _same_word(m.group(), counted, sims, focus_similarity)]
+            near = [j for j, m in enumerate(toks) if _same_word(m.group(), counted, sims, counted_similarity)]
         out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
     return out
 

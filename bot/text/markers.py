@@ -13,6 +13,8 @@ MARKER_RUN = r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*"
 _SPACED_MARKER = re.compile(r"\s*" + MARKER.pattern)
 # A list bullet or numbered-list/heading leader at the start of a line: "- ", "* ", "• ", "1. ", "2) ", "## ".
 BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)]|#+)\s+")
+# A numbered list item's enumerator at a line start ("1. ", "2) "): a position in a list, never a quantity.
+ENUMERATOR = re.compile(r"(?m)^[ \t]*\d{1,3}[.)](?=[ \t])")
 # A line holding only a bullet, left behind when its text was removed.
 EMPTY_BULLET_LINE = re.compile(r"(?m)^[ \t]*(?:[-*•–]|\d+[.)])[ \t]*$\n?")
 
@@ -31,6 +33,11 @@ def parse_markers(raw: str) -> list[int]:
 
 def strip_markers(text: str) -> str:
     return _SPACED_MARKER.sub("", text)
+
+
+def blank_enumerators(text: str) -> str:
+    """`text` with its list enumerators blanked out (same length, so offsets still hold)."""
+    return ENUMERATOR.sub(lambda m: " " * len(m.group()), text)
 
 
 def strip_bullet(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.text.markers import blank_enumerators
 from bot.text.terms import (
     _DESIGNATOR,
     _MONTHS,
@@ -227,11 +228,12 @@ def typed_positions(
     A bare quantity ("... at 41.") is the value of what came before it; "100 lives" counts lives."""
     q_vocab = lower_vocabulary(question)
     q_numbers = numbers(question)
+    listed = blank_enumerators(sentence)  # a list item's "1." is no quantity
     out: list[tuple[int, bool]] = []
     for i, m in enumerate(toks):
         t, lt = m.group(), m.group().lower()
         if kind == "number":
-            digits = t[0].isdigit() and t.replace(",", "").replace(".", "").isdigit()
+            digits = t[0].isdigit() and t.replace(",", "").replace(".", "").isdigit() and listed[m.start()] != " "
             if (
                 lt in _QUANTITY_WORDS
                 or (lt in NUMBER_WORDS and lt not in ("one", "zero"))

@@ -41,6 +41,8 @@ _TERMINAL_ABBREVIATIONS = re.compile(
     r"(?:\b(?:[ap]\.m|inc|ltd|co|corp|jr|sr|etc|u\.s|u\.k|u\.n|e\.u|d\.c|st)\.|\.\.\.|…)(?=\s+[A-Z])", re.I
 )
 _NUMBER_SIGN = re.compile(r"\bNos?\.\s*$")
+# A numbered list item's enumerator ("1." on its own line start): Punkt ends a sentence after it.
+_ENUMERATOR = re.compile(r"\s*\d{1,3}[.)]\s*")
 # Words that start sentences far more often than they follow an abbreviation mid-sentence; Punkt's own
 # list of sentence starters for English is added at load time.
 _STARTERS = frozenset(
@@ -126,7 +128,10 @@ def _punkt_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
             # "... was No. 1 on the list": Punkt ends a sentence at "No." before a number (news-mutation dev: eight
             # true sentences cut there, their quotes ending "... at No.").
             number_sign = first.isdigit() and _NUMBER_SIGN.search(text, out[-1][0], out[-1][1])
-            if first.islower() or number_sign:
+            # "1." then "The outlet ...": the enumerator opens the list item's sentence, it is not one (dev chain d40:
+            # "Two claims drew attention: 1 [1]." quoted a bare "1.").
+            enumerator = _ENUMERATOR.fullmatch(text, out[-1][0], out[-1][1])
+            if first.islower() or number_sign or enumerator:
                 out[-1][1] = b
                 continue
         out.append([a, b])

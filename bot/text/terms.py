@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 
 import Stemmer
 
+from bot.text.markers import blank_enumerators
 from bot.text.sentences import split_sentences
 
 STOPWORDS = frozenset(
@@ -128,7 +129,8 @@ def normalise_number(token: str) -> str:
 
 def numbers(text: str) -> set[str]:
     """Numbers written as digits or as small number words ("five", "forty-one"); the digits of a designator
-    ("S-300", "TB2") are part of its name, not a quantity."""
+    ("S-300", "TB2") are part of its name, not a quantity, and a list item's "1." is its place in the list."""
+    text = blank_enumerators(text)
     found = {normalise_number(m.group()) for m in _NUMBER.finditer(text) if not _in_designator(text, m.start())}
     lowered = text.lower()
     compound = re.compile(

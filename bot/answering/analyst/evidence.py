@@ -14,7 +14,7 @@ from bot.answer import Passage
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.extractive_compose import without_bullet
 from bot.text.injection import looks_like_injection
-from bot.text.markers import BULLET
+from bot.text.markers import BULLET, blank_enumerators
 from bot.text.sentences import Span, split_sentences
 from bot.text.terms import MONTH_NAMES, STOPWORDS, content_terms, same_text, stem, term_in
 
@@ -131,7 +131,7 @@ def _one_sentence(span: Span, wanted: set[str]) -> Span:
             - 0.1 * (p.text.endswith(":"))
         )
 
-    best = max(parts, key=hits)
+    best = without_bullet(max(parts, key=hits))  # a list item is quoted without its "1." or "-"
     return Span(span.start + best.start, span.start + best.end, best.text)
 
 
@@ -176,14 +176,24 @@ def lead_in_with_list(passage: Passage, span: Span) -> Span | None:
         k -= 1
         if sents[k].text.rstrip().endswith(":"):
             whole = with_its_list(passage, sents, k)
+            items = [s for s in sents if whole.start < s.start < whole.end]
+            if all(_whole_sentence(s.text) for s in items):
+                return None  # "1. The outlet Qirim News reported that ...": each item states its claim itself
             return whole if whole.end >= span.end else None
     return None
 
 
+def _whole_sentence(item: str) -> bool:
+    """A list item that is a sentence of its own (capitalised, at least five words, a full stop), not a
+    fragment its lead-in completes ("military helicopters, and", "Azerbaijan")."""
+    return item[:1].isupper() and len(item.split()) >= 5 and item.rstrip()[-1:] in ".!?"
+
+
 def speaker(span: Span, passage: Passage) -> str | None:
     """Who the sentence attributes its claim to ("According to Has, ..." -> "Kerim Has"; "He said ..." -> the
-    person named last before it), if anyone."""
-    sentence = span.text
+    person named last before it), if anyone. A list item is read without its bullet ("1. The outlet ...")."""
+    sentence = BULLET.sub("", span.text, count=1)
+    lead = len(span.text) - len(sentence)
     m = _ACCORDING.search(sentence) or _SUBJECT_SAYS.search(sentence)
     name: str | None = None
     if m:
@@ -195,7 +205,7 @@ def speaker(span: Span, passage: Passage) -> str | None:
     if name is None and _PRONOUN.search(sentence):
         name = _person_in(passage, span.start, person=True)
     elif name is None and (it := re.search(r"\b(?:It|They)\s+(?:also\s+)?" + _SAY + r"\b", sentence)):
-        name = _person_in(passage, span.start + it.start(), person=False)
+        name = _person_in(passage, span.start + lead + it.start(), person=False)
     if not name:
         return None
     full = _full_name(name, passage)
@@ -307,7 +317,9 @@ class Quantity:
 
 
 def quantities(sentence: str, near: set[str]) -> list[Quantity]:
-    """Counts in a sentence (not years, days of a month or model numbers), nearest to the `near` terms first."""
+    """Counts in a sentence (not years, days of a month, model numbers or a list item's "1."), nearest to the
+    `near` terms first."""
+    sentence = blank_enumerators(sentence)
     tokens = list(re.finditer(r"[\w’'\-]+", sentence))
     anchor = [i for i, t in enumerate(tokens) if near and term_in(stem(t.group()), near)]
     found: list[tuple[int, Quantity]] = []

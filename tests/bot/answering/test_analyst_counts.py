@@ -107,3 +107,7 @@ def test_a_question_naming_its_source_asks_for_that_source_s_figure(answerer: Ex
     named, evidence = finder.figures("How many people did Border Watch count as killed?", TOTALS)
     assert named is None  # ... but the question asks for one source's figure
     assert evidence and all("Border Watch" in e.span.text for e in evidence)
+
+
+def test_a_list_items_enumerator_is_not_a_quantity() -> None:
+    assert [q.value for q in quantities("1. The outlet reported that 3 tanks were hit.", set())] == [3.0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.answer import Passage, Table
 from bot.answering.analyst.compare import NOT_STATED, Footnotes, TableBuilder
-from bot.answering.analyst.evidence import sentences, speaker
+from bot.answering.analyst.evidence import lead_in_with_list, sentences, speaker
 from bot.answering.analyst.questions import classify, comparison_parts, is_when
 from bot.answering.extractive import ExtractiveAnswerer
 
@@ -81,3 +81,17 @@ def test_a_when_column_dates_the_row_s_own_cell(answerer: ExtractiveAnswerer, se
     assert "S-300" not in _cell(table, "Russia", 1)  # the date's clause, not the list it leads into
     # The Turkey cell states no date: no other sentence's date is borrowed for it.
     assert _cell(table, "Turkey", 1) == NOT_STATED
+
+
+def test_a_list_of_whole_sentences_is_quoted_item_by_item_a_list_of_fragments_with_its_lead_in() -> None:
+    claims = (
+        "Two claims drew attention:\n\n1. The outlet reported that a strike hit a tank.\n"
+        "2. Others said troops won back five villages."
+    )
+    parts = "Kyrgyz units used:\n\n- military helicopters, and\n- Turkish-made Bayraktar combat drones."
+    for text, whole in ((claims, False), (parts, True)):
+        passage = Passage("c1", text, "d1", "T", "d1.md")
+        item = sentences(passage)[1]
+        found = lead_in_with_list(passage, item)
+        # Before: "Two claims drew attention: 1. The outlet ..." was one cell, and its "1." a figure (dev n31).
+        assert (found is not None and found.text.startswith(text.split(":")[0])) == whole

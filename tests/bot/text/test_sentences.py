@@ -48,6 +48,14 @@ def test_headings_and_list_items_are_their_own_spans() -> None:
     ]
 
 
+def test_a_numbered_list_items_enumerator_opens_its_sentence() -> None:
+    # Punkt cut "1." off as a sentence of its own, and an answer quoted "Two claims drew attention: 1".
+    text = "Two claims drew attention:\n\n1. A strike hit a tank.\n2) Troops won back five villages."
+    assert texts(text) == [
+        "Two claims drew attention:", "1. A strike hit a tank.", "2) Troops won back five villages."
+    ]
+
+
 def test_spans_are_exact_slices_of_the_real_article() -> None:
     text = SEED_ARTICLE.read_text(encoding="utf-8")
     spans = split_sentences(text)

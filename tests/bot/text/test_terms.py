@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.terms import content_terms, designators, name_present, names, stem, term_in
+from bot.text.terms import content_terms, designators, name_present, names, numbers, stem, term_in
 
 
 @pytest.mark.parametrize(
@@ -129,3 +129,9 @@ def test_truecase_gives_a_lower_case_question_its_names_capitals_from_the_passag
     # not a word the passages also write in lower case, one that only opens sentences, or an office
     assert truecase("what did many observers say", texts) == "what did many observers say"
     assert truecase("who is the president", texts) == "who is the president"
+
+
+def test_a_list_items_enumerator_is_not_a_number() -> None:
+    assert numbers("1. The outlet reported 3 tanks hit.") == {"3"}
+    assert numbers("The claims:\n2) Troops won back five villages.") == {"5"}
+    assert numbers("It ranked 1. Then it fell.") == {"1"}  # mid-line, a figure
