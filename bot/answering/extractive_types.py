@@ -22,6 +22,7 @@ from bot.text.questions import (
 from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, stem, term_in, words
 
 _PEOPLE = frozenset("people persons individuals".split())
+_AUX_WORDS = frozenset("is are was were be been being did do does has have had will would could can".split())
 # "How many X", and the same asked as "What (total) number of X" / "What is the number of X" (dev d142).
 _COUNTED = re.compile(
     r"^\W*(?:and |but |so )?(?:how many|what (?:is |was )?(?:the )?(?:total )?number of) ((?:[a-z][a-z\-]* ?){1,3})"
@@ -127,8 +128,12 @@ def holds_answer_type(
     # The counted noun: the first focus word after "how many" ("How many Tajik soldiers ..." -> soldiers). People
     # are counted under many names ("death toll at 41" for "How many people died?"): only a count of some thing in
     # particular ("houses", "soldiers", "drones") needs that word next to the figure.
-    noun = next((w for w in (head.group(1).split() if head else []) if w in focus), None)
+    group = head.group(1).split() if head else []
+    noun = next((w for w in group if w in focus), None)
     counted = noun if noun not in _PEOPLE else None
+    # A noun counted in so many words ("How many houses", "What number of injured"), not a verb's subject left
+    # unsaid ("How many were injured ...": people, whom "139 others injured" counts).
+    named_noun = counted is not None and not any(w in _AUX_WORDS for w in group[: group.index(counted)])
     out: list[bool] = []
     for sentence, toks in zip(sentences, tokens, strict=True):
         hits = typed_positions(shape.kind, toks, sentence, question, proper)
@@ -143,8 +148,24 @@ def holds_answer_type(
         near = [j for j, m in enumerate(toks) if is_content(m.group()) and is_focus(m.group())]
         if counted:  # "How many houses ...": the figure counts houses, not anything near "side"
             near = [j for j, m in enumerate(toks) if _same_word(m.group(), counted, sims, counted_similarity)]
+            # ... and a figure followed by another plural noun counts that: "the two tallies differ" is no count
+            # of the injured (dev d142), "five villages" none of houses.
+            if named_noun:
+                hits = [(h, b) for h, b in hits if not _counts_another(toks[h + 1 :], counted, sims,
+                                                                      counted_similarity)]
         out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
     return out
+
+
+def _counts_another(
+    after: list[re.Match[str]], counted: str, sims: dict[tuple[str, str], float], similarity: float
+) -> bool:
+    """The word right after a figure is a lower-case plural other than the counted noun (or people)."""
+    if not after:
+        return False
+    w = after[0].group()
+    plural = w.islower() and w.isalpha() and len(w) > 3 and w.endswith("s") and not w.endswith("ss")
+    return plural and is_content(w) and w not in _PEOPLE | {"others"} and not _same_word(w, counted, sims, similarity)
 
 
 def _same_word(token: str, word: str, sims: dict[tuple[str, str], float], focus_similarity: float) -> bool:

@@ -82,3 +82,18 @@ def test_a_count_of_a_sibling_noun_does_not_answer_how_many(embed: SentenceEmbed
     question = "How many houses were damaged on the Tajik side?"
     sentences = ["Drone support allowed troops to win back five villages.", "Shelling damaged 40 homes."]
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [False, True]
+
+
+def test_a_figure_followed_by_another_plural_counts_that_not_the_noun_asked_for(embed: SentenceEmbedder) -> None:
+    question = "What number of injured did the Tajik government report?"
+    sentences = [
+        "Each government has put out its own count of the dead and injured, and the two tallies differ.",  # dev d142
+        "The ministry said 23 injured people were taken to hospital.",
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [False, True]
+
+
+def test_how_many_were_asks_for_people_whatever_noun_follows_the_figure(embed: SentenceEmbedder) -> None:
+    question = "How many were injured according to the Kyrgyz?"  # dev chain d30
+    sentences = ["The Kyrgyz say 59 people were killed and 139 others injured, with 613 homes damaged."]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
