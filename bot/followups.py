@@ -339,18 +339,25 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
     if new_names and old_names and len(own) <= 1 and not leans_back and continues:
         swapped = previous
         pairs = list(zip(old_names, new_names, strict=False))
-        if len(new_names) == 1 < len(old_names):
+        # Names as phrases: "Kerim Has" is one name, "Sadyr Japarov" another.
+        new_phrases = _names(question)
+        old_phrases = [n for n in _names(previous) if re.search(rf"\b{re.escape(n)}\b", previous)]
+        if len(new_phrases) == 1 and old_phrases:
             # One new name stands for one old name, not for all ("What did Kyrgyzstan buy from Russia?" -> "And
             # Tajikistan?" is no "What did Tajikistan buy from Tajikistan?"): the one after the same preposition
-            # ("What about from Turkey?" -> "from Russia"), else the subject (the name right after the
-            # auxiliary: "How many TB2 drones did Kyrgyzstan buy?"), else the first.
-            prep = _word_before(question, new_names[0])
+            # ("What about from Turkey?" -> "from Russia"), else the only old name as long as the new one ("What
+            # does Kerim Has say about Russia?" -> "And China?" asks about China, not "China Has": dev chain d38),
+            # else the subject (the name right after the auxiliary: "How many TB2 drones did Kyrgyzstan buy?"),
+            # else the first.
+            new = new_phrases[0]
+            prep = _word_before(question, new)
             prep = None if prep in _NOT_PREPOSITIONS else prep
-            same = [o for o in old_names if prep and _word_before(previous, o) == prep]
-            subject = [o for o in old_names if _word_before(previous, o) in _AUXILIARIES]
-            pairs = [((same or subject or old_names)[0], new_names[0])]
-            if re.sub(rf"\b{re.escape(pairs[0][0])}\b", "", previous) == previous:  # not a whole word there
-                pairs = [(old, new_names[0]) for old in old_names]
+            same = [o for o in old_phrases if prep and _word_before(previous, o) == prep]
+            shaped = [o for o in old_phrases if len(o.split()) == len(new.split())]
+            if len({len(o.split()) for o in old_phrases}) == 1 or len(shaped) != 1:
+                shaped = []
+            subject = [o for o in old_phrases if _word_before(previous, o) in _AUXILIARIES]
+            pairs = [((same or shaped or subject or old_phrases)[0], new)]
         for old, new in pairs:
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:

@@ -222,3 +222,12 @@ def test_a_demonstrative_is_not_given_the_name_a_pronoun_of_the_same_question_st
     rewritten = rewrite_offline("Why doesn't it belong to that organisation?", turns)
     assert "belong to Tajikistan" not in rewritten
     assert "that organisation" in rewritten
+
+
+def test_a_new_name_replaces_the_whole_old_name_of_its_own_length() -> None:
+    # Before: "What does China Has say about Russia?" (dev chain d38): one word of a person's name was swapped.
+    previous = Turn("What does Kerim Has say about Russia?", "According to Kerim Has ...")
+    assert rewrite_offline("And China?", previous) == "What does Kerim Has say about China?"
+    assert rewrite_offline("And Sadyr Japarov?", previous) == "What does Sadyr Japarov say about Russia?"
+    earlier = Turn("What did Kerim Has say?", "...")
+    assert rewrite_offline("And Sadyr Japarov?", earlier) == "What did Sadyr Japarov say?"

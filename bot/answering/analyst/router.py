@@ -258,7 +258,9 @@ class AnalystRouter:
         lines = []
         for who, e in found:
             n = notes.cite(e.passage, e.span.text)
-            quote = attach_markers(e.span.text, [n])
+            # One line per quote: a sentence quoted with its antecedent from the paragraph before is shown
+            # without the paragraph break (the footnote keeps the exact quote).
+            quote = attach_markers(" ".join(e.span.text.split()), [n])
             if who is None:
                 lines.append(f"{e.passage.title} ({as_of(e.passage)}): {quote}")
             elif e.span.text.lower().startswith(("according", who.lower())) and mentions(e.span.text, who):

@@ -35,6 +35,7 @@ from bot.answering.analyst.questions import named, topic
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.extractive_compose import editorial_note
 from bot.text.questions import question_shape
+from bot.text.sentences import split_sentences
 from bot.text.terms import MONTH_NAMES, content_terms, same_text, stem, term_in
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
@@ -196,11 +197,45 @@ class DatedAnswers:
         """The best-answering sentences with the party each attributes its claim to (None: unattributed)."""
         found = scored(self.answerer, question, passages, self.settings.attribution_min)
         # "Many of them presented ...": quoted with the sentence naming who "them" are.
+        # "What does Kerim Has say about Russia?": a sentence naming the topic asked about comes before one that
+        # does not, among the best ten ("Has argues ... would irritate Russia" scored seventh, dev chain d38).
+        about = _ABOUT.search(question)
+        topics = [n for n in named(question) if about and n in about.group(1)]
+        if topics:
+            found = sorted(found[:10], key=lambda e: not any(mentions(e.span.text, t) for t in topics))
         found = [Evidence(e.rank, e.passage, with_antecedent(e.passage, e.span), e.score) for e in found[:6]]
-        pairs = [(speaker(e.span, e.passage), e) for e in found]
+        # No sentence twice: a sentence already quoted as another's antecedent ("Still, he sees ... He also
+        # warned ...") is not quoted again on its own (dev chain d38).
+        # A quote that holds an earlier one whole (a sentence with its antecedent) takes its place.
+        kept: list[Evidence] = []
+        for e in found:
+            at = next((i for i, k in enumerate(kept) if _overlap(e, k)), None)
+            if at is None:
+                kept.append(e)
+            elif _covers(e, kept[at]):
+                kept[at] = e
+        pairs = [(speaker(e.span, e.passage), e) for e in kept]
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
+
+
+# What a "what does X say about Y" question asks about: the names after "about" / "on" / "regarding".
+_ABOUT = re.compile(r"\b(?:say|says|said|think|thinks|argue|argues|claim|claims|write|writes|wrote)\b.*?"
+                    r"\b(?:about|on|regarding|concerning|of)\s+(.+)$", re.I)
+
+
+def _overlap(a: Evidence, b: Evidence) -> bool:
+    """Do two quotes share text: the same sentence of the same document (chunks overlap)?"""
+    if a.passage.chunk_id == b.passage.chunk_id:
+        return a.span.start < b.span.end and b.span.start < a.span.end
+    return a.passage.doc_id == b.passage.doc_id and bool(
+        {s.text for s in split_sentences(a.span.text)} & {s.text for s in split_sentences(b.span.text)}
+    )
+
+
+def _covers(a: Evidence, b: Evidence) -> bool:
+    return a.passage.chunk_id == b.passage.chunk_id and a.span.start <= b.span.start and b.span.end <= a.span.end
 
 
 # A paragraph wholly in emphasis ("*Fictional sample document ...: the dates after 14 September 2022 are

@@ -8,7 +8,8 @@ import pytest
 from bot.answer import Passage
 from bot.answering.analyst.evidence import with_antecedent
 from bot.answering.analyst.questions import classify
-from bot.text.sentences import Span
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.text.sentences import Span, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -43,3 +44,16 @@ def test_a_pronoun_subject_is_quoted_with_its_antecedent() -> None:
     assert with_antecedent(p, Span(start, len(text), text[start:])).start == start
     # No pronoun subject: unchanged.
     assert with_antecedent(p, Span(0, 47, text[:47])).start == 0
+
+
+def test_who_says_what_quotes_no_sentence_twice_and_prefers_the_topic_asked_about(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    from bot.answering.analyst.timeline import DatedAnswers
+
+    passages = [p for p in sections if "Kerim Has" in p.title]
+    found = DatedAnswers(answerer).attributed("What does Kerim Has say about Russia?", passages)
+    quoted = [s.text for _, e in found for s in split_sentences(e.span.text)]
+    assert len(quoted) == len(set(quoted))  # before: "Still, he sees no Russian countermove ..." twice (dev d38)
+    assert any("irritate Russia" in q for q in quoted)  # before: scored seventh, not quoted
+    assert all(who == "Kerim Has" for who, _ in found)
