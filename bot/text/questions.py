@@ -50,6 +50,8 @@ _DATE_WORDS = re.compile(
 _REASON = re.compile(
     r"\b(because|due to|owing to|as a result|in order to|so that|for the sake|in response to|in the face of|"
     r"in retaliation for|in light of|on account of|for fear of|thanks to|prompted by|"
+    # "... no Russian countermove for now, given Moscow's mounting problems": a cause after "given" + its noun.
+    r",\s*given (?:the|its|their|his|her|[A-Z][\w\-]*['’]s)|"
     # "was forced to relocate its embassy ... after threats": what forced it is the reason.
     r"(?:forced|compelled|obliged) to\b[^.;]*\bafter|"
     r"since (?:it|they|the|its|their)|so (?:it|they|that|the|its|their))\b|"
@@ -80,6 +82,7 @@ _WHAT_DID_SOMETHING = re.compile(
     r"(?=\s+(?:the|a|an|this|that|these|those|its|their|his|her|it|them|to|in|on|at|by|for|with|from|out|up|off|"
     r"down|over|about|after|before|next|then|there|here)\b|\s*\?|\s*$)"
 )
+_WHY_IT_MATTERS = re.compile(r"\b(?:matters?|mattered|important|significant|significance)\b")
 _SPLIT = re.compile(r",?\s+and\s+(?=(?:how|what|when|where|who|whom|whose|which|why|at what|in what)\b)", re.I)
 
 
@@ -122,6 +125,9 @@ def question_shape(question: str) -> QuestionShape:
     if re.search(r"\bwho(m|se)?\b", q):
         return QuestionShape("person", ())
     if re.search(r"^\W*(?:and |but |so )?why\b", q):
+        # "Why would Iranian drones matter?" asks for what they would bring about, not for a cause (dev d132).
+        if _WHY_IT_MATTERS.search(q):
+            return QuestionShape(None, ())
         return QuestionShape("reason", ())
     if _WHAT_DID_SOMETHING.match(q):
         return QuestionShape(None, ())  # "What broke out ...?", "What happened ...?": an event, not a name

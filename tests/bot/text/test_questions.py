@@ -14,6 +14,7 @@ from bot.text.questions import has_reason, question_shape, split_question
         "Ankara was forced to relocate its Ethiopian embassy to Kenya after threats over the drones.",
         "Tajikistan lodged protests in response to the secretary-general's statement.",
         "The embassy moved in the face of threats.",
+        "He sees no Russian countermove for now, given Moscow's mounting problems in Ukraine.",  # dev chain d38
     ],
 )
 def test_sentences_giving_a_cause_hold_a_reason(sentence: str) -> None:
@@ -25,6 +26,7 @@ def test_sentences_giving_a_cause_hold_a_reason(sentence: str) -> None:
     [
         "Ankara relocated its embassy after the election.",  # a time, not a cause
         "The Turkish embassy in Tajikistan published photographs of the visit.",
+        "The dates given in the report differ.",  # "given" as a participle
     ],
 )
 def test_sentences_without_a_cause_hold_none(sentence: str) -> None:
@@ -77,3 +79,8 @@ def test_what_as_the_subject_of_a_verb_asks_for_an_event_not_a_name() -> None:
     for q in ("What armed group attacked the convoy?", "What disputed village was shelled?",
               "What set of sanctions was imposed?", "What left-wing party won?"):
         assert question_shape(q).kind == "name", q
+
+
+def test_why_something_matters_asks_for_its_effects_not_a_cause() -> None:
+    assert question_shape("Why would Iranian drones in Tajikistan matter, according to Has?").kind is None  # dev d132
+    assert question_shape("Why did Turkey move its embassy?").kind == "reason"
