@@ -34,6 +34,7 @@ from bot.answering.extractive_compose import (
 from bot.answering.extractive_config import DEFAULT_CONFIG, FEATURES, ExtractiveConfig
 from bot.answering.extractive_refusal import (
     Scored,
+    date_of_another_party,
     figure_of_an_unnamed_party,
     group_present,
     month_of_another_time,
@@ -149,7 +150,8 @@ class ExtractiveAnswerer:
         pool = near[: self.config.max_sentences * 4]
         typed = self._typed(shape, question, [s.span.text for s in pool])
         fits = [
-            ok and (shape.kind == "date" or not figure_of_an_unnamed_party(question, passages[s.rank], s.span))
+            ok and not (date_of_another_party if shape.kind == "date" else figure_of_an_unnamed_party)(
+                question, passages[s.rank], s.span)
             for s, ok in zip(pool, typed, strict=True)
         ]
         if fits[0] or not any(fits):
@@ -291,6 +293,8 @@ class ExtractiveAnswerer:
             return f"no {shape.kind} next to what is asked about"
         if shape.kind != "date" and figure_of_an_unnamed_party(question, passages[best.rank], best.span):
             return "the figure is another party's"
+        if shape.kind == "date" and date_of_another_party(question, passages[best.rank], best.span):
+            return "the date is another party's"
         return None
 
     def compose(

@@ -147,6 +147,31 @@ def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> b
     return not any(group_present(g, vocab, context) for g in groups)
 
 
+# "When did Uzbekistan sign ...?", "When will Tajikistan receive ...?": the party whose act is dated.
+_DATED_SUBJECT = re.compile(
+    r"^\W*(?i:(?:and |but |so )?when (?:did|does|do|was|were|will|would|has|have|is|are) (?:the )?)"
+    r"([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)"
+)
+
+
+def date_of_another_party(question: str, passage: Passage, span: Span) -> bool:
+    """A when-question's subject ("When did Uzbekistan sign its TB2 deal?") is named nowhere in the best
+    sentence, the lead-in of its list, or its document's title or heading: the date is another party's act
+    ("Turkmenistan was the first to buy TB2s, in December 2020; ... Uzbekistan ... negotiating" names it, in
+    another clause, which the date-type check sees; "Kyrgyzstan ... took delivery in December 2021" does not,
+    dev d106). The sentence before counts too (a passive date after its actor's sentence)."""
+    m = _DATED_SUBJECT.match(without_context(question))
+    subject = {w.lower() for w in m.group(1).split()} if m else set()
+    groups = [g for g in name_groups(without_context(question)) if g & subject and not g <= _DATE_NAMES]
+    if not groups:
+        return False
+    # Unlike a figure, a date is often told a sentence after its actor is named ("Sadyr Japarov travelled to
+    # Batken. The new base was opened on 13 September"): the sentence before counts.
+    before = [x.text for x in split_sentences(passage.text[: span.start]) if x.end <= span.start][-1:]
+    context = " ".join([passage.title, passage.heading or "", *before, span.text])
+    return not any(group_present(g, lower_vocabulary(context), context) for g in groups)
+
+
 # A month dates something when it is written as a date: capitalised, and next to a day or a year ("13 September",
 # "April 2022") or after a word that introduces a time ("in March", "mid-September", "the May protests"). Not
 # "Theresa May", "April Ryan", "Jan Egeland", nor "the march".

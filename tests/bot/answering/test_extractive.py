@@ -271,6 +271,28 @@ def test_a_figure_is_someone_elses_when_nothing_near_it_names_the_asked_party(
     assert figure_of_an_unnamed_party(question, passage, span) is unnamed
 
 
+PURCHASES = ("Kyrgyzstan bought Turkish Bayraktar TB2 combat drones in 2021 and took delivery of them in December "
+             "2021.")
+
+
+@pytest.mark.parametrize(
+    ("question", "another"),
+    [
+        ("When did Uzbekistan sign its TB2 deal?", True),  # dev d106: TB2 named, the subject not
+        ("When did Kyrgyzstan take delivery of its TB2s?", False),
+        ("When did the drones arrive?", False),  # no named subject
+    ],
+)
+def test_a_date_is_another_partys_when_the_subject_of_the_when_question_is_not_named(
+    question: str, another: bool
+) -> None:
+    from bot.answering.extractive_refusal import date_of_another_party
+
+    passage = Passage("p:0", PURCHASES, "p", "Purchases", "p.md")
+    span = split_sentences(passage.text)[0]
+    assert date_of_another_party(question, passage, span) is another
+
+
 def test_a_count_question_about_a_party_the_figures_do_not_belong_to_is_refused(
     answerer: ExtractiveAnswerer,
 ) -> None:
