@@ -42,6 +42,7 @@ from bot.deadline import QuestionDeadlineError
 from bot.text.embedder import SentenceEmbedder
 from bot.text.markers import attach_markers, strip_bullet
 from bot.text.questions import addresses_the_assistant
+from bot.text.terms import truecase
 from index.errors import LLMError
 
 if TYPE_CHECKING:
@@ -137,12 +138,19 @@ class AnalystRouter:
     def streams(self) -> bool:
         return self.wrapped.streams
 
+    def cased(self, question: str, passages: list[Passage]) -> str:
+        """The question with its lower-cased names written as the passages write them, as the extractive
+        answerer reads it ("compare kyrgyzstan and tajikistan on deaths" -> "... Kyrgyzstan and Tajikistan ..."):
+        the comparison's rows, the speaker and whose figure are read from capitals."""
+        return truecase(question, [p.text for p in passages[: self.answerer.config.max_passages]])
+
     async def run(self, request: AnswerRequest) -> AsyncIterator[AnswerEvent]:
-        aq = classify(request.question)
+        question = self.cased(request.question, request.passages)
+        aq = classify(question)
         answer: Answer | None = None
         if aq.kind != "default" and request.passages and not addresses_the_assistant(request.question):
             t = time.perf_counter()
-            answer = await self._structured(aq, request)
+            answer = await self._structured(aq, dataclasses.replace(request, question=question))
             request.timings["analyst"] = round((time.perf_counter() - t) * 1000, 1)
         if answer is None:
             async for event in self.wrapped.run(request):

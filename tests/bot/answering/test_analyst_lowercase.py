@@ -1,0 +1,35 @@
+"""An analyst question typed in lower case, as Discord users do, is read with its names' capitals from the
+passages: a comparison's rows are names, found by their capitals (real MiniLM embedder)."""
+
+from __future__ import annotations
+
+from bot.answer import Passage
+from bot.answering.analyst.questions import classify
+from bot.answering.analyst.router import AnalystRouter
+from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
+from bot.text.embedder import SentenceEmbedder
+from tests.bot.answering.test_analyst import ask
+
+
+def test_a_lower_case_comparison_gets_a_table_with_a_row_per_name(
+    answerer: ExtractiveAnswerer, embed: SentenceEmbedder, sections: list[Passage]
+) -> None:
+    router = AnalystRouter(ExtractiveStrategy(answerer), answerer)
+    question = "compare kyrgyzstan and tajikistan on deaths"
+    assert classify(question).kind != "compare"  # no capitals, no names: the words alone find no rows
+    answer = ask(router, embed, sections, question)
+    assert answer.table is not None  # before: no table (the extractive answer)
+    assert [r.label for r in answer.table.rows] == ["Kyrgyzstan", "Tajikistan"]
+    assert answer.table.columns == ["deaths"]
+    assert "41" in answer.table.rows[1].cells[0].text
+    assert answer.trace["analyst"]["kind"] == "compare"
+
+
+def test_cased_leaves_a_capitalised_question_and_common_words_alone(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    router = AnalystRouter(ExtractiveStrategy(answerer), answerer)
+    q = "Compare Kyrgyzstan and Tajikistan on the number of people killed."
+    assert router.cased(q, sections) == q
+    akar = [p for p in sections if "stood ready" in p.text]
+    assert router.cased("who said turkey stood ready to help", akar) == "who said Turkey stood ready to help"
