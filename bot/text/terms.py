@@ -358,6 +358,8 @@ def same_text(a: str, b: str) -> bool:
 
 
 _CASED = re.compile(r"[A-Za-z][\w\-]*")  # no apostrophe: "turkey's" is "turkey" and its possessive
+_CASED_PAIR = re.compile(r"\b([A-Z][\w\-]*) (?=([A-Z][\w\-]*)\b)")
+_LOWER_AFTER = re.compile(r"\b([A-Za-z][\w\-]*) (?=([a-z][\w\-]*)\b)")
 
 
 def truecase(question: str, texts: Iterable[str]) -> str:
@@ -368,6 +370,12 @@ def truecase(question: str, texts: Iterable[str]) -> str:
     capitals."""
     lower_seen: set[str] = set()
     cased: dict[str, dict[str, int]] = {}
+    # Two-word names the passages write capitalised ("Kerim Has"): a name's second word may be a dictionary word
+    # the passages also write in lower case ("has"), so only the pair tells it is part of the name.
+    pairs: dict[tuple[str, str], str] = {}
+    for text in texts:
+        for m in _CASED_PAIR.finditer(text):
+            pairs.setdefault((m.group(1).lower(), m.group(2).lower()), m.group(2))
     for text in texts:
         for m in _CASED.finditer(text):
             w = m.group()
@@ -392,4 +400,13 @@ def truecase(question: str, texts: Iterable[str]) -> str:
         forms = cased[w]
         return max(forms, key=lambda f: forms[f])
 
-    return _CASED.sub(fix, question)
+    out = _CASED.sub(fix, question)
+    for m in reversed(list(_LOWER_AFTER.finditer(out))):  # right to left: a fix never moves what is left of it
+        first, second = m.group(1), m.group(2)
+        form = pairs.get((first.lower(), second))
+        after = re.match(r"\s+([a-z][\w\-]*)", out[m.end(2) :])  # an office's modifier stays as it is
+        if first.islower() or form is None or second in ROLE_TITLES or second in KINSHIP or second in PARTY_NOUNS or (
+                after is not None and after.group(1) in ROLE_TITLES):
+            continue
+        out = out[: m.start(2)] + form + out[m.end(2) :]
+    return out

@@ -129,3 +129,16 @@ def test_truecase_gives_a_lower_case_question_its_names_capitals_from_the_passag
     # not a word the passages also write in lower case, one that only opens sentences, or an office
     assert truecase("what did many observers say", texts) == "what did many observers say"
     assert truecase("who is the president", texts) == "who is the president"
+
+
+def test_truecase_gives_a_two_word_name_its_dictionary_word_second_half() -> None:
+    from bot.text.terms import truecase
+
+    texts = ["Kerim Has is a Turkish academic. He has argued that the drones matter; Has says so often."]
+    # "has" is written in lower case too: only the capitalised pair "Kerim Has" shows it is part of the name
+    assert truecase("compare kerim has and sherali mirzo on their roles", texts) == (
+        "compare Kerim Has and sherali mirzo on their roles")
+    assert truecase("what has kerim argued", texts) == "what has Kerim argued"  # not after the name
+    texts = ["Turkish Defence Minister Hulusi Akar signed it."]
+    assert truecase("what did the turkish defence minister sign", texts) == (
+        "what did the Turkish defence minister sign")  # an office stays in lower case
