@@ -30,7 +30,7 @@ from bot.answering.analyst.compare import (
     table_markdown,
 )
 from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, describe, version
-from bot.answering.analyst.dates import as_of
+from bot.answering.analyst.dates import as_of, period_start
 from bot.answering.analyst.evidence import Evidence, mentions
 from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no
 from bot.answering.analyst.timeline import DatedAnswers, DatedSettings, date_phrase
@@ -92,6 +92,17 @@ class AnalystRouter:
         if is_summary_of_the_whole(question):  # every document's opening, not what matches "the documents"
             return top_k * self.settings.dated.timeline_depth
         return top_k
+
+    def retrieval_since(self, question: str) -> str | None:
+        """The day (ISO) a document must be dated on or after to tell what a timeline's period holds (the engine
+        also retrieves among those): "What happened between December 2022 and March 2023?" -> 2022-12-01. A
+        document dated before the period began cannot report its events, and the topical ranking buries the ones
+        that can under older documents on the same subject (dev n59: the December 2022 toll revision was not among
+        the 24 passages retrieved). None for any other question."""
+        if classify(question).kind != "timeline":
+            return None
+        start = period_start(question)
+        return None if start is None else f"{start.year:04d}-{start.month or 1:02d}-{start.day or 1:02d}"
 
     def retrieval_parts(self, question: str) -> list[str] | None:
         """Queries that each bring their own best passages (the engine asks before retrieving): one per facet
