@@ -358,8 +358,7 @@ def same_text(a: str, b: str) -> bool:
 
 
 _CASED = re.compile(r"[A-Za-z][\w\-]*")  # no apostrophe: "turkey's" is "turkey" and its possessive
-_CASED_PAIR = re.compile(r"\b([A-Z][\w\-]*) (?=([A-Z][\w\-]*)\b)")
-_LOWER_AFTER = re.compile(r"\b([A-Za-z][\w\-]*) (?=([a-z][\w\-]*)\b)")
+_ADJACENT = re.compile(r"\b([A-Za-z][\w\-]*) (?=([A-Za-z][\w\-]*)\b)")  # two words, one space apart
 
 
 def truecase(question: str, texts: Iterable[str]) -> str:
@@ -370,12 +369,21 @@ def truecase(question: str, texts: Iterable[str]) -> str:
     capitals."""
     lower_seen: set[str] = set()
     cased: dict[str, dict[str, int]] = {}
-    # Two-word names the passages write capitalised ("Kerim Has"): a name's second word may be a dictionary word
-    # the passages also write in lower case ("has"), so only the pair tells it is part of the name.
-    pairs: dict[tuple[str, str], str] = {}
+    # Two-word names the passages write capitalised ("Kerim Has"): a name's word may be a dictionary word the
+    # passages also write in lower case ("has", "border"), so only the pair tells it is part of the name.
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}
+    lower_pairs: set[tuple[str, str]] = set()
     for text in texts:
-        for m in _CASED_PAIR.finditer(text):
-            pairs.setdefault((m.group(1).lower(), m.group(2).lower()), m.group(2))
+        for m in _ADJACENT.finditer(text):
+            a, b = m.group(1), m.group(2)
+            if a[0].isupper() and b[0].isupper():
+                before = text[: m.start()].rstrip(" \t\"'“‘(*_")
+                # As for one word: mid-sentence, or opening one but no dictionary word ("The Kyrgyz ..." is no
+                # name "The Kyrgyz").
+                if (before and before[-1] not in ".!?:;\n#-•") or not common_word(a):
+                    pairs.setdefault((a.lower(), b.lower()), (a, b))
+            elif a.islower() and b.islower():
+                lower_pairs.add((a, b))
     for text in texts:
         for m in _CASED.finditer(text):
             w = m.group()
@@ -401,12 +409,28 @@ def truecase(question: str, texts: Iterable[str]) -> str:
         return max(forms, key=lambda f: forms[f])
 
     out = _CASED.sub(fix, question)
-    for m in reversed(list(_LOWER_AFTER.finditer(out))):  # right to left: a fix never moves what is left of it
-        first, second = m.group(1), m.group(2)
-        form = pairs.get((first.lower(), second))
-        after = re.match(r"\s+([a-z][\w\-]*)", out[m.end(2) :])  # an office's modifier stays as it is
-        if first.islower() or form is None or second in ROLE_TITLES or second in KINSHIP or second in PARTY_NOUNS or (
-                after is not None and after.group(1) in ROLE_TITLES):
-            continue
-        out = out[: m.start(2)] + form + out[m.end(2) :]
+    # A two-word name the passages write capitalised ("Kerim Has", "Border Watch", "Health Ministry") and never as
+    # the same two words in lower case: each of its words takes its form there, though one alone is a
+    # dictionary word or a body the single-word rule leaves in lower case. Never an office or a family tie, nor
+    # an office's modifier ("Defence Minister" stays "defence minister"). Repeated for names of three words.
+    fixed = True
+    while fixed:
+        fixed = False
+        for m in _ADJACENT.finditer(out):
+            a, b = m.group(1), m.group(2)
+            written = pairs.get((a.lower(), b.lower()))
+            if written is None or (a, b) == written or (a.islower() and b.islower() and (a, b) in lower_pairs):
+                continue
+            after = re.match(r"\s+([a-z][\w\-]*)", out[m.end(2) :])
+            if any(w.lower() in ROLE_TITLES or w.lower() in KINSHIP for w in (a, b)) or (
+                    after is not None and after.group(1) in ROLE_TITLES):
+                continue
+            # Only lower-case words change ("Has" typed capitalised stays as typed); same length, same places.
+            new_a = written[0] if a.islower() else a
+            new_b = written[1] if b.islower() else b
+            if (new_a, new_b) == (a, b):
+                continue
+            out = out[: m.start(1)] + new_a + out[m.end(1) : m.start(2)] + new_b + out[m.end(2) :]
+            fixed = True
+            break
     return out
