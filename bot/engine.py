@@ -194,7 +194,10 @@ class Engine:
         run.passages = list(retrieval.passages)
         # A strategy may name the parts itself (AnalystRouter: a comparison's facets); optional hook.
         named_parts = getattr(self.strategy, "retrieval_parts", None)
-        parts = (named_parts(run.rewritten) if callable(named_parts) else None) or split_question(run.rewritten)
+        # The passages already retrieved go with it: a lower-case question's names are cased from them.
+        parts = (named_parts(run.rewritten, run.passages) if callable(named_parts) else None) or split_question(
+            run.rewritten
+        )
         if len(parts) > 1:
             # "X, and Y?": one query tends to find X or Y; each part also brings its own best passages.
             with run.timed("retrieve_parts"):

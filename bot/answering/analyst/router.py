@@ -104,11 +104,11 @@ class AnalystRouter:
         start = period_start(question)
         return None if start is None else f"{start.year:04d}-{start.month or 1:02d}-{start.day or 1:02d}"
 
-    def retrieval_parts(self, question: str) -> list[str] | None:
+    def retrieval_parts(self, question: str, passages: list[Passage] | None = None) -> list[str] | None:
         """Queries that each bring their own best passages (the engine asks before retrieving): one per facet
         of a comparison on two or more facets, whose one query tends to find the passages of one facet only
         (dev a26: "on OTS membership and drone purchases" retrieved no passage listing the OTS members)."""
-        aq = classify(question)
+        aq = classify(self.cased(question, passages) if passages else question)
         if aq.kind != "compare" or len(aq.facets) < 2 or not aq.entities:
             return None
         rows = " ".join(aq.entities)

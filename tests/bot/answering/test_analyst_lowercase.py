@@ -8,7 +8,10 @@ from bot.answering.analyst.questions import classify
 from bot.answering.analyst.router import AnalystRouter
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
 from bot.text.embedder import SentenceEmbedder
+from bot.wiring import assemble_engine
+from index.settings import Settings
 from tests.bot.answering.test_analyst import ask
+from tests.bot.conftest import MemoryRetriever
 
 
 def test_a_lower_case_comparison_gets_a_table_with_a_row_per_name(
@@ -33,3 +36,18 @@ def test_cased_leaves_a_capitalised_question_and_common_words_alone(
     assert router.cased(q, sections) == q
     akar = [p for p in sections if "stood ready" in p.text]
     assert router.cased("who said turkey stood ready to help", akar) == "who said Turkey stood ready to help"
+
+
+def test_a_lower_case_comparison_on_two_facets_retrieves_each_facet(
+    answerer: ExtractiveAnswerer, embed: SentenceEmbedder, offline_settings: Settings, passages: list[Passage]
+) -> None:
+    router = AnalystRouter(ExtractiveStrategy(answerer), answerer)
+    question = "compare kyrgyzstan and tajikistan on ots membership and drone purchases"
+    assert router.retrieval_parts(question) is None  # the question alone names no rows
+    parts = ["Kyrgyzstan Tajikistan OTS membership", "Kyrgyzstan Tajikistan drone purchases"]
+    ots = [p for p in passages if "OTS" in p.text]
+    assert router.retrieval_parts(question, ots) == parts  # cased from the passages retrieved first
+    retriever = MemoryRetriever(embed, passages)
+    assemble_engine(offline_settings, retriever, embed).ask(question)
+    # The engine gave the router its passages (before: no parts, the lower-case question names no rows).
+    assert "Kyrgyzstan Tajikistan drone purchases" in retriever.queries
