@@ -32,7 +32,7 @@ from bot.answering.analyst.compare import (
 from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, describe, version
 from bot.answering.analyst.dates import as_of, period_start
 from bot.answering.analyst.evidence import Evidence, mentions
-from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no
+from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no, with_question_mark
 from bot.answering.analyst.timeline import DatedAnswers, DatedSettings, date_phrase
 from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
@@ -153,7 +153,7 @@ class AnalystRouter:
         """The question with its lower-cased names written as the passages write them, as the extractive
         answerer reads it ("compare kyrgyzstan and tajikistan on deaths" -> "... Kyrgyzstan and Tajikistan ..."):
         the comparison's rows, the speaker and whose figure are read from capitals."""
-        return truecase(question, [p.text for p in passages[: self.answerer.config.max_passages]])
+        return with_question_mark(truecase(question, [p.text for p in passages[: self.answerer.config.max_passages]]))
 
     async def run(self, request: AnswerRequest) -> AsyncIterator[AnswerEvent]:
         question = self.cased(request.question, request.passages)

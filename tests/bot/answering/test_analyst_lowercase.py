@@ -35,7 +35,7 @@ def test_cased_leaves_a_capitalised_question_and_common_words_alone(
     q = "Compare Kyrgyzstan and Tajikistan on the number of people killed."
     assert router.cased(q, sections) == q
     akar = [p for p in sections if "stood ready" in p.text]
-    assert router.cased("who said turkey stood ready to help", akar) == "who said Turkey stood ready to help"
+    assert router.cased("who said turkey stood ready to help", akar) == "who said Turkey stood ready to help?"
 
 
 def test_a_lower_case_comparison_on_two_facets_retrieves_each_facet(
@@ -51,3 +51,20 @@ def test_a_lower_case_comparison_on_two_facets_retrieves_each_facet(
     assemble_engine(offline_settings, retriever, embed).ask(question)
     # The engine gave the router its passages (before: no parts, the lower-case question names no rows).
     assert "Kyrgyzstan Tajikistan drone purchases" in retriever.queries
+
+
+def test_a_question_typed_without_its_question_mark_gets_one(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    from bot.answering.analyst.questions import with_question_mark
+
+    assert with_question_mark("what was kyrgyzstan's death toll") == "what was kyrgyzstan's death toll?"
+    assert with_question_mark("did tajikistan get turkish drones ") == "did tajikistan get turkish drones?"
+    assert with_question_mark("What was the toll?") == "What was the toll?"
+    assert with_question_mark("compare kyrgyzstan and tajikistan on deaths") == (
+        "compare kyrgyzstan and tajikistan on deaths")  # a request, not a question
+    assert with_question_mark("timeline of the border talks") == "timeline of the border talks"
+    assert with_question_mark("whatever happened.") == "whatever happened."
+    router = AnalystRouter(ExtractiveStrategy(answerer), answerer)
+    toll = [p for p in sections if "Health Ministry" in p.text]
+    assert router.cased("what was kyrgyzstan's death toll", toll) == "what was Kyrgyzstan's death toll?"
