@@ -3,6 +3,7 @@ engine, extractive mode, over examples/corpus + examples/analyst.
 
     python -m bench.analyst [--split dev|test|all] [--show]
     python -m bench.analyst --sweep      # the thresholds' grid, on the dev split only
+    python -m bench.analyst --split dev --lower   # every question lower-cased without '?'
 
 
 The labelled set is tests/data/analyst_qa.jsonl (written for this project; dev and test splits: tune on dev,
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.datasets import REPO_ROOT
+from bench.lowercase import lowered
 from bench.pipeline import bench_settings, write_result
 from bot.answer import Answer, Citation, Passage
 from bot.answering.analyst.compare import NOT_STATED
@@ -271,12 +273,17 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every answer")
     parser.add_argument("--sweep", action="store_true", help="sweep the thresholds on the dev split")
     parser.add_argument("--sweep-type", choices=TYPES, help="only this question type's thresholds")
+    parser.add_argument(
+        "--lower", action="store_true", help="ask every question lower-cased without its '?', as Discord users type"
+    )
     args = parser.parse_args()
     if args.sweep:
         with tempfile.TemporaryDirectory() as tmp:
             asyncio.run(sweep(Path(tmp) / "data", args.sweep_type))
         return
     rows = load(args.split)
+    if args.lower:
+        rows = [lowered(r) for r in rows]
     with tempfile.TemporaryDirectory() as tmp:
         records = asyncio.run(run(rows, Path(tmp) / "data", args.show))
     summary = summarise(records)
@@ -287,7 +294,7 @@ def main() -> None:
     failures = [r for r in records if not r["structure_right"] or r["unsupported"]]
     for r in failures:
         print(f"  FAIL {r['id']} ({r['split']}/{r['type']}): {r['why']} {r['unsupported']}")
-    if args.split == "all":
+    if args.split == "all" and not args.lower:
         write_result("analyst", {"command": "python -m bench.analyst", "summary": summary, "records": records})
 
 

@@ -65,6 +65,10 @@ class Engine:
     """`AnswerService` for the CLI and the Discord bot, plus a sync `ask()` for scripts."""
 
     PART_EXTRA = 3  # passages each part of a multi-part question may add to the candidates
+    # Passages a retrieval among the documents dated since a timeline's period began may add (the strategy's
+    # `retrieval_since` hook). Analyst dev split (`python -m bench.analyst --split dev`, 2026-12-07): 3, 6 and
+    # 12 all give timeline 39/43 (from 38/43: n59); the smallest, as PART_EXTRA.
+    PERIOD_EXTRA = 3
     REWRITE_SHARE = 1 / 3  # of the question's deadline, at most, for condensing a follow-up
 
     def __init__(
@@ -190,7 +194,10 @@ class Engine:
         run.passages = list(retrieval.passages)
         # A strategy may name the parts itself (AnalystRouter: a comparison's facets); optional hook.
         named_parts = getattr(self.strategy, "retrieval_parts", None)
-        parts = (named_parts(run.rewritten) if callable(named_parts) else None) or split_question(run.rewritten)
+        # The passages already retrieved go with it: a lower-case question's names are cased from them.
+        parts = (named_parts(run.rewritten, run.passages) if callable(named_parts) else None) or split_question(
+            run.rewritten
+        )
         if len(parts) > 1:
             # "X, and Y?": one query tends to find X or Y; each part also brings its own best passages.
             with run.timed("retrieve_parts"):
@@ -202,6 +209,19 @@ class Engine:
                     seen = {p.chunk_id for p in run.passages}
                     run.passages += [p for p in extra.passages if p.chunk_id not in seen][: self.PART_EXTRA]
             run.retrieval_trace = {**retrieval.trace, "parts": parts}
+        # A strategy may bound the documents that can tell what it is asked (AnalystRouter: a timeline of a
+        # period is told by documents dated since it began, which the topical ranking may bury); optional hook.
+        since_hook = getattr(self.strategy, "retrieval_since", None)
+        since = since_hook(run.rewritten) if callable(since_hook) else None
+        if since is not None:
+            with run.timed("retrieve_since"):
+                extra = await asyncio.to_thread(
+                    self.retriever.retrieve, run.rewritten, top_k=top_k, collection=run.collection,
+                    filters=_since(run.filters, since), as_of=run.as_of,
+                )
+            seen = {p.chunk_id for p in run.passages}
+            run.passages += [p for p in extra.passages if p.chunk_id not in seen][: self.PERIOD_EXTRA]
+            run.retrieval_trace = {**run.retrieval_trace, "since": since}
         if run.deadline is not None:
             run.deadline += time.monotonic() - retrieval_started
         if turns and run.rewritten != run.question:
@@ -264,3 +284,11 @@ def _load_on_first_use(*, with_llm: bool, with_history: bool) -> None:
 
 def asdict_check(check: Any) -> dict[str, Any]:
     return {k: getattr(check, k) for k in ("sentence", "cited", "supported_by", "action", "reason")}
+
+
+def _since(filters: RetrievalFilters | None, day: str) -> RetrievalFilters:
+    """The question's own filters, narrowed to documents dated on or after `day` (ISO)."""
+    if filters is None:
+        return RetrievalFilters(date_from=day)
+    start = max(filters.date_from, day) if filters.date_from else day
+    return RetrievalFilters(sources=filters.sources, date_from=start, date_to=filters.date_to)

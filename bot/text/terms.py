@@ -360,6 +360,7 @@ def same_text(a: str, b: str) -> bool:
 
 
 _CASED = re.compile(r"[A-Za-z][\w\-]*")  # no apostrophe: "turkey's" is "turkey" and its possessive
+_ADJACENT = re.compile(r"\b([A-Za-z][\w\-]*) (?=([A-Za-z][\w\-]*)\b)")  # two words, one space apart
 
 
 def truecase(question: str, texts: Iterable[str]) -> str:
@@ -370,6 +371,21 @@ def truecase(question: str, texts: Iterable[str]) -> str:
     capitals."""
     lower_seen: set[str] = set()
     cased: dict[str, dict[str, int]] = {}
+    # Two-word names the passages write capitalised ("Kerim Has"): a name's word may be a dictionary word the
+    # passages also write in lower case ("has", "border"), so only the pair tells it is part of the name.
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}
+    lower_pairs: set[tuple[str, str]] = set()
+    for text in texts:
+        for m in _ADJACENT.finditer(text):
+            a, b = m.group(1), m.group(2)
+            if a[0].isupper() and b[0].isupper():
+                before = text[: m.start()].rstrip(" \t\"'“‘(*_")
+                # As for one word: mid-sentence, or opening one but no dictionary word ("The Kyrgyz ..." is no
+                # name "The Kyrgyz").
+                if (before and before[-1] not in ".!?:;\n#-•") or not common_word(a):
+                    pairs.setdefault((a.lower(), b.lower()), (a, b))
+            elif a.islower() and b.islower():
+                lower_pairs.add((a, b))
     for text in texts:
         for m in _CASED.finditer(text):
             w = m.group()
@@ -394,4 +410,29 @@ def truecase(question: str, texts: Iterable[str]) -> str:
         forms = cased[w]
         return max(forms, key=lambda f: forms[f])
 
-    return _CASED.sub(fix, question)
+    out = _CASED.sub(fix, question)
+    # A two-word name the passages write capitalised ("Kerim Has", "Border Watch", "Health Ministry") and never as
+    # the same two words in lower case: each of its words takes its form there, though one alone is a
+    # dictionary word or a body the single-word rule leaves in lower case. Never an office or a family tie, nor
+    # an office's modifier ("Defence Minister" stays "defence minister"). Repeated for names of three words.
+    fixed = True
+    while fixed:
+        fixed = False
+        for m in _ADJACENT.finditer(out):
+            a, b = m.group(1), m.group(2)
+            written = pairs.get((a.lower(), b.lower()))
+            if written is None or (a, b) == written or (a.islower() and b.islower() and (a, b) in lower_pairs):
+                continue
+            after = re.match(r"\s+([a-z][\w\-]*)", out[m.end(2) :])
+            if any(w.lower() in ROLE_TITLES or w.lower() in KINSHIP for w in (a, b)) or (
+                    after is not None and after.group(1) in ROLE_TITLES):
+                continue
+            # Only lower-case words change ("Has" typed capitalised stays as typed); same length, same places.
+            new_a = written[0] if a.islower() else a
+            new_b = written[1] if b.islower() else b
+            if (new_a, new_b) == (a, b):
+                continue
+            out = out[: m.start(1)] + new_a + out[m.end(1) : m.start(2)] + new_b + out[m.end(2) :]
+            fixed = True
+            break
+    return out

@@ -34,7 +34,7 @@ from bot.answering.analyst.evidence import (
     told_by_row,
     with_its_list,
 )
-from bot.answering.analyst.facets import facet_head, headed, role_facet, titled
+from bot.answering.analyst.facets import facet_head, headed, role_facet, titled, with_holders
 from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
@@ -147,6 +147,7 @@ class TableBuilder:
         facet_terms = content_terms(facet) - content_terms(entity)
         role = role_facet(facet_terms)
         head = facet_head(facet, facet_terms)
+        facet_terms = with_holders(facet_terms)
         candidates = self._candidates(f"{entity} {facet}", passages)
         if role:
             # The sentences about the person, whatever they say besides the title (the facet word is rarely

@@ -175,6 +175,17 @@ _RANGE_WORD = re.compile(
 )
 
 
+def period_start(question: str) -> When | None:
+    """When the period a timeline asks about begins, as the timeline reads it: the start of a range
+    ("between April 2022 and February 2023", "after the September 2022 fighting"), else the period named
+    ("the events of 2022", "in September 2022"); None when it names no start (an open "until 2022", or an event:
+    "from the opening of the base")."""
+    bounds = asked_period(question)
+    if bounds is not None:
+        return bounds[0]
+    return stated_date(question)
+
+
 def asked_period(question: str) -> tuple[When | None, When | None] | None:
     """The period a question bounds its events by, (from, to), either end open (None): "between April 2022
     and February 2023" -> both ends; "after the September 2022 fighting" -> from September 2022; "before

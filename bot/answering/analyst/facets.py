@@ -68,3 +68,15 @@ def headed(passage: Passage, facet_terms: set[str], head: str | None) -> bool:
     if not heading or not facet_terms:
         return False
     return (head is not None and term_in(head, heading)) or all(term_in(t, heading) for t in facet_terms)
+
+
+def with_holders(facet_terms: set[str]) -> set[str]:
+    """The facet's terms plus, for a "-ship" noun, who holds it: "membership" is stated as "members",
+    "leadership" as "leader", "ownership" as "owner" ("Its founding members alongside Turkey are:" is the OTS
+    membership cell, dev n69). The stemmer keeps the "-ship" noun whole, and a general "-ship" match would pair
+    verbs too ("lead" ~ "leadership"): only the noun before "-ship" is added."""
+    out = set(facet_terms)
+    for t in facet_terms:
+        if t.endswith("ship") and len(t) >= 8:
+            out.add(stem(t[: -len("ship")]))
+    return out

@@ -134,6 +134,22 @@ def classify(question: str) -> AnalystQuestion:
     return AnalystQuestion("default")
 
 
+# A question's opening word: a question word or an auxiliary ("what was ...", "did tajikistan get ...").
+_ASKS = re.compile(r"^\W*(?:what|which|who|whom|whose|when|where|why|how|did|does|do|has|have|had|is|was|were|are|"
+                   r"will|can|could|should|would)\b", re.I)
+
+
+def with_question_mark(question: str) -> str:
+    """A question typed without its question mark, as Discord users often do ("what was kyrgyzstan's death
+    toll"), given one: the relevance scores the structured answers are tuned on read it, and a figure's sentences
+    fell under their margin without it (dev n14 lower-cased). A request ("compare ...", "timeline of ...") or a
+    question already ending in punctuation is left as it is."""
+    q = question.rstrip()
+    if not q or q[-1] in "?.!" or not _ASKS.match(q):
+        return question
+    return q + "?"
+
+
 def is_yes_no(question: str) -> bool:
     """ "Did Tajikistan buy ...?": a claim a source may affirm and another deny (never a "how many" question)."""
     return bool(_YES_NO.search(question)) and question_shape(question).kind not in ("number", "money")

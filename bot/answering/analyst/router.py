@@ -30,9 +30,9 @@ from bot.answering.analyst.compare import (
     table_markdown,
 )
 from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, describe, version
-from bot.answering.analyst.dates import as_of
+from bot.answering.analyst.dates import as_of, period_start
 from bot.answering.analyst.evidence import Evidence, mentions
-from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no
+from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no, with_question_mark
 from bot.answering.analyst.timeline import DatedAnswers, DatedSettings, date_phrase
 from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
@@ -42,6 +42,7 @@ from bot.deadline import QuestionDeadlineError
 from bot.text.embedder import SentenceEmbedder
 from bot.text.markers import attach_markers, strip_bullet
 from bot.text.questions import addresses_the_assistant
+from bot.text.terms import truecase
 from index.errors import LLMError
 
 if TYPE_CHECKING:
@@ -92,11 +93,22 @@ class AnalystRouter:
             return top_k * self.settings.dated.timeline_depth
         return top_k
 
-    def retrieval_parts(self, question: str) -> list[str] | None:
+    def retrieval_since(self, question: str) -> str | None:
+        """The day (ISO) a document must be dated on or after to tell what a timeline's period holds (the engine
+        also retrieves among those): "What happened between December 2022 and March 2023?" -> 2022-12-01. A
+        document dated before the period began cannot report its events, and the topical ranking buries the ones
+        that can under older documents on the same subject (dev n59: the December 2022 toll revision was not among
+        the 24 passages retrieved). None for any other question."""
+        if classify(question).kind != "timeline":
+            return None
+        start = period_start(question)
+        return None if start is None else f"{start.year:04d}-{start.month or 1:02d}-{start.day or 1:02d}"
+
+    def retrieval_parts(self, question: str, passages: list[Passage] | None = None) -> list[str] | None:
         """Queries that each bring their own best passages (the engine asks before retrieving): one per facet
         of a comparison on two or more facets, whose one query tends to find the passages of one facet only
         (dev a26: "on OTS membership and drone purchases" retrieved no passage listing the OTS members)."""
-        aq = classify(question)
+        aq = classify(self.cased(question, passages) if passages else question)
         if aq.kind != "compare" or len(aq.facets) < 2 or not aq.entities:
             return None
         rows = " ".join(aq.entities)
@@ -137,12 +149,19 @@ class AnalystRouter:
     def streams(self) -> bool:
         return self.wrapped.streams
 
+    def cased(self, question: str, passages: list[Passage]) -> str:
+        """The question with its lower-cased names written as the passages write them, as the extractive
+        answerer reads it ("compare kyrgyzstan and tajikistan on deaths" -> "... Kyrgyzstan and Tajikistan ..."):
+        the comparison's rows, the speaker and whose figure are read from capitals."""
+        return with_question_mark(truecase(question, [p.text for p in passages[: self.answerer.config.max_passages]]))
+
     async def run(self, request: AnswerRequest) -> AsyncIterator[AnswerEvent]:
-        aq = classify(request.question)
+        question = self.cased(request.question, request.passages)
+        aq = classify(question)
         answer: Answer | None = None
         if aq.kind != "default" and request.passages and not addresses_the_assistant(request.question):
             t = time.perf_counter()
-            answer = await self._structured(aq, request)
+            answer = await self._structured(aq, dataclasses.replace(request, question=question))
             request.timings["analyst"] = round((time.perf_counter() - t) * 1000, 1)
         if answer is None:
             async for event in self.wrapped.run(request):

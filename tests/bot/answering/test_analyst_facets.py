@@ -50,3 +50,22 @@ def test_reported_speech_is_about_its_reported_party(embed: SentenceEmbedder) ->
         "drone purchases", "Tajikistan", ["Kyrgyzstan", "Tajikistan"], passages
     )
     assert cell is not None and "not concluded" in cell.span.text  # before: the Kyrgyz committee's figure
+
+
+def test_a_ship_facet_is_stated_by_its_holders(embed: SentenceEmbedder) -> None:
+    from bot.answering.analyst.facets import with_holders
+    from bot.text.terms import content_terms
+
+    assert with_holders(content_terms("OTS membership")) == content_terms("OTS membership members")
+    assert with_holders(content_terms("ownership")) == content_terms("ownership owner")
+    assert with_holders(content_terms("drone purchases")) == content_terms("drone purchases")  # no "-ship"
+    text = (
+        "The Organization of Turkic States (OTS) was set up in November 2021, with Turkey in the lead role. "
+        "Its founding members alongside Turkey are:\n\n- Azerbaijan\n- Kazakhstan\n- Kyrgyzstan\n- Uzbekistan"
+    )
+    title = "The Organization of Turkic States"
+    p = Passage("c1", text, "d1", title, "d1.md", None, "2022-10-02", "Founding and members")
+    tables = TableBuilder(ExtractiveAnswerer(embed))
+    ev = tables.cell_evidence("OTS membership", "Azerbaijan", ["Azerbaijan", "Tajikistan"], [p])
+    assert ev is not None  # before: not stated (the lead-in says "members", the facet "membership")
+    assert ev.span.text.startswith("Its founding members alongside Turkey are:")

@@ -95,3 +95,22 @@ def test_two_events_of_one_day_are_both_kept() -> None:
     retold = _item("c", "The border services' commanders agreed a ceasefire on 16 September 2022.", day, 0.3)
     kept = _one_per_event([ceasefire, shelling, retold])
     assert kept == [ceasefire, shelling]
+
+
+def test_a_timeline_of_a_period_retrieves_among_the_documents_dated_since_it_began(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    from bot.answering.analyst.dates import period_start
+    from bot.answering.analyst.router import AnalystRouter
+    from bot.answering.extractive import ExtractiveStrategy
+
+    assert period_start("What happened between December 2022 and March 2023?") == When(2022, 12)
+    assert period_start("Give me a timeline of the September 2022 border events.") == When(2022, 9)
+    assert period_start("What happened between 13 and 25 September 2022, in order?") == When(2022, 9, 13)
+    assert period_start("Before September 2022, what were the milestones? List them by date.") is None
+    assert period_start("What happened from the opening of the drone base until the end of 2022?") is None
+    router = AnalystRouter(ExtractiveStrategy(answerer), answerer)
+    assert router.retrieval_since("What happened between December 2022 and March 2023?") == "2022-12-01"
+    assert router.retrieval_since("what happened in 2023") == "2023-01-01"
+    assert router.retrieval_since("Give me a timeline of the border talks after the ceasefire.") is None
+    assert router.retrieval_since("How many people died in September 2022?") is None  # no timeline

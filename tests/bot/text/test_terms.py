@@ -135,3 +135,33 @@ def test_a_list_items_enumerator_is_not_a_number() -> None:
     assert numbers("1. The outlet reported 3 tanks hit.") == {"3"}
     assert numbers("The claims:\n2) Troops won back five villages.") == {"5"}
     assert numbers("It ranked 1. Then it fell.") == {"1"}  # mid-line, a figure
+
+
+def test_truecase_gives_a_two_word_name_its_dictionary_word_second_half() -> None:
+    from bot.text.terms import truecase
+
+    texts = ["Kerim Has is a Turkish academic. He has argued that the drones matter; Has says so often."]
+    # "has" is written in lower case too: only the capitalised pair "Kerim Has" shows it is part of the name
+    assert truecase("compare kerim has and sherali mirzo on their roles", texts) == (
+        "compare Kerim Has and sherali mirzo on their roles")
+    assert truecase("what has kerim argued", texts) == "what has Kerim argued"  # not after the name
+    texts = ["Turkish Defence Minister Hulusi Akar signed it."]
+    assert truecase("what did the turkish defence minister sign", texts) == (
+        "what did the Turkish defence minister sign")  # an office stays in lower case
+
+
+def test_truecase_gives_a_two_word_name_both_capitals_where_one_word_alone_is_common() -> None:
+    from bot.text.terms import truecase
+
+    texts = [
+        "The figure, according to Border Watch, is 81; the border was quiet. Kyrgyzstan's Health Ministry puts "
+        "it at 63, and the ministry said the health of the wounded improved. The Kyrgyz side agreed.",
+    ]
+    assert truecase("how do border watch and the health ministry differ", texts) == (
+        "how do Border Watch and the Health Ministry differ")  # "border", "health", "ministry": common alone
+    assert truecase("was the border quiet", texts) == "was the border quiet"
+    # a pair opening a sentence is no name unless its first word is no dictionary word: "The Kyrgyz"
+    assert truecase("what did the kyrgyz side say", texts) == "what did the Kyrgyz side say"
+    # the same two words also written in lower case are no name
+    texts = ["It was Border Watch who said it, and the border watch post agreed."]
+    assert truecase("what did border watch say", texts) == "what did border watch say"
