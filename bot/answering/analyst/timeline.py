@@ -34,6 +34,7 @@ from bot.answering.analyst.evidence import (
 from bot.answering.analyst.questions import named, topic
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.extractive_compose import editorial_note
+from bot.text.pos import has_verb
 from bot.text.questions import question_shape
 from bot.text.sentences import split_sentences
 from bot.text.terms import MONTH_NAMES, content_terms, same_text, stem, term_in
@@ -203,6 +204,10 @@ class DatedAnswers:
         topics = [n for n in named(question) if about and n in about.group(1)]
         if topics:
             found = sorted(found[:10], key=lambda e: not any(mentions(e.span.text, t) for t in topics))
+        # A quote states a claim: not a list's lead-in alone ("By the Kyrgyz count:") nor an item with no verb
+        # ("Turkish-made Bayraktar combat drones,"), which no footnote can certify (the verifier keeps only
+        # statements).
+        found = [e for e in found if not e.span.text.rstrip().endswith(":") and has_verb(e.span.text)]
         found = [Evidence(e.rank, e.passage, with_antecedent(e.passage, e.span), e.score) for e in found[:6]]
         # No sentence twice: a sentence already quoted as another's antecedent ("Still, he sees ... He also
         # warned ...") is not quoted again on its own (dev chain d38).

@@ -57,3 +57,21 @@ def test_who_says_what_quotes_no_sentence_twice_and_prefers_the_topic_asked_abou
     assert len(quoted) == len(set(quoted))  # before: "Still, he sees no Russian countermove ..." twice (dev d38)
     assert any("irritate Russia" in q for q in quoted)  # before: scored seventh, not quoted
     assert all(who == "Kerim Has" for who, _ in found)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did Kyrgyz authorities say about the toll?", "Who reported that a drone strike knocked out a tank?"],
+)
+def test_who_says_what_quotes_statements_not_lead_ins_or_bare_list_items(
+    question: str, answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    from bot.answering.analyst.timeline import DatedAnswers
+    from bot.text.pos import has_verb
+
+    passages = [p for p in sections if "Official Toll" in p.title or "Tajikistan's Account" in p.title]
+    found = DatedAnswers(answerer).attributed(question, passages)
+    assert found
+    # Before: "By the Kyrgyz count:" and "- Turkish-made Bayraktar combat drones," were quoted, and the
+    # verifier could certify neither.
+    assert all(not e.span.text.rstrip().endswith(":") and has_verb(e.span.text) for _, e in found)
