@@ -19,7 +19,7 @@ from bot.text.questions import (
     typed_positions,
     without_context,
 )
-from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, stem, term_in, words
+from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, numbers, stem, term_in, words
 
 _PEOPLE = frozenset("people persons individuals".split())
 _AUX_WORDS = frozenset("is are was were be been being did do does has have had will would could can".split())
@@ -217,6 +217,10 @@ def states_the_attribute(
     attribute = [w for w in m.group(1).split() if is_content(w)] if m else []
     if not attribute or not _MEASURES.intersection(attribute):
         return None
+    # Every measure here is a quantity: a sentence with no figure at all does not state it, though it names the
+    # measure ("its population is mostly Persian-speaking" for "What is the population of Kyrgyzstan?", dev d125).
+    if not numbers(sentence):  # ("one of its members" is no figure)
+        return False
     toks = {t.group().lower() for t in _TOKEN.finditer(sentence) if is_content(t.group())}
     stems = {stem(t) for t in toks}
     if any(stem(a) in stems for a in attribute):

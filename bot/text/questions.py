@@ -66,7 +66,11 @@ _TO_THE_ASSISTANT = re.compile(
     r"everything|above|previous|prompts?)\b|"
     r"\b(your|hidden|system|secret|original)\s+(system\s+)?(prompts?|instructions?|configuration|rules|guidelines)\b|"
     r"\b(repeat|print|reveal|show|output|tell me)\b.{0,30}\b(instructions?|system prompt|prompt you)\b|"
-    r"\bapi keys?\b|\byou are now\b|\bnew instructions?\b",
+    r"\bapi keys?\b|\byou are now\b|\bnew instructions?\b|"
+    # A role prefix ("SYSTEM: ..."), or the answer sent elsewhere than the documents ("Answer from your own
+    # knowledge"): dev d149.
+    r"^\W*(?:system|assistant|developer)\s*:|\b(?:from|with|using|on)\s+(?:your|its)\s+(?:own\s+)?"
+    r"(?:knowledge|training|memory)\b",
     re.I,
 )
 # "What" as the subject of a verb ("What broke out on the border?", "What happened next?", "What caused the
