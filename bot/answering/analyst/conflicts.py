@@ -170,7 +170,13 @@ class ConflictFinder:
             neg = [e for e in scored(self.answerer, question, passages, 0.0) if _denies(e.span.text, pos[0].span.text)]
         if not pos or not neg:
             return None, evidence
-        a, b = pos[0], neg[0]
+        # The two sides speak of the same claim: a denial shares at least two content words with the claim it
+        # denies ("signed a Military Framework Agreement" is not contradicted by "not without adding a thorny
+        # factor to Turkey's ties", dev chain d45).
+        pairs = [(p, n) for p in pos for n in neg if _same_claim(p.span.text, n.span.text)]
+        if not pairs:
+            return None, evidence
+        a, b = pairs[0]
         if a.passage.doc_id == b.passage.doc_id and a.span.start == b.span.start:
             return None, evidence
         # Every source's side, not just the first of each: its best affirming or denying sentence, per document.
@@ -199,6 +205,13 @@ def _denies(sentence: str, claim: str) -> bool:
         return False
     shared = content_terms(sentence) & content_terms(claim)
     return len({t for t in shared if t not in {stem(v) for v in verbs}}) >= 2
+
+
+def _same_claim(claim: str, denial: str) -> bool:
+    """Do two sentences share at least two content words (besides affirming and negating words)?"""
+    noise = {stem(m.group().lower()) for m in _AFFIRM.finditer(claim)} | {
+        stem(m.group().lower()) for m in _NEGATION.finditer(denial)}
+    return len((content_terms(claim) & content_terms(denial)) - noise) >= 2
 
 
 def _date_key(e: Evidence) -> str:

@@ -5,7 +5,7 @@ the denial of an affirmed claim that scores low for the question's wording."""
 from __future__ import annotations
 
 from bot.answer import Passage
-from bot.answering.analyst.conflicts import ConflictFinder, _denies
+from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, _denies
 from bot.answering.analyst.questions import classify
 from bot.answering.extractive import ExtractiveAnswerer
 
@@ -51,3 +51,18 @@ def test_the_denial_of_the_affirmed_claim_is_found_though_it_scores_low(
     assert any("denied" in e.span.text for e in evidence) and any(
         "had received its first" in e.span.text for e in evidence
     )
+
+
+def test_a_negative_sentence_about_something_else_is_no_denial(answerer: ExtractiveAnswerer) -> None:
+    # Dev chain d45: "signed" and "not without adding" were shown as "Sources disagree".
+    text = (
+        "Earlier in April, Tajik Defense Minister Sherali Mirzo and his Turkish counterpart, Hulusi Akar, had signed a "
+        "Military Framework Agreement in Ankara. Such an outcome could add momentum to the Bayraktars' journey on the "
+        "global market, but not without adding a thorny factor to Turkey's ties with the Central Asian republics."
+    )
+    finder = ConflictFinder(answerer, ConflictSettings(min_score=0.0, margin=1.0))  # every sentence takes part
+    passages = [Passage("a:0", text, "a", "Article", "a.md")]
+    texts = " ".join(e.span.text for e in finder._relevant("Is it state-run (Anatolia, Turkish)?", passages))
+    assert "signed" in texts and "not without" in texts  # both are candidates ...
+    conflict, _ = finder.denial("Is it state-run (Anatolia, Turkish)?", passages)
+    assert conflict is None  # ... but no side denies the other
