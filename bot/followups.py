@@ -16,6 +16,7 @@ from bot.conversation import Turn
 from bot.prompting import condense_messages
 from bot.text.markers import parse_markers, strip_markers
 from bot.text.questions import is_content, without_context
+from bot.text.sentences import split_sentences
 from bot.text.terms import words
 from index.errors import LLMError
 
@@ -295,6 +296,23 @@ _NOT_PREPOSITIONS = frozenset("and or but about what how so then".split())
 _AUXILIARIES = frozenset("did does do is was were are has have had will would can could should".split())
 
 
+_THAT_YEAR = re.compile(r"\b(?:in )?(?:that|the same) year\b", re.I)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_WHEN = re.compile(r"^\W*(?:and |but |so )?(?:when\b|(?:in )?what year\b)", re.I)
+
+
+def _dated(question: str, turns: list[Turn]) -> str:
+    """ "What else did Kyrgyzstan buy that year?" after "When did Kyrgyzstan take delivery of its TB2s?" answered
+    "... in 2021": "... in 2021?" (dev chain d42). The year is the one the latest when-question's answer states
+    first (a later turn's answer may date other things), else the one the previous answer states first."""
+    if not _THAT_YEAR.search(question):
+        return question
+    asked = [t for t in turns if _WHEN.match(t.rewritten or t.question)]
+    answer = (asked or turns)[-1].answer
+    year = next((m.group() for s in split_sentences(strip_markers(answer)) if (m := _YEAR.search(s.text))), None)
+    return _THAT_YEAR.sub(f"in {year}", question, count=1) if year else question
+
+
 def _word_before(text: str, name: str) -> str | None:
     """The lower-cased word right before `name` in `text` ("from" in "... buy from Russia?")."""
     m = re.search(rf"(\w+)\s+{re.escape(name)}\b", text)
@@ -362,7 +380,7 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:
             return swapped
-    rewritten = _resolve(question, turns)
+    rewritten = _dated(_resolve(question, turns), turns)
     found = _referent(previous, last.answer)
     if found and not _mentioned(found[0], rewritten):
         pronoun = next((w for w in words(rewritten) if w.lower() in found[1]), None)

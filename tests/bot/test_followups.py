@@ -231,3 +231,17 @@ def test_a_new_name_replaces_the_whole_old_name_of_its_own_length() -> None:
     assert rewrite_offline("And Sadyr Japarov?", previous) == "What does Sadyr Japarov say about Russia?"
     earlier = Turn("What did Kerim Has say?", "...")
     assert rewrite_offline("And Sadyr Japarov?", earlier) == "What did Sadyr Japarov say?"
+
+
+def test_that_year_is_the_year_the_latest_when_question_was_answered_with() -> None:
+    turns = [
+        Turn("When did Kyrgyzstan take delivery of its TB2s?", "Kyrgyzstan bought TB2s in 2021 and took delivery of "
+             "them in December 2021 [1]."),
+        Turn("Who were they given to?", "Turkmenistan was the first to buy TB2s, in December 2020 [1].",
+             rewritten="Who were they given to (Kyrgyzstan, TB2s)?"),
+    ]
+    # Before: "that year" was left for the retriever to guess (dev chain d42).
+    assert rewrite_offline("What else did Kyrgyzstan buy that year?", turns).startswith(
+        "What else did Kyrgyzstan buy in 2021")
+    assert rewrite_offline("What else did Kyrgyzstan buy that year?", turns[1:]).startswith(
+        "What else did Kyrgyzstan buy in 2020")  # no when-question: the previous answer's year
