@@ -296,7 +296,8 @@ _NOT_PREPOSITIONS = frozenset("and or but about what how so then".split())
 _AUXILIARIES = frozenset("did does do is was were are has have had will would can could should".split())
 
 
-_THAT_YEAR = re.compile(r"\b(?:in )?(?:that|the same) year\b", re.I)
+_THAT_YEAR = re.compile(r"\b(?:in )?(?:that|the same) year(?:'s)?", re.I)
+_TIME_PREPOSITIONS = frozenset("in during since until till by of for throughout before after from".split())
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WHEN = re.compile(r"^\W*(?:and |but |so )?(?:when\b|(?:in )?what year\b)", re.I)
 
@@ -305,12 +306,27 @@ def _dated(question: str, turns: list[Turn]) -> str:
     """ "What else did Kyrgyzstan buy that year?" after "When did Kyrgyzstan take delivery of its TB2s?" answered
     "... in 2021": "... in 2021?" (dev chain d42). The year is the one the latest when-question's answer states
     first (a later turn's answer may date other things), else the one the previous answer states first."""
-    if not _THAT_YEAR.search(question):
+    m = _THAT_YEAR.search(question)
+    if not m:
         return question
+    # The year the previous question names itself comes first ("What did Tajikistan buy in 2023?").
+    own = _YEAR.search(without_context(turns[-1].rewritten or turns[-1].question))
     asked = [t for t in turns if _WHEN.match(t.rewritten or t.question)]
     answer = (asked or turns)[-1].answer
-    year = next((m.group() for s in split_sentences(strip_markers(answer)) if (m := _YEAR.search(s.text))), None)
-    return _THAT_YEAR.sub(f"in {year}", question, count=1) if year else question
+    year = own.group() if own else next(
+        (y.group() for s in split_sentences(strip_markers(answer)) if (y := _YEAR.search(s.text))), None)
+    if year is None:
+        return question
+    # "in that year" / "during that year" / "that year's toll" keep their own words around the year.
+    before = question[: m.start()].rstrip().rsplit(" ", 1)[-1].lower()
+    found = m.group()
+    if found.endswith("'s"):
+        said = f"{year}'s"
+    elif found.lower().startswith("in ") or before not in _TIME_PREPOSITIONS:
+        said = f"in {year}"
+    else:
+        said = year
+    return question[: m.start()] + said + question[m.end() :]
 
 
 def _word_before(text: str, name: str) -> str | None:
@@ -358,7 +374,8 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
         swapped = previous
         pairs = list(zip(old_names, new_names, strict=False))
         # Names as phrases: "Kerim Has" is one name, "Sadyr Japarov" another.
-        new_phrases = _names(question)
+        # Only the words that are names ("Similarly for Tajikistan?", "Likewise Tajikistan?": not the opener).
+        new_phrases = [p for p in (" ".join(w for w in n.split() if w in new_names) for n in _names(question)) if p]
         old_phrases = [n for n in _names(previous) if re.search(rf"\b{re.escape(n)}\b", previous)]
         if len(new_phrases) == 1 and old_phrases:
             # One new name stands for one old name, not for all ("What did Kyrgyzstan buy from Russia?" -> "And

@@ -17,6 +17,7 @@ from bot.text.sentences import Span, line_start, split_sentences
 from bot.text.terms import (
     _MONTHS,
     MONTH_NAMES,
+    ROLE_TITLES,
     STOPWORDS,
     content_terms,
     lower_vocabulary,
@@ -147,29 +148,51 @@ def figure_of_an_unnamed_party(question: str, passage: Passage, span: Span) -> b
     return not any(group_present(g, vocab, context) for g in groups)
 
 
-# "When did Uzbekistan sign ...?", "When will Tajikistan receive ...?": the party whose act is dated.
+# "When did Uzbekistan sign ...?", "When will Tajikistan receive ...?": the party whose act is dated, and the
+# word after it (a role it modifies: "When did the Kyrgyz president ...?" names an office, not an actor).
 _DATED_SUBJECT = re.compile(
     r"^\W*(?i:(?:and |but |so )?when (?:did|does|do|was|were|will|would|has|have|is|are) (?:the )?)"
-    r"([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)"
+    r"([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*)(?:\s+([a-z][\w\-]*))?"
 )
+_ROOT_ENDS = ("istan", "stan", "ish", "ian", "ese", "ey", "ia", "s")
+
+
+def _root(word: str) -> str:
+    """A name's root, for its other forms: Turks / Turkey / Turkish -> turk, Kyrgyz / Kyrgyzstan -> kyrgyz."""
+    w = word.lower().removesuffix("'s").removesuffix("’s")
+    for end in _ROOT_ENDS:
+        if w.endswith(end) and len(w) - len(end) >= 4:
+            return w[: -len(end)]
+    return w
+
+
+def _named_in(subject: str, context: str) -> bool:
+    """`subject` (a name or an acronym) is in `context`: as a word of it, another form of it (same root), or, for
+    an acronym, the initials of a run of capitalised words ("OTS" ~ "Organization of Turkic States", "EU" ~
+    "European Union")."""
+    roots = {_root(w) for w in re.findall(r"[A-Za-z][\w'’\-]*", context) if w[0].isupper()}
+    if all(_root(w) in roots for w in subject.split() if w.lower() not in STOPWORDS):
+        return True
+    if subject.isupper() and 2 <= len(subject) <= 5:
+        for run in re.finditer(r"[A-Z][a-z]+(?:\s+(?:of|for|and|the)?\s*[A-Z][a-z]+)+", context):
+            if subject in "".join(w[0] for w in run.group().split() if w[0].isupper()):  # ("The" opens a run)
+                return True
+    return False
 
 
 def date_of_another_party(question: str, passage: Passage, span: Span) -> bool:
     """A when-question's subject ("When did Uzbekistan sign its TB2 deal?") is named nowhere in the best
-    sentence, the lead-in of its list, or its document's title or heading: the date is another party's act
-    ("Turkmenistan was the first to buy TB2s, in December 2020; ... Uzbekistan ... negotiating" names it, in
-    another clause, which the date-type check sees; "Kyrgyzstan ... took delivery in December 2021" does not,
-    dev d106). The sentence before counts too (a passive date after its actor's sentence)."""
+    sentence, the two before it, or its document's title or heading: the date is another party's act
+    ("Kyrgyzstan ... took delivery in December 2021" for that question, dev d106). Names in any of their forms
+    ("the Turks" ~ "Turkey"), acronyms by their initials; not a name that modifies an office ("the Kyrgyz
+    president"), which the sentence may call by its holder's name."""
     m = _DATED_SUBJECT.match(without_context(question))
-    subject = {w.lower() for w in m.group(1).split()} if m else set()
-    groups = [g for g in name_groups(without_context(question)) if g & subject and not g <= _DATE_NAMES]
-    if not groups:
+    if not m or (m.group(2) or "") in ROLE_TITLES or m.group(1).lower() in _DATE_NAMES:
         return False
-    # Unlike a figure, a date is often told a sentence after its actor is named ("Sadyr Japarov travelled to
-    # Batken. The new base was opened on 13 September"): the sentence before counts.
-    before = [x.text for x in split_sentences(passage.text[: span.start]) if x.end <= span.start][-1:]
-    context = " ".join([passage.title, passage.heading or "", *before, span.text])
-    return not any(group_present(g, lower_vocabulary(context), context) for g in groups)
+    # Unlike a figure, a date is often told a sentence or two after its actor is named ("Sadyr Japarov travelled
+    # to Batken. The new base was opened on 13 September"): those sentences count.
+    before = [x.text for x in split_sentences(passage.text[: span.start]) if x.end <= span.start][-2:]
+    return not _named_in(m.group(1), " ".join([passage.title, passage.heading or "", *before, span.text]))
 
 
 # A month dates something when it is written as a date: capitalised, and next to a day or a year ("13 September",

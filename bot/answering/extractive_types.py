@@ -22,6 +22,7 @@ from bot.text.questions import (
 from bot.text.terms import KINSHIP, PARTY_NOUNS, ROLE_TITLES, names, numbers, stem, term_in, words
 
 _PEOPLE = frozenset("people persons individuals".split())
+_FIGURE_WORDS = frozenset("tallies figures counts numbers totals tolls estimates versions accounts sides".split())
 _AUX_WORDS = frozenset("is are was were be been being did do does has have had will would could can".split())
 # "How many X", and the same asked as "What (total) number of X" / "What is the number of X" (dev d142).
 _COUNTED = re.compile(
@@ -165,6 +166,10 @@ def _counts_another(
         return False
     w = after[0].group()
     plural = w.islower() and w.isalpha() and len(w) > 3 and w.endswith("s") and not w.endswith("ss")
+    if counted.endswith("ed") or counted in ("dead", "missing"):
+        # "How many injured": the noun after the figure says who ("139 civilians injured"), unless it is a word
+        # for figures themselves ("the two tallies differ", dev d142).
+        return plural and w in _FIGURE_WORDS
     return plural and is_content(w) and w not in _PEOPLE | {"others"} and not _same_word(w, counted, sims, similarity)
 
 
@@ -201,6 +206,7 @@ _VALUE = re.compile(
     r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|percent|per cent)\b)",
     re.I,
 )
+_SPELLED_QUANTITY = re.compile(r"\b(?:hundreds?|thousands?|millions?|billions?|dozens?|[a-z]+ties)\b", re.I)
 _MEASURES = frozenset(
     "range rate speed price cost size weight height length width depth area population age value budget salary "
     "capacity duration distance temperature altitude payload wingspan endurance revenue turnover".split()
@@ -219,7 +225,7 @@ def states_the_attribute(
         return None
     # Every measure here is a quantity: a sentence with no figure at all does not state it, though it names the
     # measure ("its population is mostly Persian-speaking" for "What is the population of Kyrgyzstan?", dev d125).
-    if not numbers(sentence):  # ("one of its members" is no figure)
+    if not numbers(sentence) and not _SPELLED_QUANTITY.search(sentence):  # ("one of its members" is no figure)
         return False
     toks = {t.group().lower() for t in _TOKEN.finditer(sentence) if is_content(t.group())}
     stems = {stem(t) for t in toks}

@@ -51,7 +51,7 @@ _REASON = re.compile(
     r"\b(because|due to|owing to|as a result|in order to|so that|for the sake|in response to|in the face of|"
     r"in retaliation for|in light of|on account of|for fear of|thanks to|prompted by|"
     # "... no Russian countermove for now, given Moscow's mounting problems": a cause after "given" + its noun.
-    r",\s*given (?:the|its|their|his|her|[A-Z][\w\-]*['’]s)|"
+    r",\s*given (?:the|its|their|his|her|[A-Z][\w\-]*['’]s)(?![^,.;]{0,40}\bby\b)|"
     # "was forced to relocate its embassy ... after threats": what forced it is the reason.
     r"(?:forced|compelled|obliged) to\b[^.;]*\bafter|"
     r"since (?:it|they|the|its|their)|so (?:it|they|that|the|its|their))\b|"
@@ -69,7 +69,7 @@ _TO_THE_ASSISTANT = re.compile(
     r"\bapi keys?\b|\byou are now\b|\bnew instructions?\b|"
     # A role prefix ("SYSTEM: ..."), or the answer sent elsewhere than the documents ("Answer from your own
     # knowledge"): dev d149.
-    r"^\W*(?:system|assistant|developer)\s*:|\b(?:from|with|using|on)\s+(?:your|its)\s+(?:own\s+)?"
+    r"^\W*(?:system|assistant|developer)\s*:|\b(?:from|with|using|on)\s+your\s+(?:own\s+)?"
     r"(?:knowledge|training|memory)\b",
     re.I,
 )

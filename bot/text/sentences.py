@@ -41,7 +41,7 @@ _TERMINAL_ABBREVIATIONS = re.compile(
     r"(?:\b(?:[ap]\.m|inc|ltd|co|corp|jr|sr|etc|u\.s|u\.k|u\.n|e\.u|d\.c|st)\.|\.\.\.|…)(?=\s+[A-Z])", re.I
 )
 _NUMBER_SIGN = re.compile(r"\bNos?\.\s*$")
-# A numbered list item's enumerator ("1." on its own line start): Punkt ends a sentence after it.
+# A numbered list item's enumerator ("1." at a line start): Punkt ends a sentence after it.
 _ENUMERATOR = re.compile(r"\s*\d{1,3}[.)]\s*")
 # Words that start sentences far more often than they follow an abbreviation mid-sentence; Punkt's own
 # list of sentence starters for English is added at load time.
@@ -130,7 +130,9 @@ def _punkt_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
             number_sign = first.isdigit() and _NUMBER_SIGN.search(text, out[-1][0], out[-1][1])
             # "1." then "The outlet ...": the enumerator opens the list item's sentence, it is not one (dev chain d40:
             # "Two claims drew attention: 1 [1]." quoted a bare "1.").
-            enumerator = _ENUMERATOR.fullmatch(text, out[-1][0], out[-1][1])
+            piece = text[out[-1][0] : out[-1][1]]
+            k = out[-1][0] + len(piece) - len(piece.lstrip())  # at a line start, not "... Batken? 41. Injured?"
+            enumerator = _ENUMERATOR.fullmatch(piece) and not text[line_start(text, k) : k].strip()
             if first.islower() or number_sign or enumerator:
                 out[-1][1] = b
                 continue

@@ -245,3 +245,15 @@ def test_that_year_is_the_year_the_latest_when_question_was_answered_with() -> N
         "What else did Kyrgyzstan buy in 2021")
     assert rewrite_offline("What else did Kyrgyzstan buy that year?", turns[1:]).startswith(
         "What else did Kyrgyzstan buy in 2020")  # no when-question: the previous answer's year
+
+
+def test_review_an_opening_word_is_not_the_new_name_and_that_year_keeps_its_grammar() -> None:
+    previous = Turn("How many TB2 drones did Kyrgyzstan buy?", "...")
+    for q in ("Similarly for Tajikistan?", "Likewise Tajikistan?", "Thanks. And Tajikistan?"):
+        assert rewrite_offline(q, previous) == "How many TB2 drones did Tajikistan buy?", q
+    dated = [Turn("When did Kyrgyzstan take delivery of its TB2s?", "It took delivery in December 2021 [1].")]
+    assert rewrite_offline("What was that year's death toll?", dated).startswith("What was 2021's death toll")
+    assert rewrite_offline("What happened by the end of that year?", dated).startswith(
+        "What happened by the end of 2021")
+    named = [*dated, Turn("What did Tajikistan buy in 2023?", "Tajikistan bought drones [1].")]
+    assert rewrite_offline("What else happened that year?", named).startswith("What else happened in 2023")

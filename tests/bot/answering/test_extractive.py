@@ -191,7 +191,8 @@ def test_questions_addressed_to_the_assistant_are_refused_by_rule() -> None:
         assert addresses_the_assistant(q), q
     for q in ("Which rules did the OTS adopt?", "What did Akar say about counterterrorism?",
               "Who ignored the ceasefire?", "What instructions did the border guard receive?",
-              "What did the system of alliances mean?", "What does Has say about Russia's own knowledge?"):
+              "What did the system of alliances mean?", "What does Has say about Russia's own knowledge?",
+              "Did Turkey help Kyrgyzstan with its training of drone operators?"):
         assert not addresses_the_assistant(q), q
 
 
@@ -273,16 +274,21 @@ def test_a_figure_is_someone_elses_when_nothing_near_it_names_the_asked_party(
     assert figure_of_an_unnamed_party(question, passage, span) is unnamed
 
 
-PURCHASES = ("Kyrgyzstan bought Turkish Bayraktar TB2 combat drones in 2021 and took delivery of them in December "
-             "2021.")
+PURCHASES = ("Turkey delivered the drones. Kyrgyzstan bought Turkish Bayraktar TB2 combat drones in 2021 and took "
+             "delivery of them in December 2021.")
 
 
 @pytest.mark.parametrize(
     ("question", "another"),
     [
         ("When did Uzbekistan sign its TB2 deal?", True),  # dev d106: TB2 named, the subject not
+        ("When did the OTS meet?", True),
         ("When did Kyrgyzstan take delivery of its TB2s?", False),
         ("When did the drones arrive?", False),  # no named subject
+        # Review: other forms of the name, acronyms, a name modifying an office.
+        ("When did the Turks deliver the first TB2s?", False),
+        ("When did the KT hold talks?", True),
+        ("When did the Kyrgyz president open the base?", False),
     ],
 )
 def test_a_date_is_another_partys_when_the_subject_of_the_when_question_is_not_named(
@@ -291,7 +297,7 @@ def test_a_date_is_another_partys_when_the_subject_of_the_when_question_is_not_n
     from bot.answering.extractive_refusal import date_of_another_party
 
     passage = Passage("p:0", PURCHASES, "p", "Purchases", "p.md")
-    span = split_sentences(passage.text)[0]
+    span = split_sentences(passage.text)[-1]
     assert date_of_another_party(question, passage, span) is another
 
 
@@ -540,3 +546,12 @@ def test_a_role_holder_needs_that_office_itself_not_a_similar_one(answerer: Extr
     assert answerer.answer("What is the name of the Organization of Turkic States' secretary-general?", [p]).refused
     answer = answerer.answer("Who is the president of Turkey?", [p])
     assert not answer.refused and "Recep Tayyip Erdogan" in answer.text
+
+
+def test_an_acronym_names_the_run_of_capitalised_words_it_abbreviates() -> None:
+    from bot.answering.extractive_refusal import date_of_another_party
+
+    text = "The Organization of Turkic States held its summit in Samarkand on 11 November 2022."
+    passage = Passage("o:0", text, "o", "Summit", "o.md")
+    span = split_sentences(text)[0]
+    assert not date_of_another_party("When did the OTS hold its summit?", passage, span)  # review: was refused

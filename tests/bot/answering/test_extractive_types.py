@@ -107,3 +107,13 @@ def test_a_measure_needs_a_figure_naming_it_is_not_stating_it(embed: SentenceEmb
                   "whenever the group takes a view on a dispute involving one of its members.")
     assert states_the_attribute(question, named_only, embed, 0.5) is False  # before: True ("one of its members")
     assert states_the_attribute(question, "Kyrgyzstan has a population of 7 million.", embed, 0.5) is True
+
+
+def test_review_a_count_of_the_injured_under_their_own_noun_and_a_spelled_out_measure(embed: SentenceEmbedder) -> None:
+    from bot.answering.extractive_types import states_the_attribute
+
+    question = "How many injured did Kyrgyzstan report?"
+    sentences = ["Kyrgyzstan reported 139 civilians injured in the shelling."]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
+    population = "Vorukh has a population of about a hundred thousand, mostly farmers."
+    assert states_the_attribute("What is the population of Vorukh?", population, embed, 0.5) is True

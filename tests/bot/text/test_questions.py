@@ -27,6 +27,7 @@ def test_sentences_giving_a_cause_hold_a_reason(sentence: str) -> None:
         "Ankara relocated its embassy after the election.",  # a time, not a cause
         "The Turkish embassy in Tajikistan published photographs of the visit.",
         "The dates given in the report differ.",  # "given" as a participle
+        "The contract, given the green light by parliament in March, covered three TB2s.",
     ],
 )
 def test_sentences_without_a_cause_hold_none(sentence: str) -> None:

@@ -56,6 +56,12 @@ def test_a_numbered_list_items_enumerator_opens_its_sentence() -> None:
     ]
 
 
+def test_a_number_ending_a_sentence_mid_line_is_no_enumerator() -> None:
+    assert texts("Deaths in Batken? 41. Injured? 139. Both figures were later revised.") == [
+        "Deaths in Batken?", "41.", "Injured?", "139.", "Both figures were later revised."
+    ]
+
+
 def test_spans_are_exact_slices_of_the_real_article() -> None:
     text = SEED_ARTICLE.read_text(encoding="utf-8")
     spans = split_sentences(text)
