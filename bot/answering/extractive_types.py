@@ -206,7 +206,9 @@ _VALUE = re.compile(
     r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|percent|per cent)\b)",
     re.I,
 )
-_SPELLED_QUANTITY = re.compile(r"\b(?:hundreds?|thousands?|millions?|billions?|dozens?|[a-z]+ties)\b", re.I)
+_SPELLED_QUANTITY = re.compile(
+    r"\b(?:hundreds?|thousands?|millions?|billions?|dozens?|(?:twen|thir|for|fif|six|seven|eigh|nine)ties)\b", re.I
+)
 _MEASURES = frozenset(
     "range rate speed price cost size weight height length width depth area population age value budget salary "
     "capacity duration distance temperature altitude payload wingspan endurance revenue turnover".split()
@@ -225,12 +227,20 @@ def states_the_attribute(
         return None
     # Every measure here is a quantity: a sentence with no figure at all does not state it, though it names the
     # measure ("its population is mostly Persian-speaking" for "What is the population of Kyrgyzstan?", dev d125).
-    if not numbers(sentence) and not _SPELLED_QUANTITY.search(sentence):  # ("one of its members" is no figure)
+    figure = bool(numbers(sentence))  # ("one of its members" is no figure)
+    if not figure and not _SPELLED_QUANTITY.search(sentence):
         return False
     toks = {t.group().lower() for t in _TOKEN.finditer(sentence) if is_content(t.group())}
     stems = {stem(t) for t in toks}
     if any(stem(a) in stems for a in attribute):
         return True
+    if not figure:
+        # A quantity in words states the measure it names ("a population of about a hundred thousand"), or a
+        # price in money ("several million dollars each"); not any measure ("profits in the hundreds of millions
+        # of dollars" is no exchange rate, dev d44 in lower case).
+        money = {"price", "cost", "value", "budget", "salary", "revenue", "turnover"}
+        currency = re.search(r"\b(?:dollars?|euros?|pounds?|lira|roubles?|rubles?|yuan)\b", sentence, re.I)
+        return bool(money.intersection(attribute)) and currency is not None
     # A value states a measure without naming it ("cruises at 130 km/h", "lasted three days", "produce 120 drones
     # a year", "who is 56"): a number with a unit, or for an age a bare number. Not a count of other things
     # ("nearly 100 lives" is no speed, "two kinds of equipment" no range), nor a sum of money for a rate.

@@ -130,9 +130,9 @@ def _punkt_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
             number_sign = first.isdigit() and _NUMBER_SIGN.search(text, out[-1][0], out[-1][1])
             # "1." then "The outlet ...": the enumerator opens the list item's sentence, it is not one (dev chain d40:
             # "Two claims drew attention: 1 [1]." quoted a bare "1.").
-            piece = text[out[-1][0] : out[-1][1]]
-            k = out[-1][0] + len(piece) - len(piece.lstrip())  # at a line start, not "... Batken? 41. Injured?"
-            enumerator = _ENUMERATOR.fullmatch(piece) and not text[line_start(text, k) : k].strip()
+            prev_text = text[out[-1][0] : out[-1][1]]
+            k = out[-1][0] + len(prev_text) - len(prev_text.lstrip())  # at a line start, not "... Batken? 41. Injured?"
+            enumerator = _ENUMERATOR.fullmatch(prev_text) and not text[line_start(text, k) : k].strip()
             if first.islower() or number_sign or enumerator:
                 out[-1][1] = b
                 continue

@@ -117,3 +117,11 @@ def test_review_a_count_of_the_injured_under_their_own_noun_and_a_spelled_out_me
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True]
     population = "Vorukh has a population of about a hundred thousand, mostly farmers."
     assert states_the_attribute("What is the population of Vorukh?", population, embed, 0.5) is True
+
+
+def test_a_quantity_in_words_states_only_the_measure_it_names_or_a_price(embed: SentenceEmbedder) -> None:
+    from bot.answering.extractive_types import states_the_attribute
+
+    profits = "He said Turkey risked its ties for profits measured in the hundreds of millions of dollars."
+    assert states_the_attribute("What is the exchange rate of the euro?", profits, embed, 0.5) is False  # dev d44
+    assert states_the_attribute("What was the price of a TB2?", "It cost several million dollars.", embed, 0.5)
