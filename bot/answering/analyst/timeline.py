@@ -220,11 +220,22 @@ class DatedAnswers:
             elif _covers(e, kept[at]):
                 kept[at] = e
         pairs = [(speaker(e.span, e.passage), e) for e in kept]
+        # "What did Qirim News report?" asks one party: its own claims only, when it is found saying any (the
+        # State Committee's claim was listed under it too, dev chain d40).
+        said_by = _SAID_BY.match(question)
+        asked = [n for n in named(question) if said_by and n in said_by.group(1)]
+        if len(asked) == 1:  # (two parties asked: each side's lines, attributed or not)
+            # Lines attributed to another speaker go; unattributed ones stay ("He said, ..." may be the party's).
+            own = [p for p in pairs if p[0] is None or mentions(p[0], asked[0]) or mentions(asked[0], p[0])]
+            pairs = own if any(p[0] for p in own) else pairs
         # "Who says what": sentences that name who says it first (by score among each group).
         pairs.sort(key=lambda p: p[0] is None)
         return pairs[:3]
 
 
+# Who a "what did X say" question asks about: the name between the auxiliary and the speech verb.
+_SAID_BY = re.compile(r"^\W*what (?:did|does|do|has|have|had) (.+?) (?:say|report|claim|think|argue|write|tell|"
+                      r"announce|state|assert|allege)\b", re.I)
 # What a "what does X say about Y" question asks about: the names after "about" / "on" / "regarding".
 _ABOUT = re.compile(r"\b(?:say|says|said|think|thinks|argue|argues|claim|claims|write|writes|wrote)\b.*?"
                     r"\b(?:about|on|regarding|concerning|of)\s+(.+)$", re.I)

@@ -75,3 +75,16 @@ def test_who_says_what_quotes_statements_not_lead_ins_or_bare_list_items(
     # Before: "By the Kyrgyz count:" and "- Turkish-made Bayraktar combat drones," were quoted, and the
     # verifier could certify neither.
     assert all(not e.span.text.rstrip().endswith(":") and has_verb(e.span.text) for _, e in found)
+
+
+def test_what_one_party_said_lists_that_partys_claims_only(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    from bot.answering.analyst.timeline import DatedAnswers
+
+    passages = [p for p in sections if "Official Toll" in p.title or "Pursuit of Bayraktar" in p.title]
+    found = DatedAnswers(answerer).attributed("What did Qirim News report?", passages)
+    # Before: the State Committee's claim was listed under the question too (dev chain d40).
+    assert any(who == "Qirim News" for who, _ in found) and all(who in (None, "Qirim News") for who, _ in found)
+    who_asked = DatedAnswers(answerer).attributed("Who reported that a drone strike destroyed a tank?", passages)
+    assert any(who == "Qirim News" for who, _ in who_asked)  # a "who" question names no speaker to keep
