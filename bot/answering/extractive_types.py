@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bot.answering.extractive_config import ExtractiveConfig
+from bot.text.markers import BULLET
 from bot.text.questions import (
     QuestionShape,
     date_matches,
@@ -137,6 +138,9 @@ def holds_answer_type(
     named_noun = counted is not None and not any(w in _AUX_WORDS for w in group[: group.index(counted)])
     out: list[bool] = []
     for sentence, toks in zip(sentences, tokens, strict=True):
+        if named_noun and counted and _lists_the_counted(sentence, counted, sims, counted_similarity):
+            out.append(True)  # "How many founding members ...?" -- "Its founding members are: - A - B - C"
+            continue
         hits = typed_positions(shape.kind, toks, sentence, question, proper)
         if not hits and (any_party or (agent and _AGENT_WORDS.search(sentence))):
             hits = typed_positions("name", toks, sentence, question, proper)
@@ -156,6 +160,18 @@ def holds_answer_type(
                                                                       counted_similarity)]
         out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
     return out
+
+
+def _lists_the_counted(sentence: str, counted: str, sims: dict[tuple[str, str], float], similarity: float) -> bool:
+    """A lead-in naming the counted noun with a list of at least two items under it answers "How many <noun>"
+    by counting them (dev d134)."""
+    lines = [ln for ln in sentence.splitlines() if ln.strip()]
+    items = [ln for ln in lines[1:] if BULLET.match(ln)]
+    lead = lines[0] if lines else ""
+    return (
+        len(items) >= 2 and lead.rstrip().endswith(":")
+        and any(_same_word(m.group(), counted, sims, similarity) for m in _TOKEN.finditer(lead))
+    )
 
 
 def _counts_another(

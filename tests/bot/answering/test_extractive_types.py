@@ -125,3 +125,10 @@ def test_a_quantity_in_words_states_only_the_measure_it_names_or_a_price(embed: 
     profits = "He said Turkey risked its ties for profits measured in the hundreds of millions of dollars."
     assert states_the_attribute("What is the exchange rate of the euro?", profits, embed, 0.5) is False  # dev d44
     assert states_the_attribute("What was the price of a TB2?", "It cost several million dollars.", embed, 0.5)
+
+
+def test_a_list_under_a_lead_in_naming_the_counted_noun_answers_how_many(embed: SentenceEmbedder) -> None:
+    question = "How many founding members did the OTS have besides Turkey?"  # dev d134
+    listed = "Its founding members alongside Turkey are:\n\n- Azerbaijan\n- Kazakhstan\n- Kyrgyzstan"
+    other = "Its neighbours are:\n\n- Azerbaijan\n- Kazakhstan"
+    assert holds_answer_type(question_shape(question), question, [listed, other], embed, 0.5) == [True, False]
