@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +70,20 @@ def _where(settings: Settings) -> str:
     if settings.uses_chroma_server:
         return f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
     return f"the embedded Chroma store at {settings.chroma_path}"
+
+
+def when_unlocked(write: Any, attempts: int = 6, first_wait_s: float = 0.05) -> Any:
+    """Run a Chroma write, waiting out SQLite's "database is locked" (another connection, in this process or a
+    bot beside an ingest, holds the write lock for a moment): up to `attempts` tries, the wait doubling from
+    `first_wait_s` (~1.6 s in all). Seen in CI on `collection.modify` right after the collection was created."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except Exception as err:
+            if "database is locked" not in str(err) or attempt == attempts - 1:
+                raise
+            time.sleep(first_wait_s * 2**attempt)
+    return None
 
 
 @contextmanager
@@ -274,7 +289,7 @@ class VectorIndex:
                     name, metadata={EMBEDDER_KEY: embedder_id}, configuration=hnsw.configuration()
                 )
                 if int(hnsw_of(collection).get("ef_search") or hnsw.ef_search) < hnsw.ef_search:
-                    collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})
+                    when_unlocked(lambda: collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}}))
             else:
                 try:
                     collection = client.get_collection(name)

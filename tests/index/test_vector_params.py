@@ -70,3 +70,32 @@ def test_damaged_store_says_rebuild_and_rebuild_starts_over(settings: Settings, 
         open_client(settings, create=False)
     summary = Ingestor(settings, embedder).run([docs], rebuild=True)
     assert summary.chunks == 1 and [Path(p).name for p in summary.indexed] == ["a.md"]
+
+
+def test_a_write_waits_out_a_locked_database_and_other_errors_pass_through() -> None:
+    from index.store import when_unlocked
+
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Database error: error returned from database: (code: 5) database is locked")
+        return "written"
+
+    assert when_unlocked(flaky, first_wait_s=0.0) == "written" and len(calls) == 3  # CI: modify hit the lock
+
+    def always_locked() -> None:
+        raise RuntimeError("database is locked")
+
+    with pytest.raises(RuntimeError, match="locked"):
+        when_unlocked(always_locked, attempts=2, first_wait_s=0.0)
+
+    def broken() -> None:
+        calls.append(1)
+        raise ValueError("no such collection")
+
+    calls.clear()
+    with pytest.raises(ValueError):
+        when_unlocked(broken, first_wait_s=0.0)
+    assert len(calls) == 1  # not retried
