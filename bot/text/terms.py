@@ -363,12 +363,27 @@ _CASED = re.compile(r"[A-Za-z][\w\-]*")  # no apostrophe: "turkey's" is "turkey"
 _ADJACENT = re.compile(r"\b([A-Za-z][\w\-]*) (?=([A-Za-z][\w\-]*)\b)")  # two words, one space apart
 
 
+_BEFORE_A_WORD = " \t\"'“‘(*_"  # what may stand between a sentence's end and its first word
+_SENTENCE_ENDS = ".!?:;\n#-•"
+
+
+def _written_as_name(text: str, start: int, word: str) -> bool:
+    """`word`, capitalised at `start`, is written as a name there: mid-sentence, or opening a sentence or an item
+    but no dictionary word ("Turkmenistan was ...", not "Many of them ..."). Scans back over quotes and spaces
+    rather than copying the text before every word."""
+    i = start - 1
+    while i >= 0 and text[i] in _BEFORE_A_WORD:
+        i -= 1
+    return (i >= 0 and text[i] not in _SENTENCE_ENDS) or not common_word(word)
+
+
 def truecase(question: str, texts: Iterable[str]) -> str:
     """The question with its lower-cased names written as the passages write them ("how many houses were damaged on
     the tajik side" -> "... the Tajik side"): a word the passages never write in lower case, and write capitalised
     in mid-sentence at least once, or opening one as no dictionary word (so not "Many" that only opens sentences).
     Discord users often type in lower case, and the name rules (whose figure, whose role, which party) read
     capitals."""
+    texts = list(texts)  # read twice below (a generator would be empty the second time)
     lower_seen: set[str] = set()
     cased: dict[str, dict[str, int]] = {}
     # Two-word names the passages write capitalised ("Kerim Has"): a name's word may be a dictionary word the
@@ -379,10 +394,8 @@ def truecase(question: str, texts: Iterable[str]) -> str:
         for m in _ADJACENT.finditer(text):
             a, b = m.group(1), m.group(2)
             if a[0].isupper() and b[0].isupper():
-                before = text[: m.start()].rstrip(" \t\"'“‘(*_")
-                # As for one word: mid-sentence, or opening one but no dictionary word ("The Kyrgyz ..." is no
-                # name "The Kyrgyz").
-                if (before and before[-1] not in ".!?:;\n#-•") or not common_word(a):
+                # As for one word ("The Kyrgyz ..." opening a sentence is no name "The Kyrgyz").
+                if _written_as_name(text, m.start(), a):
                     pairs.setdefault((a.lower(), b.lower()), (a, b))
             elif a.islower() and b.islower():
                 lower_pairs.add((a, b))
@@ -392,10 +405,7 @@ def truecase(question: str, texts: Iterable[str]) -> str:
             if w.islower():
                 lower_seen.add(w)
                 continue
-            before = text[: m.start()].rstrip(" \t\"'“‘(*_")
-            # Mid-sentence; or opening a sentence or an item but no dictionary word ("Turkmenistan was ...", not
-            # "Many of them ...").
-            if (before and before[-1] not in ".!?:;\n#-•") or not common_word(w):
+            if _written_as_name(text, m.start(), w):
                 forms = cased.setdefault(w.lower(), {})
                 forms[w] = forms.get(w, 0) + 1
 
