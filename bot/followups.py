@@ -17,7 +17,7 @@ from bot.prompting import condense_messages
 from bot.text.markers import parse_markers, strip_markers
 from bot.text.questions import is_content, without_context
 from bot.text.sentences import split_sentences
-from bot.text.terms import words
+from bot.text.terms import stem, words
 from index.errors import LLMError
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ _FOLLOWUP_START = re.compile(r"^\W*(and|but|also|so|what about|how about|then|sa
 # Ellipsis at the end: "How many were wounded then?", "Did Turkey sell them too?"
 _FOLLOWUP_END = re.compile(r"\b(then|too|as well|instead|in that case)\W*$", re.I)
 _FILLER = frozenset("about more else also again too then same instead".split())
+_VOICE = frozenset(
+    "side sides government authorities officials account accounts version count figures media press view position "
+    "say says said report reports reported claim claims claimed state states stated think thinks do does did".split())
 # A name: capitalised words, "of"/"the"/"and" allowed inside ("Organization of Turkic States").
 _NAME = re.compile(r"[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|de|al)\s+)*[A-Z][\w'’\-]*)*")
 # The previous question asked for one thing -- a person ("Who ...", "Which Tajik minister ...") or a thing
@@ -370,7 +373,13 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
         or not any(w.lower() in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
                    for w in words(question))
     )
-    if new_names and old_names and len(own) <= 1 and not leans_back and continues:
+    # A word of its own the previous question lacks makes it a new question, not the old one about a new name:
+    # "What about the Tajik toll?" after "And how many houses were damaged (Kyrgyz)?" asks for the toll.
+    # Not a word for a party's side or voice ("And the Tajik side?", "And what did Kyrgyzstan report?"): those
+    # ask the old question of the new name.
+    new_word = not {stem(w.lower()) for w in own if w.lower() not in _VOICE} <= {
+        stem(w.lower()) for w in words(previous)}
+    if new_names and old_names and len(own) <= 1 and not new_word and not leans_back and continues:
         swapped = previous
         pairs = list(zip(old_names, new_names, strict=False))
         # Names as phrases: "Kerim Has" is one name, "Sadyr Japarov" another.
@@ -397,6 +406,10 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
             swapped = re.sub(rf"\b{re.escape(old)}\b", new, swapped)
         if swapped != previous:
             return swapped
+    if new_names and new_word and not leans_back and _FOLLOWUP_START.match(question):
+        # A new question about a new name ("What about the Tajik toll?"): the old names it replaces are no
+        # context for it.
+        return question
     rewritten = _dated(_resolve(question, turns), turns)
     found = _referent(previous, last.answer)
     if found and not _mentioned(found[0], rewritten):

@@ -139,14 +139,14 @@ class ExtractiveAnswerer:
 
     def candidates(self, question: str, passages: list[Passage]) -> list[Scored]:
         """`score`, except that a count or date question leads with the best candidate holding a number or
-        date (tied to the party the question names) when one is within `select_margin` of the best: "What death
+        date (tied to the party the question names) when one is within `typed_margin` of the best: "What death
         toll does Tajikistan give?" is answered by "... puts the number of people killed ... at 41", not refused
         over "The Tajik government published a separate death toll of its own" (closer in words, no figure)."""
         scored = self.score(question, passages)
         shape = question_shape(question)
         if not scored or shape.kind not in self.config.hard_types:
             return scored
-        near = [s for s in scored if s.logit >= scored[0].logit - self.config.select_margin]
+        near = [s for s in scored if s.logit >= scored[0].logit - self.config.typed_margin]
         pool = near[: self.config.max_sentences * 4]
         typed = self._typed(shape, question, [s.span.text for s in pool])
         fits = [

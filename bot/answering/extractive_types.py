@@ -100,18 +100,16 @@ def holds_answer_type(
             named = [p for p in parties if p in stems]
             in_clause = [d for d in at if all(
                 any(st == p and clause[k] == clause[d] for k, st in enumerate(stems)) for p in named)]
-            if near:
-                out_dates.append(any(abs(d - j) <= _DATE_WINDOW and clause[d] == clause[j] for d in in_clause
-                                     for j in near))
-            else:
-                # No word of the event at all: its verb may be paraphrased ("reach" for "took delivery",
-                # "created" for "set up"). The date still answers when every party asked about stands next to it
-                # (not "In May 2022 the committee ... said ... no contract with Baykar" for "When was Baykar
-                # founded?").
-                out_dates.append(bool(parties) and len(named) == len(parties) and any(
-                    all(any(st == p and clause[k] == clause[d] and abs(k - d) <= _DATE_WINDOW
-                            for k, st in enumerate(stems)) for p in parties)
-                    for d in in_clause))
+            # No word of the event next to the date: its verb may be paraphrased ("reach" for "took delivery",
+            # "created" for "set up", "get" for "buy"), or the word found is a far modifier ("When did
+            # Turkmenistan get its first TB2s?": "the first republic in the region to buy TB2s, in December
+            # 2020"). The date still answers when every party asked about stands in its clause and one of them
+            # next to it (not "In May 2022 the committee ... said ... no contract with Baykar" for "When was
+            # Baykar founded?").
+            event = any(abs(d - j) <= _DATE_WINDOW and clause[d] == clause[j] for d in in_clause for j in near)
+            beside = [k for k, st in enumerate(stems) if st in parties]
+            out_dates.append(event or (bool(parties) and len(named) == len(parties) and any(
+                abs(k - d) <= _DATE_WINDOW and clause[k] == clause[d] for d in in_clause for k in beside)))
         return out_dates
 
     # Names, also at a sentence start when the word is no dictionary word and never written in lower case

@@ -27,10 +27,10 @@ from bot.text.terms import (
 _AUX = r"(?:is|are|was|were|did|do|does|has|have|had|will|would|could|can|should|might)"
 # Plural only where the plural is still a count ("what death tolls"); "what figures attended" asks for people.
 _NUMBER_NOUNS = r"(?:(?:toll|number|total|count)s?|percentage|share|amount|price|cost|figure|size|rate)"
-# "What was Kyrgyzstan's death toll?", "What is the total number of ...": the counted noun after "what" and a
-# copula, behind an article or a possessive and at most one modifier.
+# "What was Kyrgyzstan's death toll?", "What is the total number of ...", "What about the Tajik death toll?": the
+# counted noun after "what" and a copula (or "about"), behind an article or a possessive and at most two modifiers.
 _WHAT_IS_THE_COUNT = re.compile(
-    r"\bwhat (?:is|was|are|were) (?:the |its |their |his |her |[a-z][\w\-]*['’]s? )(?:[a-z][\w\-]* )?"
+    r"\bwhat (?:is|was|are|were|about) (?:the |its |their |his |her |[a-z][\w\-]*['’]s? )(?:[a-z][\w\-]* ){0,2}"
     + _NUMBER_NOUNS
     + r"\b"
 )

@@ -155,6 +155,18 @@ def test_when_did_that_happen_is_a_bare_wh_question() -> None:
     assert rewrite_offline("And when was that?", [turn]) == "When did Turkey relocate its Ethiopian embassy?"
 
 
+def test_a_new_name_with_a_new_word_is_a_new_question_not_a_swap() -> None:
+    houses = Turn("And how many houses were damaged (Kyrgyz)?", "613 houses were damaged [1].")
+    # "toll" is not in the previous question: the old question about Tajik houses would lose it, and the old
+    # name is no context for it.
+    assert rewrite_offline("What about the Tajik toll?", [houses]) == "What about the Tajik toll?"
+    # A word for a party's side or voice still asks the old question of the new name.
+    assert rewrite_offline("And the Tajik side?", [houses]) == "And how many houses were damaged (Tajik)?"
+    killed = Turn("How many people did Tajikistan say were killed?", "41 [1].")
+    assert rewrite_offline("And what did Kyrgyzstan report?", [killed]) == (
+        "How many people did Kyrgyzstan say were killed?")
+
+
 def test_one_new_name_replaces_one_old_name_not_all() -> None:
     turn = Turn("What did Kyrgyzstan buy from Russia?", "S-300 air defence systems [1].")
     assert rewrite_offline("And Tajikistan?", [turn]) == "What did Tajikistan buy from Russia?"

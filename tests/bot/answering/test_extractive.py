@@ -555,3 +555,21 @@ def test_an_acronym_names_the_run_of_capitalised_words_it_abbreviates() -> None:
     passage = Passage("o:0", text, "o", "Summit", "o.md")
     span = split_sentences(text)[0]
     assert not date_of_another_party("When did the OTS hold its summit?", passage, span)  # review: was refused
+
+
+def test_a_count_question_reaches_further_down_for_a_figure_than_composition_does(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    """ "The Tajik government published a separate death toll of its own" is closer in words than "... puts the
+    number of people killed on its side ... at 41", by more than `select_margin`: within `typed_margin`, the
+    sentence with the figure leads instead of a refusal over the one without."""
+    import dataclasses
+
+    question = "What was the Tajik death toll?"
+    # Retrieval's order for it on the sample corpus: the Tajik report, then the Kyrgyz one.
+    tajik = [p for p in sections if p.source.startswith("03-tajik")] + [
+        p for p in sections if p.source.startswith("02-kyrgyz-casualty")]
+    best = answerer.candidates(question, tajik)[0]
+    assert "41" in best.span.text
+    narrow = ExtractiveAnswerer(answerer.embed, dataclasses.replace(answerer.config, typed_margin=1.0))
+    assert "41" not in narrow.candidates(question, tajik)[0].span.text

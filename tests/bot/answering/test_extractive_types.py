@@ -41,6 +41,13 @@ def test_a_date_next_to_every_party_asked_about_answers_a_paraphrased_event(embe
         "they had heard nothing at all from Kyrgyzstan about Bayraktar drones.",
     ]
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False, False]
+    # The one event word is a far modifier ("first"): the date still answers when every party stands in its
+    # clause and one of them next to it -- not a party a semicolon away.
+    sentence = ("Turkmenistan was the first republic in the region to buy TB2s, in December 2020; Kyrgyzstan was "
+                "next, and Uzbekistan and Kazakhstan are negotiating with Baykar.")
+    for question, held in (("When did Turkmenistan get its first TB2s?", True),
+                           ("When did Kazakhstan get its first TB2s?", False)):
+        assert holds_answer_type(question_shape(question), question, [sentence], embed, 0.5) == [held]
     # A follow-up naming nothing itself asks about its first context name.
     question = "When was it created (OTS, Turkey)?"
     sentences = ["The Organization of Turkic States (OTS) was set up in November 2021, with Turkey in the lead."]

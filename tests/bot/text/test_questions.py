@@ -37,6 +37,10 @@ def test_sentences_without_a_cause_hold_none(sentence: str) -> None:
 def test_a_plural_count_noun_asks_for_a_number() -> None:
     assert question_shape("What death tolls do the Kyrgyz and Tajik governments give?").kind == "number"
     assert question_shape("What death toll does Tajikistan give?").kind == "number"
+    # Two modifiers before the counted noun, and "what about" for the copula (a follow-up).
+    assert question_shape("What was the Tajik death toll?").kind == "number"
+    assert question_shape("What about the Tajik toll?").kind == "number"
+    assert question_shape("What about the Tajik side?").kind != "number"
 
 
 def test_an_elliptical_second_part_swaps_the_first_parts_phrase() -> None:
