@@ -20,6 +20,7 @@ from bot.text.terms import (
     ROLE_TITLES,
     STOPWORDS,
     content_terms,
+    country_of_capital,
     lower_vocabulary,
     name_present,
     names,
@@ -51,7 +52,8 @@ def name_groups(question: str) -> list[set[str]]:
             groups.append(group | (group & found))
     covered = set().union(*groups) if groups else set()
     groups += [{n} for n in found if n not in covered]  # designators ("tb2") and the like
-    return groups
+    # A capital names its country's side ("by Bishkek's count" is Kyrgyzstan's count).
+    return [g | {c for c in map(country_of_capital, g) if c} for g in groups]
 
 
 def group_present(group: set[str], vocabulary: set[str], text: str) -> bool:

@@ -259,6 +259,25 @@ _DEMONYM_GROUPS = (
     ("wales", "welsh"), ("scotland", "scottish"), ("peru", "peruvian"), ("chile", "chilean"),
 )
 _DEMONYMS = {w: frozenset(group) for group in _DEMONYM_GROUPS for w in group}
+# A capital stands for its country's government ("Ankara says", "How many died by Bishkek's count?"). One-word
+# capitals only, and none shared by two countries' names (no Seoul/Pyongyang for "Korea"), nor a seat of a bloc
+# (Brussels).
+_CAPITALS = {
+    "ankara": "turkey", "moscow": "russia", "kremlin": "russia", "beijing": "china", "tehran": "iran",
+    "bishkek": "kyrgyzstan", "dushanbe": "tajikistan", "tashkent": "uzbekistan", "astana": "kazakhstan",
+    "ashgabat": "turkmenistan", "baku": "azerbaijan", "yerevan": "armenia", "tbilisi": "georgia", "kyiv": "ukraine",
+    "kiev": "ukraine", "minsk": "belarus", "warsaw": "poland", "berlin": "germany", "paris": "france",
+    "london": "britain", "washington": "america", "tokyo": "japan", "delhi": "india", "islamabad": "pakistan",
+    "kabul": "afghanistan", "baghdad": "iraq", "damascus": "syria", "riyadh": "saudi", "cairo": "egypt",
+    "rome": "italy", "madrid": "spain", "athens": "greece", "ottawa": "canada", "canberra": "australia",
+    "nairobi": "kenya", "caracas": "venezuela", "havana": "cuba", "hanoi": "vietnam", "jakarta": "indonesia",
+}
+
+
+def country_of_capital(word: str) -> str | None:
+    """The country a capital stands for ("bishkek" -> "kyrgyzstan"), else None. Not a form of the name for
+    matching sentences: a passage about Moscow's role is not about Russia's view (dev chains d38, d31)."""
+    return _CAPITALS.get(word.lower())
 
 
 @lru_cache(maxsize=65536)

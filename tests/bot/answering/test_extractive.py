@@ -262,6 +262,9 @@ TOLL = ("By the Kyrgyz count:\n\n- 59 people lost their lives;\n- 139 further pe
         ("How many houses were damaged in Kyrgyzstan?", "Border clashes", False),  # the list's lead-in names it
         ("How many houses were damaged in Tajikistan?", "Tajikistan and Kyrgyzstan count the damage", False),
         ("How many houses were damaged?", "Border clashes", False),  # the question names no one
+        # A capital names its country's side (dev d153); another capital does not.
+        ("How many homes were damaged according to Bishkek's figures?", "Border clashes", False),
+        ("How many homes were damaged according to Dushanbe's figures?", "Border clashes", True),
     ],
 )
 def test_a_figure_is_someone_elses_when_nothing_near_it_names_the_asked_party(

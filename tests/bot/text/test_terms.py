@@ -165,3 +165,12 @@ def test_truecase_gives_a_two_word_name_both_capitals_where_one_word_alone_is_co
     # the same two words also written in lower case are no name
     texts = ["It was Border Watch who said it, and the border watch post agreed."]
     assert truecase("what did border watch say", texts) == "what did border watch say"
+
+
+def test_a_capital_stands_for_its_country_but_is_no_form_of_its_name() -> None:
+    from bot.text.terms import country_of_capital, same_name
+
+    assert country_of_capital("Bishkek") == "kyrgyzstan" and country_of_capital("Ankara") == "turkey"
+    assert country_of_capital("Turkey") is None
+    # Matching sentences: "Moscow's mounting problems" is not Russia's view (dev chain d38).
+    assert not same_name("moscow", "russia")
