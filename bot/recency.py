@@ -71,13 +71,18 @@ def day_number(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
 
 
-def days_before(as_of: date, date_int: int) -> int | None:
-    """Whole days from a chunk's `date_int` to the as-of day (negative: dated after it); None when undated or
-    the stored number is not a real day."""
+def day_of(date_int: int) -> date | None:
+    """The day a chunk's `date_int` stands for; None when undated (0) or not a real day."""
     if date_int <= 0:
         return None
     try:
-        day = date(date_int // 10_000, date_int // 100 % 100, date_int % 100)
+        return date(date_int // 10_000, date_int // 100 % 100, date_int % 100)
     except ValueError:
         return None
-    return (as_of - day).days
+
+
+def days_before(as_of: date, date_int: int) -> int | None:
+    """Whole days from a chunk's `date_int` to the as-of day (negative: dated after it); None when undated or
+    the stored number is not a real day."""
+    day = day_of(date_int)
+    return None if day is None else (as_of - day).days

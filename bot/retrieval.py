@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -27,7 +27,7 @@ from llama_index.core.vector_stores import (
 
 from bot.answer import Passage, Retrieval, RetrievalFilters
 from bot.fusion import FusionConfig, ScoredList, fuse, recency_boost
-from bot.recency import day_number, days_before, is_time_sensitive, parse_as_of
+from bot.recency import day_number, day_of, days_before, is_time_sensitive, parse_as_of
 from index.bm25_cache import DerivedBm25Store, reader_bm25
 from index.chunking import date_as_int
 from index.committed import CommittedView
@@ -62,6 +62,13 @@ def passage_from_node(node: BaseNode, score: float, scores: dict[str, float]) ->
         score=score,
         scores=scores,
     )
+
+
+def newest_day(nodes: Iterable[BaseNode], today: date | None = None) -> date | None:
+    """The latest real date among these chunks, ignoring any dated after `today` (default: the local day)."""
+    limit = today or date.today()
+    days = (day_of(int(n.metadata.get("date_int") or 0)) for n in nodes)
+    return max((d for d in days if d is not None and d <= limit), default=None)
 
 
 def _matches(node: BaseNode, filters: RetrievalFilters | None, as_of_day: int = 0) -> bool:
@@ -215,15 +222,22 @@ class HybridRetriever:
             bm25_hits = self.committed.bm25_hits(bm25_hits, writing)
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
-        recency = 0.0
+        recency, reference = 0.0, as_of_date
         if as_of_date is not None:
             cued = is_time_sensitive(query)
             recency = self.fusion.recency_weight if cued else self.fusion.recency_weight_uncued
-        passages = self._fuse(vector_hits, bm25_hits, bm25_complete=bm25_complete, as_of=as_of_date,
+        elif self.fusion.recency_without_date and is_time_sensitive(query):
+            # "This week" with no date given: now is the newest of the matches (not today: an archive's "this
+            # week" is its last one). Only the prior; nothing is excluded.
+            reference = newest_day(node for node, _ in (*vector_hits, *bm25_hits))
+            recency = self.fusion.recency_weight if reference else 0.0
+        passages = self._fuse(vector_hits, bm25_hits, bm25_complete=bm25_complete, as_of=reference,
                               recency_weight=recency)[:top_k]
         trace = {
             "collection": name,
             **({"as_of": as_of_date.isoformat(), "recency_weight": recency} if as_of_date else {}),
+            **({"recency_reference": reference.isoformat(), "recency_weight": recency}
+               if reference and not as_of_date else {}),
             "vector": [[n.node_id, round(s, 4)] for n, s in vector_hits],
             "bm25": [[n.node_id, round(s, 4)] for n, s in bm25_hits],
             "bm25_complete": bm25_complete,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.retrieval import HybridRetriever
+from bot.retrieval import FusionConfig, HybridRetriever, newest_day
 from index.bm25 import Bm25Store
 from index.ingest import Ingestor
 from index.settings import Settings
@@ -61,7 +62,7 @@ def _nodes(retriever: HybridRetriever, pairs: list[list[Any]]) -> list[tuple[Any
 _RETRIEVE = """
 import json, sys
 from pathlib import Path
-from bot.retrieval import HybridRetriever
+from bot.retrieval import FusionConfig, HybridRetriever, newest_day
 from index.embeddings import LocalMiniLMEmbedding
 from index.settings import Settings
 settings = Settings(_env_file=None, data_dir=Path(sys.argv[1]))
@@ -121,6 +122,39 @@ def test_as_of_excludes_later_documents_and_prefers_recent_ones(
     untimed = retriever.retrieve("Which city in Texas is running out of water?", top_k=4, as_of="2026-03-26")
     assert "2026-04-20" not in {p.date for p in untimed.passages}
     assert untimed.trace["recency_weight"] == retriever.fusion.recency_weight_uncued
+
+
+def test_this_week_without_a_date_prefers_the_newest_matches(
+    settings: Settings, embedder: Any, tmp_path: Path,
+) -> None:
+    """Issue 9 item 7 without --as-of: "this week" in an archive means its newest week, so the cued prior is
+    measured from the newest candidate's date (2026-04-20); nothing is excluded. An uncued question, or the
+    prior switched off, keeps the plain fused order."""
+    Ingestor(settings, embedder).run([dated_corpus(tmp_path / "news")])
+    question = "Which city in Texas is running out of water this week?"
+    retriever = HybridRetriever(settings, embedder)
+    cued = retriever.retrieve(question, top_k=4)
+    assert cued.trace["recency_reference"] == "2026-04-20"
+    assert cued.trace["recency_weight"] == retriever.fusion.recency_weight
+    dates = [p.date for p in cued.passages]
+    assert dates[0] == "2026-04-20" and None in dates and len(dates) == 4  # newest first; nothing excluded
+
+    off = HybridRetriever(settings, embedder, fusion=FusionConfig(recency_without_date=False))
+    plain = off.retrieve(question, top_k=4)
+    assert "recency_reference" not in plain.trace
+    assert plain.passages[0].date == "2019-06-02"  # the old article that repeats the question's words
+    uncued = retriever.retrieve("Which city in Texas is running out of water?", top_k=4)
+    assert "recency_reference" not in uncued.trace
+
+
+def test_newest_day_ignores_undated_impossible_and_future_dates() -> None:
+    from llama_index.core.schema import TextNode
+
+    nodes = [TextNode(id_=str(i), text="", metadata={"date_int": d})
+             for i, d in enumerate((20190602, 0, 20261399, 20260320, 20300101))]
+    assert newest_day(nodes, today=date(2026, 12, 8)) == date(2026, 3, 20)
+    assert newest_day(nodes[:3], today=date(2026, 12, 8)) == date(2019, 6, 2)
+    assert newest_day(nodes[1:3]) is None
 
 
 def test_a_shared_sentence_embedder_gives_the_same_ranking_and_caches_the_question(
