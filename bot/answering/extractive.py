@@ -83,6 +83,13 @@ class _Candidate:
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
+# "Which villages were ...?", "Which two regional organisations does ...?": the noun phrase between "which" and
+# the auxiliary (or the verb right after it) ends in a plural.
+_WHICH_PLURAL = re.compile(
+    r"^\W*(?i:(?:and |but |so )?which) (?:[\w\-]+ ){0,2}[a-z\-]*[a-z][^su\W]s "
+    r"(?:did|do|does|were|are|was|is|have|has|had|will|would|could|can|might|[a-z]+ed)\b"
+)
+
 
 class ExtractiveAnswerer:
     def __init__(self, embedder: BaseEmbedding | SentenceEmbedder, config: ExtractiveConfig | None = None) -> None:
@@ -144,7 +151,7 @@ class ExtractiveAnswerer:
         over "The Tajik government published a separate death toll of its own" (closer in words, no figure)."""
         scored = self.score(question, passages)
         shape = question_shape(question)
-        if not scored or shape.kind not in self.config.hard_types:
+        if not scored or not self._hard(shape, question):
             return scored
         near = [s for s in scored if s.logit >= scored[0].logit - self.config.typed_margin]
         pool = near[: self.config.max_sentences * 4]
@@ -192,6 +199,13 @@ class ExtractiveAnswerer:
                     pair = Span(s.start, spans[nxt].end, p.text[s.start : spans[nxt].end])
                     out.append(_Candidate(rank, pair, (pair.text,), lead=i == 0, multi=True))
         return out
+
+    def _hard(self, shape: QuestionShape, question: str) -> bool:
+        """Must the best sentence hold the asked-for token? A count, a sum, a date; and the names asked for by
+        "Which <things> ...?" ("Which mosques were hit?" is not answered by "... schools and mosques came under
+        fire"). Not "Which force ...?": "the border guard" answers it without a name."""
+        return shape.kind in self.config.hard_types or (
+            shape.kind == "name" and _WHICH_PLURAL.match(without_context(question)) is not None)
 
     def _typed(self, shape: QuestionShape, question: str, sentences: list[str]) -> list[bool]:
         """Does each sentence hold a token of the wanted kind, next to what the question asks about?"""
@@ -287,7 +301,7 @@ class ExtractiveAnswerer:
             return "the passages speak of another month"
         if states_the_attribute(question, best.span.text, self.embed, self.config.focus_similarity) is False:
             return "the measure asked for is not stated"
-        if shape.kind not in self.config.hard_types:
+        if not self._hard(shape, question):
             return None
         if not self._typed(shape, question, [best.span.text])[0]:
             return f"no {shape.kind} next to what is asked about"

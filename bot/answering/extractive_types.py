@@ -156,7 +156,15 @@ def holds_answer_type(
             if named_noun:
                 hits = [(h, b) for h, b in hits if not _counts_another(toks[h + 1 :], counted, sims,
                                                                       counted_similarity)]
-        out.append(any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
+        # A list the focus word introduces names its items after the colon, however far: "listed regional hot
+        # spots as opportunities for Turkish armed drones: the Kyrgyz-Tajik clashes, ... Afghanistan".
+        # The focus word itself (by stem), not one near it in meaning ("neighbours: Kyrgyz officials ...").
+        colon = sentence.find(":")
+        focus_stems = {stem(f) for f in focus}
+        listed = shape.kind == "name" and colon > 0 and any(
+            toks[j].end() <= colon and stem(toks[j].group().lower()) in focus_stems for j in near
+        ) and any(toks[h].start() > colon for h, _ in hits)
+        out.append(listed or any(abs(h - j) <= window or (bare and j < h) for h, bare in hits for j in near))
     return out
 
 

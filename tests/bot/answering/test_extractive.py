@@ -576,3 +576,16 @@ def test_a_count_question_reaches_further_down_for_a_figure_than_composition_doe
     assert "41" in best.span.text
     narrow = ExtractiveAnswerer(answerer.embed, dataclasses.replace(answerer.config, typed_margin=1.0))
     assert "41" not in narrow.candidates(question, tajik)[0].span.text
+
+
+def test_which_things_wants_them_named(answerer: ExtractiveAnswerer) -> None:
+    """ "Which mosques were hit?" (dev d170) is not answered by a sentence that only says mosques were hit; a
+    question about one thing ("Which force ...?") is answered without a name."""
+    text = ("Tajik outlets said inhabited settlements, school buildings and mosques came under fire. "
+            "Kyrgyzstan's drones were handed to the border guard service.")
+    p = Passage("t:0", text, "t", "Tajik reports", "t.md")
+    assert answerer.answer("Which mosques were hit by Kyrgyz drones?", [p]).refused
+    named = Passage("t:1", "The Kyrgyz drones hit the mosques of Vorukh and Khojai Alo, Tajik outlets said.", "t",
+                    "Tajik reports", "t.md")
+    assert not answerer.answer("Which mosques were hit by Kyrgyz drones?", [named]).refused
+    assert not answerer.answer("Which force were the Kyrgyz drones given to?", [p]).refused

@@ -139,3 +139,15 @@ def test_a_list_under_a_lead_in_naming_the_counted_noun_answers_how_many(embed: 
     listed = "Its founding members alongside Turkey are:\n\n- Azerbaijan\n- Kazakhstan\n- Kyrgyzstan"
     other = "Its neighbours are:\n\n- Azerbaijan\n- Kazakhstan"
     assert holds_answer_type(question_shape(question), question, [listed, other], embed, 0.5) == [True, False]
+
+
+def test_a_list_the_focus_word_introduces_names_its_items_after_the_colon(embed: SentenceEmbedder) -> None:
+    question = "Which hot spots did the analysis see for Turkish drones?"
+    sentences = [
+        # The items stand after the colon, far from "hot spots".
+        "An analysis listed regional hot spots as opportunities for Turkish armed drones: the Kyrgyz-Tajik "
+        "clashes and threats from Afghanistan.",
+        # A word near "spots" in meaning is no introduction of a list of them.
+        "It was a sore point between the neighbours: Kyrgyz officials were worried.",
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False]
