@@ -1,0 +1,33 @@
+"""Fixes found on the ninth round's dev questions (n77-n99), on the sample documents' own sections."""
+
+from __future__ import annotations
+
+from bot.answer import Passage
+from bot.answering.analyst.conflicts import ConflictFinder
+from bot.answering.extractive import ExtractiveAnswerer
+
+
+def _sections(sections: list[Passage], *headings: str) -> list[Passage]:
+    return [p for p in sections if p.heading in headings]
+
+
+def test_a_lead_in_without_a_figure_stands_for_its_list_item(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    # Dev n94: "By the Kyrgyz count:" scored for the question, its item "59 people lost their lives;" did not.
+    passages = _sections(sections, "Figures released by the Kyrgyz side", "A higher official figure")
+    question = "How many Kyrgyz citizens died in the September 2022 border fighting?"
+    conflict, evidence = ConflictFinder(answerer).figures(question, passages)
+    assert conflict is not None  # before: None, the 59 toll was never read
+    texts = [e.span.text for e in evidence]
+    assert any(t.startswith("59 people lost their lives") for t in texts) and any("at 63" in t for t in texts)
+    assert not any("139" in t for t in texts)  # the item counting the asked class, not the wounded
+
+
+def test_a_lead_in_for_another_class_gives_that_class_item(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    passages = _sections(sections, "Figures released by the Kyrgyz side")
+    conflict, evidence = ConflictFinder(answerer).figures("How many people were wounded on the Kyrgyz side?", passages)
+    assert conflict is None
+    assert any(e.span.text.startswith("139 further people") for e in evidence)
