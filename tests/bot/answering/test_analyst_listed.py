@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.answer import Passage
 from bot.answering.analyst.conflicts import ConflictFinder
+from bot.answering.analyst.questions import classify
 from bot.answering.extractive import ExtractiveAnswerer
 
 
@@ -31,3 +32,20 @@ def test_a_lead_in_for_another_class_gives_that_class_item(
     conflict, evidence = ConflictFinder(answerer).figures("How many people were wounded on the Kyrgyz side?", passages)
     assert conflict is None
     assert any(e.span.text.startswith("139 further people") for e in evidence)
+
+
+def test_which_of_a_or_b_is_a_comparison_of_the_options() -> None:
+    # Dev n87, n99: before, default answers (no table).
+    aq = classify("Which of Turkmenistan or Kyrgyzstan bought TB2s first?")
+    assert (aq.kind, aq.entities, aq.facets) == ("compare", ("Turkmenistan", "Kyrgyzstan"), ("bought TB2s first",))
+    aq = classify("Which of Kyrgyzstan, Tajikistan or Azerbaijan belongs to the Organization of Turkic States?")
+    assert aq.entities == ("Kyrgyzstan", "Tajikistan", "Azerbaijan")
+    assert aq.facets == ("belongs to the Organization of Turkic States",)
+    assert classify("Which of the drones did Kyrgyzstan buy?").kind != "compare"  # one name: no options
+    assert classify("Which came first: the S-300 deal or the drone base?").kind == "timeline"
+
+
+def test_a_colon_after_the_names_leads_the_facets() -> None:
+    # Dev n88: before, one column "countries posts".
+    aq = classify("Akar vs Mirzo: countries and posts")
+    assert (aq.entities, aq.facets) == (("Akar", "Mirzo"), ("countries", "posts"))
