@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.answer import Passage
+from bot.answering.analyst.compare import TableBuilder
 from bot.answering.analyst.conflicts import ConflictFinder
 from bot.answering.analyst.questions import classify
 from bot.answering.extractive import ExtractiveAnswerer
@@ -49,3 +50,18 @@ def test_a_colon_after_the_names_leads_the_facets() -> None:
     # Dev n88: before, one column "countries posts".
     aq = classify("Akar vs Mirzo: countries and posts")
     assert (aq.entities, aq.facets) == (("Akar", "Mirzo"), ("countries", "posts"))
+
+
+def test_a_row_that_speaks_is_given_its_own_statement_not_another_party_s_about_it(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    # Dev n90: the Baykar cell quoted the Kyrgyz State Committee saying Tajikistan had no contract with Baykar.
+    passages = _sections(sections, "Conflicting signals about a contract", "The denial", "The report")
+    rows = ["Dushanbe Herald", "Baykar"]
+    e = TableBuilder(answerer).cell_evidence("Tajikistan's drones", "Baykar", rows, passages, ["Tajikistan's drones"])
+    assert e is not None and "Baykar spokesperson denied" in e.span.text  # before: the committee's sentence
+    # A row that says nothing on the facet keeps the other party's sentence about it.
+    e = TableBuilder(answerer).cell_evidence(
+        "a contract", "Baykar", rows, _sections(sections, "Conflicting signals about a contract"), ["a contract"]
+    )
+    assert e is not None and "had not concluded a contract with Baykar" in e.span.text
