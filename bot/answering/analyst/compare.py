@@ -35,7 +35,7 @@ from bot.answering.analyst.evidence import (
     told_by_row,
     with_its_list,
 )
-from bot.answering.analyst.facets import facet_head, headed, role_facet, titled, with_holders
+from bot.answering.analyst.facets import country_facet, facet_head, headed, placed, role_facet, titled, with_holders
 from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
@@ -156,6 +156,8 @@ class TableBuilder:
             seen = {(e.passage.chunk_id, e.span.start) for e in candidates}
             more = [e for e in self._candidates(entity, passages) if (e.passage.chunk_id, e.span.start) not in seen]
             candidates = [e for e in sorted(candidates + more, key=lambda e: -e.score) if titled(e.span.text, entity)]
+        if country_facet(facet_terms):  # a person's country: a sentence naming it next to them, when one does
+            candidates = [e for e in candidates if placed(e.span.text, entity)] or candidates
         candidates += self._under_heading(f"{entity} {facet}", facet_terms, head, passages, candidates)
         # Another party's statement about the row ("the Kyrgyz State Committee ... said Tajikistan had not
         # concluded a contract with Baykar") is kept only when the row says nothing on the facet itself ("a

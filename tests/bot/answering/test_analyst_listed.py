@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder
 from bot.answering.analyst.conflicts import ConflictFinder
+from bot.answering.analyst.facets import country_facet, placed
 from bot.answering.analyst.questions import classify
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.text.terms import content_terms
 
 
 def _sections(sections: list[Passage], *headings: str) -> list[Passage]:
@@ -65,3 +67,16 @@ def test_a_row_that_speaks_is_given_its_own_statement_not_another_party_s_about_
         "a contract", "Baykar", rows, _sections(sections, "Conflicting signals about a contract"), ["a contract"]
     )
     assert e is not None and "had not concluded a contract with Baykar" in e.span.text
+
+
+def test_a_person_s_country_is_the_sentence_naming_it_next_to_them(
+    answerer: ExtractiveAnswerer, sections: list[Passage]
+) -> None:
+    # Dev n88: the Mirzo "countries" cell quoted his factory tour, which names no country of his.
+    assert placed("In early April 2022, Tajik Defence Minister Sherali Mirzo travelled to Ankara", "Mirzo")
+    assert not placed("During the same trip Mirzo toured the factory where the Bayraktars are built", "Mirzo")
+    assert country_facet(content_terms("countries")) and country_facet(content_terms("nationality"))
+    assert not country_facet(content_terms("drone purchases"))
+    passages = _sections(sections, "A defence pact signed in Ankara")
+    e = TableBuilder(answerer).cell_evidence("countries", "Mirzo", ["Akar", "Mirzo"], passages, ["countries", "posts"])
+    assert e is not None and "Tajik Defence Minister Sherali Mirzo" in e.span.text
