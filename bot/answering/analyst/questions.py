@@ -18,7 +18,7 @@ from bot.text.terms import MONTH_NAMES, QUESTION_WORDS, STOPWORDS
 Kind = Literal["compare", "timeline", "latest", "attribution", "conflict", "default"]
 
 _TIMELINE = re.compile(
-    r"\btimeline\b|\bchronolog|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
+    r"\btimeline\b|\bchronolog\w*|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
     r"\bwhat happened (?:when|and when|over|during|between|in order|after|since|before|on the|from)\b|"
     # "What happened in 2021?", "What happened in late September 2022?": a period, not a place.
     # The period stays in the topic (a lookahead): it is what the events are about.
@@ -293,3 +293,13 @@ def disputed(question: str) -> str:
 def topic(question: str) -> str:
     """The question without its timeline / recency wording: what the events or figures are about."""
     return re.sub(r"\s+", " ", _LATEST.sub(" ", _TIMELINE.sub(" ", question))).strip() or question
+
+
+def timeline_parts(question: str) -> list[str] | None:
+    """The subjects of a timeline that lists several ("... the region's drone and arms deals", "Turkey's moves:
+    its drone sales, the Turkic bloc it led and its defence agreements"): its topic cut at commas, colons,
+    semicolons and "and", the pieces that say more than a date. One query finds the events of one of them
+    (dev n24: "drone and arms deals" retrieved no passage on the Russian S-300 deal); None for one subject."""
+    parts = [p.strip(" ?.!") for p in re.split(r"[:;,]\s*|\s+and\s+", topic(question))]
+    parts = [p for p in parts if _has_content(p)]
+    return parts if len(parts) >= 2 else None

@@ -6,8 +6,9 @@ from bot.answer import Passage
 from bot.answering.analyst.compare import TableBuilder
 from bot.answering.analyst.conflicts import ConflictFinder
 from bot.answering.analyst.facets import country_facet, placed
-from bot.answering.analyst.questions import classify
-from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.analyst.questions import classify, timeline_parts, topic
+from bot.answering.analyst.router import AnalystRouter
+from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
 from bot.text.terms import content_terms
 
 
@@ -80,3 +81,15 @@ def test_a_person_s_country_is_the_sentence_naming_it_next_to_them(
     passages = _sections(sections, "A defence pact signed in Ankara")
     e = TableBuilder(answerer).cell_evidence("countries", "Mirzo", ["Akar", "Mirzo"], passages, ["countries", "posts"])
     assert e is not None and "Tajik Defence Minister Sherali Mirzo" in e.span.text
+
+
+def test_a_timeline_of_several_subjects_retrieves_each(answerer: ExtractiveAnswerer) -> None:
+    # Dev n24: "the region's drone and arms deals" retrieved no passage on the Russian S-300 deal.
+    parts = timeline_parts("Before the fighting, what were the milestones in the drone and arms deals? By date.")
+    assert parts is not None and any(p.startswith("arms deals") for p in parts)
+    assert timeline_parts("Give me a timeline of the ceasefire talks.") is None  # one subject
+    assert timeline_parts("What happened between December 2022 and March 2023?") is None  # dates only
+    router = AnalystRouter(ExtractiveStrategy(answerer), answerer)
+    parts = router.retrieval_parts("Lay out chronologically: its drone sales, the bloc it led and its pacts.")
+    assert parts is not None and parts[-3:] == ["its drone sales", "the bloc it led", "its pacts"]
+    assert topic("Chronology of the ceasefire") == "of the ceasefire"  # before: "y of the ceasefire"
