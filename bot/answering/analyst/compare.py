@@ -30,11 +30,12 @@ from bot.answering.analyst.evidence import (
     scored,
     sentences,
     short_span,
+    speaker,
     stated_by,
     told_by_row,
     with_its_list,
 )
-from bot.answering.analyst.facets import facet_head, headed, role_facet, titled, with_holders
+from bot.answering.analyst.facets import country_facet, facet_head, headed, placed, role_facet, titled, with_holders
 from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
@@ -155,7 +156,13 @@ class TableBuilder:
             seen = {(e.passage.chunk_id, e.span.start) for e in candidates}
             more = [e for e in self._candidates(entity, passages) if (e.passage.chunk_id, e.span.start) not in seen]
             candidates = [e for e in sorted(candidates + more, key=lambda e: -e.score) if titled(e.span.text, entity)]
+        if country_facet(facet_terms):  # a person's country: a sentence naming it next to them, when one does
+            candidates = [e for e in candidates if placed(e.span.text, entity)] or candidates
         candidates += self._under_heading(f"{entity} {facet}", facet_terms, head, passages, candidates)
+        # Another party's statement about the row ("the Kyrgyz State Committee ... said Tajikistan had not
+        # concluded a contract with Baykar") is kept only when the row says nothing on the facet itself ("a
+        # Baykar spokesperson denied ...", dev n90): never one party's claim in another's cell.
+        others_say: Evidence | None = None
         for e in candidates:
             text = e.span.text
             lead_in = ""
@@ -226,8 +233,13 @@ class TableBuilder:
             # fits ("Turkish Defence Minister Hulusi Akar" gives both country and position, dev n28).
             if rivals and not role and self._belongs_elsewhere(entity, facet, rivals, text, e.passage.heading):
                 continue  # "41 killed" is not the answer for the "wounded" column
+            if others_say is None and (who := speaker(e.span, e.passage)) is not None and not mentions(who, entity):
+                others_say = e
+                continue
+            if others_say is not None and not told_by_row(e, [entity]):
+                continue
             return e
-        return None
+        return others_say
 
     def _belongs_elsewhere(
         self, entity: str, facet: str, rivals: list[str], text: str, heading: str | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.answer import Conflict, ConflictVersion, Passage
 from bot.answering.analyst.dates import as_of, context_year, stated_date
 from bot.answering.analyst.evidence import (
+    COUNT_CLASSES,
     TOTAL,
     Evidence,
     Quantity,
@@ -24,9 +25,12 @@ from bot.answering.analyst.evidence import (
     mentions,
     owner,
     quantities,
+    same_count_class,
     scored,
+    sentences,
     speaker,
     stated_by,
+    with_its_list,
 )
 from bot.answering.analyst.questions import disputed, named
 from bot.answering.extractive import ExtractiveAnswerer
@@ -87,6 +91,7 @@ class ConflictFinder:
         picked: list[tuple[Evidence, Quantity, str | None]] = []
         focus = self._focus(question)
         for e in evidence:
+            e = self._listed_figure(e, near, focus)
             qs = [q for q in quantities(e.span.text, near) if self._counts_focus(e.span.text, q, focus)]
             if not qs:
                 continue
@@ -121,6 +126,28 @@ class ConflictFinder:
             return None, [e for e, _, _ in picked]
         chosen = [e for e, _ in best[: self.settings.max_versions]]
         return Conflict(about=question.rstrip("?"), versions=[]), chosen
+
+    def _listed_figure(self, e: Evidence, near: set[str], focus: set[str]) -> Evidence:
+        """A lead-in without a figure ("By the Kyrgyz count:") stands for its list: the item whose figure counts
+        what is asked ("59 people lost their lives;"), one naming the asked class ("died" ~ "lives") first. The
+        lead-in scores for the question, its short items need not (dev n94: "How many Kyrgyz citizens died ...?"
+        ranked the lead-in 0.233, the item under the refusal threshold, so one of Kyrgyzstan's two tolls was
+        missing). Any other sentence is returned as it is."""
+        if not e.span.text.rstrip().endswith(":") or quantities(e.span.text, near):
+            return e
+        sents = sentences(e.passage)
+        k = next((i for i, s in enumerate(sents) if s.start == e.span.start), None)
+        if k is None:
+            return e
+        whole = with_its_list(e.passage, sents, k)
+        items = [s for s in sents if e.span.end <= s.start and s.end <= whole.end]
+        asked = {stem(f) for f in focus}
+        fits = [
+            s for s in items
+            if any(self._counts_focus(s.text, q, focus) for q in quantities(s.text, near))
+        ]  # fmt: skip
+        fits.sort(key=lambda s: not (same_count_class(asked, content_terms(s.text)) and _counts_a_class(asked)))
+        return Evidence(e.rank, e.passage, fits[0], e.score) if fits else e
 
     def _focus(self, question: str) -> set[str]:
         """What is counted: the question's lowercase content words, without the generic ones nor its wording
@@ -185,6 +212,11 @@ class ConflictFinder:
             if len(chosen) < self.settings.max_versions and e.passage.doc_id not in {c.passage.doc_id for c in chosen}:
                 chosen.append(e)
         return Conflict(about=question.rstrip("?"), versions=[]), sorted(chosen, key=lambda e: _date_key(e))
+
+
+def _counts_a_class(terms: set[str]) -> bool:
+    """Do the (stemmed) terms name a counted class (deaths, wounded, houses, evacuees)?"""
+    return any(terms & c for c in COUNT_CLASSES)
 
 
 def _one_figure(sentence: str) -> bool:

@@ -4,6 +4,7 @@ title next to the row's name, what is the facet's head noun, and does a section 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.answer import Passage
 from bot.text.terms import ROLE_TITLES, content_term_list, content_terms, stem, term_in
@@ -24,10 +25,30 @@ def _is_title(word: str) -> bool:
     return low in _TITLE_WORDS or (low.endswith("s") and low[:-1] in _TITLE_WORDS)
 
 
+# "Compare A and B on country / nationality": a person's country is the demonym or country next to their name
+# ("Tajik Defence Minister Sherali Mirzo", dev n88). Hand-written list, not tuned.
+_COUNTRY_FACET = frozenset(stem(w) for w in "country countries nationality nationalities citizenship".split())
+_PARTY_WORD = re.compile(r"[A-Z][a-z]+(?:stan|ish|ian|ese|ey|ia|yz|ik)(?:['’]s)?")
+
+
+def country_facet(facet_terms: set[str]) -> bool:
+    """Is the facet a person's country and nothing else ("countries", "nationality")?"""
+    return bool(facet_terms) and facet_terms <= _COUNTRY_FACET
+
+
+def placed(text: str, entity: str) -> bool:
+    """Does a demonym or country name stand within four words of where `text` names `entity`?"""
+    return _near_name(text, entity, lambda w: _PARTY_WORD.fullmatch(w) is not None)
+
+
 def titled(text: str, entity: str) -> bool:
     """Does a title word stand within four words of where `text` names `entity`? The entity is its capitalised
     words, matched as written and in order ("Border Watch", not "border guards' ... watch"); a possessive
     ending of the last one is allowed ("Erdogan's")."""
+    return _near_name(text, entity, _is_title)
+
+
+def _near_name(text: str, entity: str, near: Callable[[str], bool]) -> bool:
     words = re.findall(r"[\w’'\-]+", text)
     name = [w for w in entity.split() if w[:1].isupper()] or [entity.split()[-1]]
     n = len(name)
@@ -38,7 +59,7 @@ def titled(text: str, entity: str) -> bool:
     at = [
         k for k in range(len(words) - n + 1) if words[k : k + n - 1] == name[:-1] and bare(words[k + n - 1]) == name[-1]
     ]
-    return any(_is_title(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
+    return any(near(words[j]) for k in at for j in range(max(0, k - 4), min(len(words), k + n + 4)))
 
 
 def role_facet(facet_terms: set[str]) -> bool:

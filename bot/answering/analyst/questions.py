@@ -18,7 +18,7 @@ from bot.text.terms import MONTH_NAMES, QUESTION_WORDS, STOPWORDS
 Kind = Literal["compare", "timeline", "latest", "attribution", "conflict", "default"]
 
 _TIMELINE = re.compile(
-    r"\btimeline\b|\bchronolog|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
+    r"\btimeline\b|\bchronolog\w*|\bin (?:what|which) order\b|\bsequence of events\b|\bkey dates\b|"
     r"\bwhat happened (?:when|and when|over|during|between|in order|after|since|before|on the|from)\b|"
     # "What happened in 2021?", "What happened in late September 2022?": a period, not a place.
     # The period stays in the topic (a lookahead): it is what the events are about.
@@ -50,9 +50,13 @@ _COMPARE = re.compile(
     r"\bcompare[ds]?\b|\bcomparison\b|\bdiffer(?:s|ed|ence|ences)?\b|\bversus\b|\bvs\.?\s|\bside by side\b|"
     r"\bwhich \w+(?: \w+)? (?:bought|buy|buys|got|have|has|had|use|used|signed|sold|ordered) which\b|"
     # "How do A and B stack up on X?", "... measure up against each other": comparison idioms.
-    r"\bcontrast\b|\b(?:stack|stacks|stacked|measure|measures|measured) up\b",
+    r"\bcontrast\b|\b(?:stack|stacks|stacked|measure|measures|measured) up\b|"
+    # "Which of Turkmenistan or Kyrgyzstan bought TB2s first?": the named options are the rows (dev n87, n99).
+    r"^\W*(?:which|who)\s+(?:one\s+)?of\b",
     re.I,
 )
+# "Which of A or B <what is asked>": the options, then the facet (the rest of the question).
+_WHICH_OF = re.compile(r"^\W*(?:which|who)\s+(?:one\s+)?of\s+(?:the\s+)?(.+)$", re.I)
 _ATTRIBUTION = re.compile(
     r"^\W*(?:who (?:says|said|claims?|claimed|argues?|argued|stated?|reported|confirmed|denied|denies|"
     r"warned|believes?|thinks?|blames?|blamed|"
@@ -83,7 +87,9 @@ _COMPARE_WORDS = frozenset(
 # is too often a place or a time: "Compare A and B in 2022").
 _FACET_LEAD = re.compile(
     r"(?:\b(?:on|in terms of|regarding|with respect to|as to|for|about|by)|"
-    r"\b(?:differ(?:s|ed)?|compared?|contrast(?:s|ed)?|stack(?:s|ed)? up|measure[sd]? up)\s+(?:in|over))\s+"
+    r"\b(?:differ(?:s|ed)?|compared?|contrast(?:s|ed)?|stack(?:s|ed)? up|measure[sd]? up)\s+(?:in|over)|"
+    # "Akar vs Mirzo: countries and posts": a colon after the names leads the facets (dev n88).
+    r"(?<=\w):)\s+"
     r"(.+?)\s*\??$",
     re.I,
 )
@@ -96,7 +102,7 @@ _DIFFER_TAIL = re.compile(
     r"^(?:how|in what ways?|where)\s+(?:do|does|did)\s+(.+?)\s+(?:differ|compare|contrast|disagree)$", re.I
 )
 # Between two compared names: "'s and the", ", ", " and ".
-_NAME_GAP = re.compile(r"^(?:['’]s)?\s*(?:,\s*and|,|and|&)\s+(?:the\s+)?$", re.I)
+_NAME_GAP = re.compile(r"^(?:['’]s)?\s*(?:,\s*(?:and|or)|,|and|or|&)\s+(?:the\s+)?$", re.I)
 # "The Dushanbe Herald's and Baykar's accounts of drone deliveries ...": the words before "of" name the
 # comparison, the facet is the rest (dev a27).
 _ACCOUNTS_OF = re.compile(r"^(?:accounts?|versions?|views?|positions?|reports?|claims?)\s+(?:of|on|about)\s+", re.I)
@@ -158,6 +164,11 @@ def is_yes_no(question: str) -> bool:
 def comparison_parts(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(entities, facets) of a comparison question."""
     body = _SIDE_BY_SIDE.sub("", question.strip().rstrip("?.!").strip())
+    which = _WHICH_OF.match(body)
+    if which:
+        found = _differ_parts(which.group(1))
+        if found is not None:
+            return found
     differ = _DIFFER_TAIL.match(body)
     if differ:
         found = _differ_parts(differ.group(1))
@@ -282,3 +293,13 @@ def disputed(question: str) -> str:
 def topic(question: str) -> str:
     """The question without its timeline / recency wording: what the events or figures are about."""
     return re.sub(r"\s+", " ", _LATEST.sub(" ", _TIMELINE.sub(" ", question))).strip() or question
+
+
+def timeline_parts(question: str) -> list[str] | None:
+    """The subjects of a timeline that lists several ("... the region's drone and arms deals", "Turkey's moves:
+    its drone sales, the Turkic bloc it led and its defence agreements"): its topic cut at commas, colons,
+    semicolons and "and", the pieces that say more than a date. One query finds the events of one of them
+    (dev n24: "drone and arms deals" retrieved no passage on the Russian S-300 deal); None for one subject."""
+    parts = [p.strip(" ?.!") for p in re.split(r"[:;,]\s*|\s+and\s+", topic(question))]
+    parts = [p for p in parts if _has_content(p)]
+    return parts if len(parts) >= 2 else None

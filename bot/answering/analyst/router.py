@@ -32,7 +32,13 @@ from bot.answering.analyst.compare import (
 from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, describe, version
 from bot.answering.analyst.dates import as_of, period_start
 from bot.answering.analyst.evidence import Evidence, mentions
-from bot.answering.analyst.questions import AnalystQuestion, classify, is_yes_no, with_question_mark
+from bot.answering.analyst.questions import (
+    AnalystQuestion,
+    classify,
+    is_yes_no,
+    timeline_parts,
+    with_question_mark,
+)
 from bot.answering.analyst.timeline import DatedAnswers, DatedSettings, date_phrase
 from bot.answering.base import AnswerRequest, AnswerStrategy
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
@@ -108,7 +114,10 @@ class AnalystRouter:
         """Queries that each bring their own best passages (the engine asks before retrieving): one per facet
         of a comparison on two or more facets, whose one query tends to find the passages of one facet only
         (dev a26: "on OTS membership and drone purchases" retrieved no passage listing the OTS members)."""
-        aq = classify(self.cased(question, passages) if passages else question)
+        cased = self.cased(question, passages) if passages else question
+        aq = classify(cased)
+        if aq.kind == "timeline":  # a timeline of several subjects: one query per subject (timeline_parts)
+            return timeline_parts(cased)
         if aq.kind != "compare" or len(aq.facets) < 2 or not aq.entities:
             return None
         rows = " ".join(aq.entities)
