@@ -142,8 +142,10 @@ def holds_answer_type(
         hits = typed_positions(shape.kind, toks, sentence, question, proper)
         if not hits and (any_party or (agent and _AGENT_WORDS.search(sentence))):
             hits = typed_positions("name", toks, sentence, question, proper)
-        if not hits and any_party:
-            hits = [(j, False) for j, m in enumerate(toks) if m.group().lower() in PARTY_NOUNS or (
+        if any_party:
+            # Also beside a name elsewhere in the sentence: "Kyrgyz President Sadyr Japarov inaugurated a base
+            # built for the drones, which have been put in the service of the border guard" (dev chain d07).
+            hits = hits + [(j, False) for j, m in enumerate(toks) if m.group().lower() in PARTY_NOUNS or (
                 m.group().lower() in KINSHIP)]
         if not hits or not focus:
             out.append(bool(hits))

@@ -151,3 +151,16 @@ def test_a_list_the_focus_word_introduces_names_its_items_after_the_colon(embed:
         "It was a sore point between the neighbours: Kyrgyz officials were worried.",
     ]
     assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False]
+
+
+def test_a_group_answers_who_beside_a_far_personal_name(embed: SentenceEmbedder) -> None:
+    question = "Who were the Bayraktar drones put in the service of?"
+    sentences = [
+        # A person is named, far from "put"; the group next to it is the answer.
+        "On Sept. 13, Kyrgyz President Sadyr Japarov inaugurated a new base built for the drones, which have been "
+        "put in the service of the border guard.",
+        # A person far away and no group next to what is asked.
+        "On Sept. 13, Kyrgyz President Sadyr Japarov inaugurated a new base built for the drones, which were put "
+        "to use quickly.",
+    ]
+    assert holds_answer_type(question_shape(question), question, sentences, embed, 0.5) == [True, False]
