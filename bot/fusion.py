@@ -156,17 +156,21 @@ def fuse(vector: ScoredList, bm25: ScoredList, config: FusionConfig) -> list[tup
 
 def recency_boost(
     fused: Sequence[tuple[str, float]], days_old: Mapping[str, int | None], *, weight: float, half_life_days: float,
+    clamp_future: bool = False,
 ) -> list[tuple[str, float]]:
     """A recency prior on a fused ranking: each id gains `weight * 0.5 ** (days_old / half_life_days)`; an id
-    with no age (undated) or a negative one (dated after the reference day: the retriever drops those before
-    fusion) gains nothing. The fused z-score scale is the unit: weight 1 lifts a passage from this week by about
-    one standard deviation of one retriever's scores. Best first; ties keep the fused order."""
+    with no age (undated) gains nothing, nor one with a negative age (dated after the reference day: the as-of
+    path drops those before fusion) unless `clamp_future` (the no-date path: then it gains the full weight).
+    The fused z-score scale is the unit: weight 1 lifts a passage from this week by about one standard deviation
+    of one retriever's scores. Best first; ties keep the fused order."""
     if weight == 0 or not fused:
         return list(fused)
     boosted = []
     for pos, (cid, score) in enumerate(fused):
         age = days_old.get(cid)
         bonus = weight * 0.5 ** (age / half_life_days) if age is not None and age >= 0 else 0.0
+        if age is not None and age < 0 and clamp_future:
+            bonus = weight  # dated after the reference day: as new as it
         boosted.append((pos, cid, score + bonus))
     boosted.sort(key=lambda item: (-item[2], item[0]))
     return [(cid, score) for _, cid, score in boosted]

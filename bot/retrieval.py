@@ -231,8 +231,10 @@ class HybridRetriever:
             # week" is its last one). Only the prior; nothing is excluded.
             reference = newest_day(node for node, _ in (*vector_hits, *bm25_hits))
             recency = self.fusion.recency_weight if reference else 0.0
+        # Without an as-of date nothing newer was dropped: a chunk dated after the reference (a server clock
+        # behind the documents' dates) is as new as it, not penalised.
         passages = self._fuse(vector_hits, bm25_hits, bm25_complete=bm25_complete, as_of=reference,
-                              recency_weight=recency)[:top_k]
+                              recency_weight=recency, clamp_future=as_of_date is None)[:top_k]
         trace = {
             "collection": name,
             **({"as_of": as_of_date.isoformat(), "recency_weight": recency} if as_of_date else {}),
@@ -259,6 +261,7 @@ class HybridRetriever:
     def _fuse(
         self, vector_hits: list[tuple[BaseNode, float]], bm25_hits: list[tuple[BaseNode, float]], *,
         bm25_complete: bool = False, as_of: date | None = None, recency_weight: float = 0.0,
+        clamp_future: bool = False,
     ) -> list[Passage]:
         """`bot.fusion.fuse` over chunk ids (then `recency_boost` when asked as of a date), back to passages
         carrying each retriever's raw score."""
@@ -274,5 +277,5 @@ class HybridRetriever:
         if as_of is not None and recency_weight:
             ages = {cid: days_before(as_of, int(n.metadata.get("date_int") or 0)) for cid, n in nodes.items()}
             fused = recency_boost(fused, ages, weight=recency_weight,
-                                  half_life_days=self.fusion.recency_half_life_days)
+                                  half_life_days=self.fusion.recency_half_life_days, clamp_future=clamp_future)
         return [passage_from_node(nodes[cid], score, scores[cid]) for cid, score in fused]

@@ -85,9 +85,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 # "Which villages were ...?", "Which two regional organisations does ...?": the noun phrase between "which" and
 # the auxiliary (or the verb right after it) ends in a plural.
+# A noun ending in "-is"/"-as" ("analysis", "gas"; but "areas") counts only before a plural verb; "news", "series",
+# "species" never.
 _WHICH_PLURAL = re.compile(
-    r"^\W*(?i:(?:and |but |so )?which) (?:[\w\-]+ ){0,2}[a-z\-]*[a-z][^su\W]s "
-    r"(?:did|do|does|were|are|was|is|have|has|had|will|would|could|can|might|[a-z]+ed)\b"
+    r"^\W*(?i:(?:and |but |so )?which) (?:[\w\-]+ ){0,2}(?!(?:news|series|species)\b)"
+    r"(?:[a-z\-]*[a-z][^suia\W]s (?:did|do|does|were|are|was|is|have|has|had|will|would|could|can|might|[a-z]+ed)"
+    r"|[a-z\-]*[a-z][ia]s (?:were|are|have|do))\b"
 )
 
 

@@ -52,8 +52,18 @@ def name_groups(question: str) -> list[set[str]]:
             groups.append(group | (group & found))
     covered = set().union(*groups) if groups else set()
     groups += [{n} for n in found if n not in covered]  # designators ("tb2") and the like
-    # A capital names its country's side ("by Bishkek's count" is Kyrgyzstan's count).
-    return [g | {c for c in map(country_of_capital, g) if c} for g in groups]
+    # A capital speaking names its country's side ("by Bishkek's count" is Kyrgyzstan's count); a capital as a
+    # place does not ("How many people live in Paris?" is no question about France).
+    return [g | {c for w in g if (c := country_of_capital(w)) and _as_a_voice(w, question)} for g in groups]
+
+
+def _as_a_voice(capital: str, question: str) -> bool:
+    """`capital` stands for a government in `question`: a possessive, "according to" it, or it says something."""
+    c = re.escape(capital)
+    return re.search(
+        rf"\b{c}['’]s?(?!\w)|\baccording to {c}\b|\b{c} (?:says?|said|claims?|claimed|reports?|reported|"
+        rf"states?|stated|insists?|insisted|denies|denied|counts?|counted)\b",
+        question, re.I) is not None
 
 
 def group_present(group: set[str], vocabulary: set[str], text: str) -> bool:

@@ -108,8 +108,12 @@ def holds_answer_type(
             # Baykar founded?").
             event = any(abs(d - j) <= _DATE_WINDOW and clause[d] == clause[j] for d in in_clause for j in near)
             beside = [k for k, st in enumerate(stems) if st in parties]
+            # An event word present but far must come before the date in its clause ("the first ... to buy
+            # TB2s, in December 2020"), not after it ("In 1991 Kyrgyzstan declared independence ..., and three
+            # decades later ... it bought TB2s").
+            dated = [d for d in in_clause if not near or any(j < d and clause[j] == clause[d] for j in near)]
             out_dates.append(event or (bool(parties) and len(named) == len(parties) and any(
-                abs(k - d) <= _DATE_WINDOW and clause[k] == clause[d] for d in in_clause for k in beside)))
+                abs(k - d) <= _DATE_WINDOW and clause[k] == clause[d] for d in dated for k in beside)))
         return out_dates
 
     # Names, also at a sentence start when the word is no dictionary word and never written in lower case
@@ -161,7 +165,8 @@ def holds_answer_type(
         # A list the focus word introduces names its items after the colon, however far: "listed regional hot
         # spots as opportunities for Turkish armed drones: the Kyrgyz-Tajik clashes, ... Afghanistan".
         # The focus word itself (by stem), not one near it in meaning ("neighbours: Kyrgyz officials ...").
-        colon = sentence.find(":")
+        found = re.search(r"(?<!\d):(?!\d)", sentence)  # not a clock time ("05:30")
+        colon = found.start() if found else -1
         focus_stems = {stem(f) for f in focus}
         listed = shape.kind == "name" and colon > 0 and any(
             toks[j].end() <= colon and stem(toks[j].group().lower()) in focus_stems for j in near

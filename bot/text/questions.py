@@ -30,7 +30,8 @@ _NUMBER_NOUNS = r"(?:(?:toll|number|total|count)s?|percentage|share|amount|price
 # "What was Kyrgyzstan's death toll?", "What is the total number of ...", "What about the Tajik death toll?": the
 # counted noun after "what" and a copula (or "about"), behind an article or a possessive and at most two modifiers.
 _WHAT_IS_THE_COUNT = re.compile(
-    r"\bwhat (?:is|was|are|were|about) (?:the |its |their |his |her |[a-z][\w\-]*['’]s? )(?:[a-z][\w\-]* ){0,2}"
+    r"\bwhat (?:is|was|are|were|about) (?:the |its |their |his |her |[a-z][\w\-]*['’]s? )"
+    r"(?:(?!(?:of|the|a|an|to|for|in|on|at|by|with|from)\b)[a-z][\w\-]* ){0,2}"
     + _NUMBER_NOUNS
     + r"\b"
 )

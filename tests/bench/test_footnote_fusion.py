@@ -123,6 +123,9 @@ def test_recency_boost_lifts_recent_ids_and_leaves_undated_alone() -> None:
     order = [cid for cid, _ in recency_boost(fused, ages, weight=3.0, half_life_days=30.0)]
     assert order == ["recent", "old", "undated", "later"]
     assert recency_boost(fused, ages, weight=0.0, half_life_days=30.0) == fused
+    # Review: on the no-date path nothing newer was dropped, so a chunk dated after the reference is as new as it.
+    got = dict(recency_boost(fused, ages, weight=3.0, half_life_days=30.0, clamp_future=True))
+    assert got["later"] == pytest.approx(3.9)
 
 
 def test_recency_config_records_where_its_values_came_from() -> None:

@@ -57,6 +57,7 @@ _COMPARE = re.compile(
 )
 # "Which of A or B <what is asked>": the options, then the facet (the rest of the question).
 _WHICH_OF = re.compile(r"^\W*(?:which|who)\s+(?:one\s+)?of\s+(?:the\s+)?(.+)$", re.I)
+_WHICH_OPENER = re.compile(r"^\W*(?:which|who)\s+(?:one\s+)?of\b", re.I)
 _ATTRIBUTION = re.compile(
     r"^\W*(?:who (?:says|said|claims?|claimed|argues?|argued|stated?|reported|confirmed|denied|denies|"
     r"warned|believes?|thinks?|blames?|blamed|"
@@ -129,6 +130,11 @@ def classify(question: str) -> AnalystQuestion:
         return AnalystQuestion("timeline")
     if _COMPARE.search(q):
         entities, facets = comparison_parts(q)
+        # "Which of A or B ...?" compares only when its options are the rows; "Which of Baykar's drones did
+        # Kyrgyzstan buy?" is no comparison of Baykar and Kyrgyzstan.
+        which = _WHICH_OF.match(q.rstrip("?.! "))
+        if which and _differ_parts(which.group(1)) is None and not _COMPARE.search(_WHICH_OPENER.sub("", q)):
+            entities = ()
         if len(entities) >= 2 or re.search(r"\bwhich \w+.* which\b", q, re.I):
             return AnalystQuestion("compare", entities, facets, compares_accounts(q))
     if _LATEST.search(q):

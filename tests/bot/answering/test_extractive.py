@@ -265,6 +265,8 @@ TOLL = ("By the Kyrgyz count:\n\n- 59 people lost their lives;\n- 139 further pe
         # A capital names its country's side (dev d153); another capital does not.
         ("How many homes were damaged according to Bishkek's figures?", "Border clashes", False),
         ("How many homes were damaged according to Dushanbe's figures?", "Border clashes", True),
+        # Review: a capital as a place is no voice of its country.
+        ("How many houses were damaged in Bishkek?", "Kyrgyzstan counts the damage", True),
     ],
 )
 def test_a_figure_is_someone_elses_when_nothing_near_it_names_the_asked_party(
@@ -589,3 +591,11 @@ def test_which_things_wants_them_named(answerer: ExtractiveAnswerer) -> None:
                     "Tajik reports", "t.md")
     assert not answerer.answer("Which mosques were hit by Kyrgyz drones?", [named]).refused
     assert not answerer.answer("Which force were the Kyrgyz drones given to?", [p]).refused
+    # Review: singular nouns ending in -s are no plurals.
+    gas = Passage("t:2", "Investigators said chlorine gas was used in the attack on the village.", "t", "Attack",
+                  "t.md")
+    assert not answerer.answer("Which gas was used in the attack?", [gas]).refused
+    from bot.answering.extractive import _WHICH_PLURAL
+
+    assert _WHICH_PLURAL.match("Which areas were shelled?") and not _WHICH_PLURAL.match("Which analysis was cited?")
+    assert not _WHICH_PLURAL.match("Which news outlet said it?")

@@ -41,6 +41,10 @@ def test_a_plural_count_noun_asks_for_a_number() -> None:
     assert question_shape("What was the Tajik death toll?").kind == "number"
     assert question_shape("What about the Tajik toll?").kind == "number"
     assert question_shape("What about the Tajik side?").kind != "number"
+    # Review: function words are no modifiers ("impact of price controls" asks for no count).
+    for question in ("What is the impact of price controls?", "What is the reason the price rose?",
+                     "What was the effect of rate hikes?"):
+        assert question_shape(question).kind != "number", question
 
 
 def test_an_elliptical_second_part_swaps_the_first_parts_phrase() -> None:
