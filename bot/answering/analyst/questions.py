@@ -301,6 +301,9 @@ def topic(question: str) -> str:
     return re.sub(r"\s+", " ", _LATEST.sub(" ", _TIMELINE.sub(" ", question))).strip() or question
 
 
+MAX_TIMELINE_PARTS = 4
+
+
 def timeline_parts(question: str) -> list[str] | None:
     """The subjects of a timeline that lists several ("... the region's drone and arms deals", "Turkey's moves:
     its drone sales, the Turkic bloc it led and its defence agreements"): its topic cut at commas, colons,
@@ -308,4 +311,5 @@ def timeline_parts(question: str) -> list[str] | None:
     (dev n24: "drone and arms deals" retrieved no passage on the Russian S-300 deal); None for one subject."""
     parts = [p.strip(" ?.!") for p in re.split(r"[:;,]\s*|\s+and\s+", topic(question))]
     parts = [p for p in parts if _has_content(p)]
-    return parts if len(parts) >= 2 else None
+    # Each part costs one retrieval: a long list typed into Discord is not dozens of searches.
+    return parts[:MAX_TIMELINE_PARTS] if len(parts) >= 2 else None

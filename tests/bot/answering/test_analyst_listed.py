@@ -96,3 +96,11 @@ def test_a_timeline_of_several_subjects_retrieves_each(answerer: ExtractiveAnswe
     parts = router.retrieval_parts("Lay out chronologically: its drone sales, the bloc it led and its pacts.")
     assert parts is not None and parts[-3:] == ["its drone sales", "the bloc it led", "its pacts"]
     assert topic("Chronology of the ceasefire") == "of the ceasefire"  # before: "y of the ceasefire"
+
+
+def test_a_long_timeline_list_is_a_few_retrievals_not_dozens() -> None:
+    from bot.answering.analyst.questions import MAX_TIMELINE_PARTS, timeline_parts
+
+    question = "Timeline of " + ", ".join(f"the drone deal number {n}" for n in range(60)) + "?"
+    parts = timeline_parts(question)
+    assert parts is not None and len(parts) == MAX_TIMELINE_PARTS
