@@ -14,24 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.answer import Citation, Passage, Table, TableCell, TableRow
+from bot.answering.analyst.attribution import owner, party_root, reported_clause, speaker, stated_by
 from bot.answering.analyst.dates import reported_date
 from bot.answering.analyst.evidence import (
     COUNT_CLASSES,
     Evidence,
-    _party_root,
     count_synonyms,
     lead_in_with_list,
     mentions,
-    owner,
     quantities,
     repeats,
-    reported_clause,
     same_count_class,
     scored,
     sentences,
     short_span,
-    speaker,
-    stated_by,
     told_by_row,
     with_its_list,
 )
@@ -199,12 +195,12 @@ class TableBuilder:
             # Kyrgyzstan and Tajikistan belong" was given to Kyrgyzstan, the party named first, only).
             shared = own and _BOTH.search(clause) is not None
             party = None if by_row or shared or told else owner(clause, e.passage)
-            if party is not None and any(_party_root(o) == party for o in others) and not own:
+            if party is not None and any(party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
             if (
                 party is not None
                 and own
-                and party != _party_root(entity.split()[0])
+                and party != party_root(entity.split()[0])
                 and self._owned_by_other(clause, entity, others)
             ):
                 continue
@@ -261,7 +257,7 @@ class TableBuilder:
         State Committee ... said ... that Tajikistan had not concluded a contract" is about Tajikistan (dev
         a26), the Kyrgyz committee only says it."""
         first = _PARTY_WORD.search(reported_clause(text) or text)
-        return first is not None and any(_party_root(first.group()) == _party_root(o.split()[0]) for o in others)
+        return first is not None and any(party_root(first.group()) == party_root(o.split()[0]) for o in others)
 
     def _candidates(self, query: str, passages: list[Passage]) -> list[Evidence]:
         """The query's candidates; for a count, also those a query in the sentence's own word of the counted
@@ -316,7 +312,7 @@ class TableBuilder:
             m = _PARTY_WORD.search(e.span.text)
             if m is None or m.group() in question:
                 continue
-            rows.setdefault(_party_root(m.group()), m.group())
+            rows.setdefault(party_root(m.group()), m.group())
             if len(rows) >= self.settings.max_found_rows:
                 break
         return list(rows.values())
