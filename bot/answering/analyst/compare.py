@@ -4,7 +4,7 @@ facet asked, each cell a short verbatim span with its own footnote, or "not stat
 Offline, a cell is the best-scoring sentence of the passages for "<entity> <facet>" that is about that entity
 (it names it, or its document does and the sentence names no other row), trimmed to the clause that holds the
 facet. With an LLM, the model fills the cells and each cell is checked by the `CitationVerifier` like any
-answer sentence; a cell it does not support becomes "not stated".
+answer sentence; a cell it does not support becomes "not stated" (`generated_table`).
 """
 
 from __future__ import annotations
@@ -14,24 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.answer import Citation, Passage, Table, TableCell, TableRow
+from bot.answering.analyst.attribution import owner, party_root, reported_clause, speaker, stated_by
 from bot.answering.analyst.dates import reported_date
 from bot.answering.analyst.evidence import (
     COUNT_CLASSES,
     Evidence,
-    _party_root,
     count_synonyms,
     lead_in_with_list,
     mentions,
-    owner,
     quantities,
     repeats,
-    reported_clause,
     same_count_class,
     scored,
     sentences,
     short_span,
-    speaker,
-    stated_by,
     told_by_row,
     with_its_list,
 )
@@ -39,8 +35,7 @@ from bot.answering.analyst.facets import country_facet, facet_head, headed, plac
 from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.answering.verify import CitationVerifier
-from bot.text.markers import MARKER, attach_markers, parse_markers, strip_bullet, strip_markers
+from bot.text.markers import attach_markers, strip_bullet
 from bot.text.sentences import Span
 from bot.text.terms import content_terms, stem, term_in
 
@@ -199,12 +194,12 @@ class TableBuilder:
             # Kyrgyzstan and Tajikistan belong" was given to Kyrgyzstan, the party named first, only).
             shared = own and _BOTH.search(clause) is not None
             party = None if by_row or shared or told else owner(clause, e.passage)
-            if party is not None and any(_party_root(o) == party for o in others) and not own:
+            if party is not None and any(party_root(o) == party for o in others) and not own:
                 continue  # the figure belongs to another row
             if (
                 party is not None
                 and own
-                and party != _party_root(entity.split()[0])
+                and party != party_root(entity.split()[0])
                 and self._owned_by_other(clause, entity, others)
             ):
                 continue
@@ -261,7 +256,7 @@ class TableBuilder:
         State Committee ... said ... that Tajikistan had not concluded a contract" is about Tajikistan (dev
         a26), the Kyrgyz committee only says it."""
         first = _PARTY_WORD.search(reported_clause(text) or text)
-        return first is not None and any(_party_root(first.group()) == _party_root(o.split()[0]) for o in others)
+        return first is not None and any(party_root(first.group()) == party_root(o.split()[0]) for o in others)
 
     def _candidates(self, query: str, passages: list[Passage]) -> list[Evidence]:
         """The query's candidates; for a count, also those a query in the sentence's own word of the counted
@@ -316,62 +311,10 @@ class TableBuilder:
             m = _PARTY_WORD.search(e.span.text)
             if m is None or m.group() in question:
                 continue
-            rows.setdefault(_party_root(m.group()), m.group())
+            rows.setdefault(party_root(m.group()), m.group())
             if len(rows) >= self.settings.max_found_rows:
                 break
         return list(rows.values())
-
-    # --- with an LLM -------------------------------------------------------------------------------------
-
-    def verified(
-        self,
-        question: str,
-        generated: dict[tuple[str, str], str],
-        aq: AnalystQuestion,
-        passages: list[Passage],
-        verifier: CitationVerifier,
-        notes: Footnotes,
-    ) -> tuple[Table, list[str]]:
-        """The table from LLM cells ("text [n]" per (row, column)), each verified on its own; returns the table
-        and the cells it removed."""
-        columns = list(aq.facets) or [DEFAULT_COLUMN]
-        entities = list(aq.entities) or sorted({r for r, _ in generated})
-        removed: list[str] = []
-        rows = []
-        for entity in entities:
-            cells = []
-            for facet in columns:
-                raw = generated.get((entity.lower(), facet.lower()), "")
-                claim = strip_markers(raw).strip()
-                if not claim or claim.lower().startswith(NOT_STATED) or not parse_markers(raw):
-                    cells.append(TableCell(NOT_STATED))
-                    if claim and not claim.lower().startswith(NOT_STATED):
-                        removed.append(f"{entity} / {facet}: {claim}")
-                    continue
-                result = verifier.verify(question, raw, passages, statements=False)
-                kept = [c for c in result.checks if c.action in ("kept", "repointed")]
-                if result.outcome != "ok" or not kept or len(kept) != len(result.checks):
-                    removed.append(f"{entity} / {facet}: {claim}")
-                    cells.append(TableCell(NOT_STATED))
-                    continue
-                ns = []
-                for n in parse_markers(result.answer.text):
-                    c = result.answer.citations[n - 1]
-                    p = next(p for p in passages if p.chunk_id == c.chunk_id)
-                    ns.append(notes.cite(p, c.quote))
-                cells.append(TableCell(MARKER.sub("", strip_markers(result.answer.text)).strip(), ns))
-            rows.append(TableRow(entity, cells))
-        return Table(columns, rows), removed
-
-
-def parse_generated_cells(text: str) -> dict[tuple[str, str], str]:
-    """ "row | column | text [n]" lines -> {(row, column): "text [n]"} (lowercased keys)."""
-    out: dict[tuple[str, str], str] = {}
-    for line in text.splitlines():
-        parts = [p.strip(" *`-") for p in line.strip().strip("|").split("|")]
-        if len(parts) >= 3 and parts[0] and parts[1]:
-            out[(parts[0].lower(), parts[1].lower())] = " | ".join(parts[2:]).strip()
-    return out
 
 
 def _dated(cells: Iterable[Evidence | None]) -> Evidence | None:

@@ -14,22 +14,19 @@ import re
 from dataclasses import dataclass
 
 from bot.answer import Conflict, ConflictVersion, Passage
+from bot.answering.analyst.attribution import TOTAL, owner, speaker, stated_by
 from bot.answering.analyst.dates import as_of, context_year, stated_date
 from bot.answering.analyst.evidence import (
     COUNT_CLASSES,
-    TOTAL,
     Evidence,
     Quantity,
     compatible,
     count_synonyms,
     mentions,
-    owner,
     quantities,
     same_count_class,
     scored,
     sentences,
-    speaker,
-    stated_by,
     with_its_list,
 )
 from bot.answering.analyst.questions import disputed, named

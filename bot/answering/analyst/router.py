@@ -22,16 +22,11 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from bot.answer import Answer, AnswerEvent, Conflict, FallbackKind, FinalAnswer, Passage
-from bot.answering.analyst.compare import (
-    CompareSettings,
-    Footnotes,
-    TableBuilder,
-    parse_generated_cells,
-    table_markdown,
-)
+from bot.answering.analyst.compare import CompareSettings, Footnotes, TableBuilder, table_markdown
 from bot.answering.analyst.conflicts import ConflictFinder, ConflictSettings, describe, version
 from bot.answering.analyst.dates import as_of, period_start
 from bot.answering.analyst.evidence import Evidence, mentions
+from bot.answering.analyst.generated_table import parse_generated_cells, verified_table
 from bot.answering.analyst.questions import (
     AnalystQuestion,
     classify,
@@ -323,7 +318,7 @@ class AnalystRouter:
         generated = parse_generated_cells(completion.text)
         notes = Footnotes()
         table, removed = await asyncio.to_thread(
-            self.tables.verified, request.question, generated, aq, request.passages, self.verifier, notes
+            verified_table, request.question, generated, aq, request.passages, self.verifier, notes
         )
         if not notes.citations:
             answer = await asyncio.to_thread(self.answer, aq, request.question, request.passages)

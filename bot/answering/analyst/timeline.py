@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from bot.answer import Passage
+from bot.answering.analyst.attribution import speaker
 from bot.answering.analyst.conflicts import asked_parties, other_party
 from bot.answering.analyst.dates import (
     UNDATED,
@@ -27,7 +28,6 @@ from bot.answering.analyst.evidence import (
     quantities,
     scored,
     sentences,
-    speaker,
     with_antecedent,
     with_its_list,
 )

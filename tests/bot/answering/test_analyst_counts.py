@@ -83,7 +83,7 @@ def test_a_count_cell_is_found_in_the_sentence_s_own_word_for_the_counted_class(
     ],
 )
 def test_a_function_word_that_ends_like_a_demonym_names_no_party(sentence: str, title: str, party: str | None) -> None:
-    from bot.answering.analyst.evidence import owner
+    from bot.answering.analyst.attribution import owner
 
     assert owner(sentence, passage(1, sentence, title)) == party
 

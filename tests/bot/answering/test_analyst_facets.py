@@ -4,8 +4,8 @@ party of what is reported, not the party saying it (real MiniLM embedder)."""
 from __future__ import annotations
 
 from bot.answer import Passage
+from bot.answering.analyst.attribution import reported_clause
 from bot.answering.analyst.compare import TableBuilder
-from bot.answering.analyst.evidence import reported_clause
 from bot.answering.analyst.router import AnalystRouter
 from bot.answering.extractive import ExtractiveAnswerer, ExtractiveStrategy
 from bot.text.embedder import SentenceEmbedder

@@ -6,8 +6,9 @@ about another row, a "both A and B" clause is each row's, and "The outlet X repo
 from __future__ import annotations
 
 from bot.answer import Passage, Table
+from bot.answering.analyst.attribution import speaker
 from bot.answering.analyst.compare import NOT_STATED, Footnotes, TableBuilder
-from bot.answering.analyst.evidence import lead_in_with_list, sentences, speaker
+from bot.answering.analyst.evidence import lead_in_with_list, sentences
 from bot.answering.analyst.questions import classify, comparison_parts, is_when
 from bot.answering.extractive import ExtractiveAnswerer
 
