@@ -31,7 +31,9 @@ _FOLLOWUP_END = re.compile(r"\b(then|too|as well|instead|in that case)\W*$", re.
 _FILLER = frozenset("about more else also again too then same instead".split())
 _VOICE = frozenset(
     "side sides government authorities officials account accounts version count figures media press view position "
-    "say says said report reports reported claim claims claimed state states stated think thinks do does did".split())
+    "say says said report reports reported claim claims claimed state states stated think thinks do does did "
+    "one figure tally".split())
+_VOICE_STEMS = frozenset(stem(w) for w in _VOICE)
 MAX_CONTEXT_NAMES = 5
 # A bare wh-question ("Why?", "And when?", "How exactly?") asks the previous question's clause again with a
 # new wh-word: "Where did Turkey have to move its embassy?" -> "Why?" -> "Why did Turkey have to move ...".
@@ -153,11 +155,12 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
         or not any(w.lower() in ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
                    for w in words(question))
     )
-    # A word of its own the previous question lacks makes it a new question, not the old one about a new name:
-    # "What about the Tajik toll?" after "And how many houses were damaged (Kyrgyz)?" asks for the toll.
-    # Not a word for a party's side or voice ("And the Tajik side?", "And what did Kyrgyzstan report?"): those
-    # ask the old question of the new name.
-    new_word = not {stem(w.lower()) for w in own if w.lower() not in _VOICE} <= {
+    # In a fragment without a verb, a word of its own the previous question lacks makes it a new question, not
+    # the old one about a new name: "What about the Tajik toll?" after "And how many houses were damaged
+    # (Kyrgyz)?" asks for the toll. Not a word for a party's side or voice ("And the Tajik side?", "And the
+    # Kyrgyz figure?"), nor a verb ("And how many did Tajikistan order?"): those ask the old question again.
+    fragment = not any(w.lower() in _AUXILIARIES for w in words(question))
+    new_word = fragment and not {stem(w.lower()) for w in own} - _VOICE_STEMS <= {
         stem(w.lower()) for w in words(previous)}
     if new_names and old_names and len(own) <= 1 and not new_word and not leans_back and continues:
         swapped = previous
@@ -190,8 +193,8 @@ def rewrite_offline(question: str, history: Turn | Sequence[Turn]) -> str:
             return swapped
     if new_names and new_word and not leans_back and _FOLLOWUP_START.match(question):
         # A new question about a new name ("What about the Tajik toll?"): the old names it replaces are no
-        # context for it.
-        return question
+        # context for it; its own references are still resolved.
+        return resolve_that_year(resolve_references(question, turns), turns)
     rewritten = resolve_that_year(resolve_references(question, turns), turns)
     found = referent(previous, last.answer)
     if found and not mentioned(found[0], rewritten):

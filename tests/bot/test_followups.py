@@ -167,6 +167,15 @@ def test_a_new_name_with_a_new_word_is_a_new_question_not_a_swap() -> None:
         "How many people did Kyrgyzstan say were killed?")
 
 
+def test_review_a_new_word_is_a_new_question_only_in_a_verbless_fragment() -> None:
+    died = Turn("How many died on the Tajik side?", "41 [1].")
+    for question in ("And the Kyrgyz figure?", "And the Kyrgyz tally?", "And the Kyrgyz one?"):
+        assert rewrite_offline(question, [died]) == "How many died on the Kyrgyz side?", question
+    bought = Turn("How many drones did Kyrgyzstan buy from Turkey in 2021?", "3 [1].")
+    assert rewrite_offline("And how many did Tajikistan order?", [bought]) == (
+        "How many drones did Tajikistan buy from Turkey in 2021?")
+
+
 def test_one_new_name_replaces_one_old_name_not_all() -> None:
     turn = Turn("What did Kyrgyzstan buy from Russia?", "S-300 air defence systems [1].")
     assert rewrite_offline("And Tajikistan?", [turn]) == "What did Tajikistan buy from Russia?"
