@@ -20,23 +20,21 @@ from bot.answering.analyst.evidence import (
     COUNT_CLASSES,
     Evidence,
     count_synonyms,
+    its_list,
     lead_in_with_list,
     mentions,
     quantities,
     repeats,
     same_count_class,
     scored,
-    sentences,
     short_span,
     told_by_row,
-    with_its_list,
 )
 from bot.answering.analyst.facets import country_facet, facet_head, headed, placed, role_facet, titled, with_holders
 from bot.answering.analyst.questions import AnalystQuestion, is_when
 from bot.answering.base import make_citation
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.text.markers import attach_markers, strip_bullet
-from bot.text.sentences import Span
 from bot.text.terms import content_terms, stem, term_in
 
 NOT_STATED = "not stated"
@@ -116,7 +114,7 @@ class TableBuilder:
                 focus = content_terms(f"{facet} {entity}")
                 # A list item is quoted with its lead-in: "Turkish-made Bayraktar combat drones" alone states
                 # nothing ("According to those reports, Kyrgyz units used, among other things: ...", dev n31).
-                listed = _with_list(ev) or lead_in_with_list(ev.passage, ev.span)
+                listed = its_list(ev.passage, ev.span) or lead_in_with_list(ev.passage, ev.span)
                 # A lead-in ("... covering two kinds of equipment:") is shown with its list, whole: alone it is a
                 # cut quote that states nothing (dev n08's Russia cell lacked the S-300 and Orlan-10 items).
                 span = listed if listed is not None else short_span(ev.span, focus, must=content_terms(entity))
@@ -320,18 +318,6 @@ class TableBuilder:
 def _dated(cells: Iterable[Evidence | None]) -> Evidence | None:
     """The first of a row's cells whose sentence states a date (a "when" column's cell)."""
     return next((e for e in cells if e is not None and reported_date(e.span.text, e.passage) is not None), None)
-
-
-def _with_list(e: Evidence) -> Span | None:
-    """The evidence sentence with its list items when it is a lead-in ending in ":" that has some; else None."""
-    if not e.span.text.rstrip().endswith(":"):
-        return None
-    sents = sentences(e.passage)
-    k = next((i for i, x in enumerate(sents) if x.start == e.span.start), None)
-    if k is None:
-        return None
-    whole = with_its_list(e.passage, sents, k)
-    return whole if whole.end > e.span.end else None
 
 
 def table_markdown(table: Table) -> str:

@@ -22,12 +22,12 @@ from bot.answering.analyst.evidence import (
     Quantity,
     compatible,
     count_synonyms,
+    its_list,
     mentions,
     quantities,
     same_count_class,
     scored,
     sentences,
-    with_its_list,
 )
 from bot.answering.analyst.questions import disputed, named
 from bot.answering.extractive import ExtractiveAnswerer
@@ -130,14 +130,10 @@ class ConflictFinder:
         lead-in scores for the question, its short items need not (dev n94: "How many Kyrgyz citizens died ...?"
         ranked the lead-in 0.233, the item under the refusal threshold, so one of Kyrgyzstan's two tolls was
         missing). Any other sentence is returned as it is."""
-        if not e.span.text.rstrip().endswith(":") or quantities(e.span.text, near):
+        whole = its_list(e.passage, e.span)
+        if whole is None or quantities(e.span.text, near):
             return e
-        sents = sentences(e.passage)
-        k = next((i for i, s in enumerate(sents) if s.start == e.span.start), None)
-        if k is None:
-            return e
-        whole = with_its_list(e.passage, sents, k)
-        items = [s for s in sents if e.span.end <= s.start and s.end <= whole.end]
+        items = [s for s in sentences(e.passage) if e.span.end <= s.start and s.end <= whole.end]
         asked = {stem(f) for f in focus}
         fits = [
             s for s in items

@@ -142,6 +142,19 @@ def with_its_list(passage: Passage, sents: list[Span], k: int) -> Span:
     return Span(s.start, sents[end].end, passage.text[s.start : sents[end].end])
 
 
+def its_list(passage: Passage, span: Span) -> Span | None:
+    """For a lead-in (`span` ending in ":"), it with the list items that follow it; None when it is no lead-in
+    or has no items."""
+    if not span.text.rstrip().endswith(":"):
+        return None
+    sents = sentences(passage)
+    k = next((i for i, s in enumerate(sents) if s.start == span.start), None)
+    if k is None:
+        return None
+    whole = with_its_list(passage, sents, k)
+    return whole if whole.end > span.end else None
+
+
 def lead_in_with_list(passage: Passage, span: Span) -> Span | None:
     """For a list item (`span`, bullet or not), the list's lead-in with all its items ("Its founding members
     alongside Turkey are: - Azerbaijan - Kazakhstan - Kyrgyzstan ..."); None when the span is no list item
