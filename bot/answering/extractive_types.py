@@ -138,6 +138,7 @@ def holds_answer_type(
     # A noun counted in so many words ("How many houses", "What number of injured"), not a verb's subject left
     # unsaid ("How many were injured ...": people, whom "139 others injured" counts).
     named_noun = counted is not None and not any(w in _AUX_WORDS for w in group[: group.index(counted)])
+    focus_stems = {stem(f) for f in focus}
     out: list[bool] = []
     for sentence, toks in zip(sentences, tokens, strict=True):
         if named_noun and counted and _lists_the_counted(sentence, counted, sims, counted_similarity):
@@ -167,7 +168,6 @@ def holds_answer_type(
         # The focus word itself (by stem), not one near it in meaning ("neighbours: Kyrgyz officials ...").
         found = re.search(r"(?<!\d):(?!\d)", sentence)  # not a clock time ("05:30")
         colon = found.start() if found else -1
-        focus_stems = {stem(f) for f in focus}
         listed = shape.kind == "name" and colon > 0 and any(
             toks[j].end() <= colon and stem(toks[j].group().lower()) in focus_stems for j in near
         ) and any(toks[h].start() > colon for h, _ in hits)
